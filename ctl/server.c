@@ -1,0 +1,609 @@
+#include "autoconfig.h"
+
+#include "ctl/server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "store/store.h"
+
+#define LOG_TAG "ctl"
+
+/* A request line longer than this closes the connection. */
+#define MAX_REQUEST (64 * 1024)
+
+struct ctl_server {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	store_worker_t *store;
+	struct ctl_handlers h;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct conn *conns;
+};
+
+struct conn {
+	struct conn *next, *prev;
+	ctl_server_t *srv;
+	struct bufferevent *bev;
+	bool busy;   /* a store job for this connection is under way */
+	bool closed; /* the peer went away while busy */
+};
+
+struct job;
+typedef int (*store_cmd_f)(store_t *s, struct job *j);
+
+struct job {
+	struct conn *conn;
+	char cmd[32];
+	store_cmd_f fn;
+	json_t *args;
+	json_t *data;
+	struct store_err err;
+	bool status; /* merge the daemon's status into data */
+};
+
+/* ---- replies ---- */
+
+static char const *code_name(int code)
+{
+	switch (code) {
+	case -EEXIST:
+		return "exists";
+	case -ENOENT:
+		return "not_found";
+	case -EINVAL:
+		return "invalid";
+	case -EBUSY:
+		return "in_use";
+	default:
+		return "internal";
+	}
+}
+
+static void send_json(struct conn *c, json_t *reply)
+{
+	char *text = json_dumps(reply, JSON_COMPACT);
+	if (text) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		evbuffer_add(out, text, strlen(text));
+		evbuffer_add(out, "\n", 1);
+		free(text);
+	}
+	json_decref(reply);
+}
+
+static void reply_ok(struct conn *c, json_t *data)
+{
+	send_json(c, json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null()));
+}
+
+static void reply_err(struct conn *c, char const *code, char const *msg)
+{
+	send_json(c, json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", msg));
+}
+
+/* ---- arguments ---- */
+
+/* A string argument; NULL when absent. *bad is set when present but not a string. */
+static char const *arg_str(json_t *args, char const *key, bool *bad)
+{
+	json_t *v = json_object_get(args, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = true;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* Describes the request for the log: its string arguments, never a password. */
+static void describe(char *buf, size_t len, char const *cmd, json_t *args)
+{
+	char const *key;
+	json_t *v;
+	size_t n = (size_t)snprintf(buf, len, "%s", cmd);
+	json_object_foreach(args, key, v)
+	{
+		if (n >= len)
+			break;
+		if (strcmp(key, "password") == 0)
+			continue;
+		if (json_is_string(v))
+			n += (size_t)snprintf(buf + n, len - n, " %s=%s", key, json_string_value(v));
+		else if (json_is_integer(v))
+			n += (size_t)snprintf(buf + n, len - n, " %s=%lld", key,
+					      (long long)json_integer_value(v));
+	}
+}
+
+/* ---- store commands (run on the store thread) ---- */
+
+#define REQUIRE(var, key)                                                                          \
+	bool bad_##var = false;                                                                    \
+	char const *var = arg_str(j->args, key, &bad_##var);                                       \
+	if (!var || bad_##var) {                                                                   \
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' (a string) is required",  \
+			 key);                                                                     \
+		return j->err.code = -EINVAL;                                                      \
+	}
+
+#define OPTIONAL(var, key)                                                                         \
+	bool bad_##var = false;                                                                    \
+	char const *var = arg_str(j->args, key, &bad_##var);                                       \
+	if (bad_##var) {                                                                           \
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' must be a string", key);  \
+		return j->err.code = -EINVAL;                                                      \
+	}
+
+static int cmd_user_add(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	REQUIRE(password, "password");
+	return store_user_add(s, name, password, &j->err);
+}
+
+static int cmd_user_passwd(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	REQUIRE(password, "password");
+	return store_user_passwd(s, name, password, &j->err);
+}
+
+static int cmd_user_del(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	return store_user_del(s, name, &j->err);
+}
+
+static int cmd_user_list(store_t *s, struct job *j)
+{
+	return store_user_list(s, &j->data, &j->err);
+}
+
+static int cmd_device_add(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	REQUIRE(model, "model");
+	REQUIRE(user, "digest_user");
+	OPTIONAL(auth, "auth");
+	struct store_device_spec spec = { name, model, user, auth };
+	int err = store_device_add(s, &spec, &j->err);
+	if (err == 0) {
+		char canon[STORE_NAME_MAX + 1];
+		store_device_name_canon(canon, sizeof(canon), name);
+		j->data = json_pack("{s:s}", "name", canon);
+	}
+	return err;
+}
+
+static int cmd_device_set(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	OPTIONAL(model, "model");
+	OPTIONAL(user, "digest_user");
+	OPTIONAL(auth, "auth");
+	struct store_device_spec spec = { name, model, user, auth };
+	return store_device_set(s, &spec, &j->err);
+}
+
+static int cmd_device_del(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	return store_device_del(s, name, &j->err);
+}
+
+static int cmd_device_list(store_t *s, struct job *j)
+{
+	return store_device_list(s, &j->data, &j->err);
+}
+
+static int cmd_device_show(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	return store_device_show(s, name, &j->data, &j->err);
+}
+
+static int cmd_device_models(store_t *s, struct job *j)
+{
+	return store_model_list(s, &j->data, &j->err);
+}
+
+static int cmd_line_add(store_t *s, struct job *j)
+{
+	REQUIRE(device, "device");
+	REQUIRE(dn, "dn");
+	OPTIONAL(display, "display");
+	OPTIONAL(label, "label");
+	json_t *jidx = json_object_get(j->args, "index");
+	json_int_t idx = 0;
+	if (jidx && !json_is_null(jidx)) {
+		if (!json_is_integer(jidx) || (idx = json_integer_value(jidx)) < 1 || idx > 64) {
+			snprintf(j->err.msg, sizeof(j->err.msg),
+				 "argument 'index' must be a whole number from 1 to 64");
+			return j->err.code = -EINVAL;
+		}
+	}
+	struct store_line_spec spec = { device, dn, (unsigned)idx, display, label };
+	unsigned got = 0;
+	int err = store_line_add(s, &spec, &got, &j->err);
+	if (err == 0)
+		j->data = json_pack("{s:s, s:i}", "dn", dn, "index", (int)got);
+	return err;
+}
+
+static int cmd_line_del(store_t *s, struct job *j)
+{
+	REQUIRE(dn, "dn");
+	return store_line_del(s, dn, &j->err);
+}
+
+static int cmd_line_list(store_t *s, struct job *j)
+{
+	return store_line_list(s, &j->data, &j->err);
+}
+
+static int cmd_line_show(store_t *s, struct job *j)
+{
+	REQUIRE(dn, "dn");
+	return store_line_show(s, dn, &j->data, &j->err);
+}
+
+static int cmd_reg_list(store_t *s, struct job *j)
+{
+	return store_binding_list(s, &j->data, &j->err);
+}
+
+static int cmd_status(store_t *s, struct job *j)
+{
+	return store_counts(s, &j->data, &j->err);
+}
+
+static struct {
+	char const *name;
+	store_cmd_f fn;
+	bool changes; /* logged at notice level when it succeeds */
+} const store_cmds[] = {
+	{ "user.add", cmd_user_add, true },
+	{ "user.passwd", cmd_user_passwd, true },
+	{ "user.del", cmd_user_del, true },
+	{ "user.list", cmd_user_list, false },
+	{ "device.add", cmd_device_add, true },
+	{ "device.set", cmd_device_set, true },
+	{ "device.del", cmd_device_del, true },
+	{ "device.list", cmd_device_list, false },
+	{ "device.show", cmd_device_show, false },
+	{ "device.models", cmd_device_models, false },
+	{ "line.add", cmd_line_add, true },
+	{ "line.del", cmd_line_del, true },
+	{ "line.list", cmd_line_list, false },
+	{ "line.show", cmd_line_show, false },
+	{ "reg.list", cmd_reg_list, false },
+	{ "status", cmd_status, false },
+};
+
+static void job_run(store_t *s, void *arg)
+{
+	struct job *j = arg;
+	j->err.code = 0;
+	j->err.msg[0] = '\0';
+	int err = j->fn(s, j);
+	if (err < 0 && !j->err.code)
+		j->err.code = err;
+}
+
+static void conn_free(struct conn *c);
+static void conn_process(struct conn *c);
+
+static bool cmd_changes(char const *cmd)
+{
+	for (size_t i = 0; i < sizeof(store_cmds) / sizeof(store_cmds[0]); i++) {
+		if (strcmp(store_cmds[i].name, cmd) == 0)
+			return store_cmds[i].changes;
+	}
+	return false;
+}
+
+static void job_done(void *arg)
+{
+	struct job *j = arg;
+	struct conn *c = j->conn;
+	char what[512];
+
+	describe(what, sizeof(what), j->cmd, j->args);
+	if (j->err.code < 0) {
+		log_info("%s: refused: %s", what, j->err.msg);
+	} else if (cmd_changes(j->cmd)) {
+		log_notice("%s: done", what);
+	}
+	if (c->closed) {
+		json_decref(j->data);
+	} else if (j->err.code < 0) {
+		json_decref(j->data);
+		reply_err(c, code_name(j->err.code), j->err.msg);
+	} else {
+		if (j->status && c->srv->h.status) {
+			json_t *st = c->srv->h.status(c->srv->h.arg);
+			json_object_set_new(st, "counts", j->data ? j->data : json_object());
+			j->data = st;
+		}
+		reply_ok(c, j->data);
+	}
+	json_decref(j->args);
+	free(j);
+	c->busy = false;
+	if (c->closed) {
+		conn_free(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	conn_process(c);
+}
+
+/* ---- commands handled on the main thread ---- */
+
+static bool handle_local(struct conn *c, char const *cmd, json_t *args)
+{
+	ctl_server_t *srv = c->srv;
+
+	if (strcmp(cmd, "config") == 0) {
+		reply_ok(c, srv->h.config ? srv->h.config(srv->h.arg) : json_object());
+		return true;
+	}
+	if (strcmp(cmd, "log.level") == 0) {
+		bool bad = false;
+		char const *level = arg_str(args, "level", &bad);
+		enum log_level l;
+		if (!level || log_level_parse(&l, level) < 0) {
+			reply_err(c, "invalid",
+				  "level must be one of error, warning, notice, info, debug");
+			return true;
+		}
+		if (srv->h.set_log_level)
+			srv->h.set_log_level(srv->h.arg, l);
+		log_notice("log level set to %s", log_level_name(l));
+		reply_ok(c, json_pack("{s:s}", "level", log_level_name(l)));
+		return true;
+	}
+	if (strcmp(cmd, "trace") == 0) {
+		json_t *on = json_object_get(args, "on");
+		if (!json_is_boolean(on)) {
+			reply_err(c, "invalid", "argument 'on' (true or false) is required");
+			return true;
+		}
+		if (!srv->h.set_trace || srv->h.set_trace(srv->h.arg, json_is_true(on)) < 0) {
+			reply_err(c, "internal", "the SIP thread did not take the command");
+			return true;
+		}
+		reply_ok(c, json_pack("{s:b}", "trace", json_is_true(on)));
+		return true;
+	}
+	return false;
+}
+
+static void handle_line(struct conn *c, char const *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *args;
+	char const *cmd;
+
+	if (!req || !json_is_object(req)) {
+		reply_err(c, "invalid", "the request is not a JSON object");
+		goto out;
+	}
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	args = json_object_get(req, "args");
+	if (!cmd) {
+		reply_err(c, "invalid", "the request has no \"cmd\" string");
+		goto out;
+	}
+	if (args && !json_is_object(args)) {
+		reply_err(c, "invalid", "\"args\" must be an object");
+		goto out;
+	}
+	if (handle_local(c, cmd, args))
+		goto out;
+	for (size_t i = 0; i < sizeof(store_cmds) / sizeof(store_cmds[0]); i++) {
+		if (strcmp(store_cmds[i].name, cmd))
+			continue;
+		struct job *j = calloc(1, sizeof(*j));
+		if (!j) {
+			reply_err(c, "internal", "out of memory");
+			goto out;
+		}
+		j->conn = c;
+		snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
+		j->fn = store_cmds[i].fn;
+		j->args = args ? json_incref(args) : json_object();
+		j->status = strcmp(cmd, "status") == 0;
+		if (store_worker_submit(c->srv->store, job_run, job_done, j) < 0) {
+			json_decref(j->args);
+			free(j);
+			reply_err(c, "internal", "sipregd is shutting down");
+			goto out;
+		}
+		c->busy = true;
+		bufferevent_disable(c->bev, EV_READ);
+		goto out;
+	}
+	char msg[128];
+	snprintf(msg, sizeof(msg), "unknown command '%.60s'", cmd);
+	reply_err(c, "invalid", msg);
+out:
+	json_decref(req);
+}
+
+/* Handles buffered request lines, one at a time. */
+static void conn_process(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	while (!c->busy) {
+		size_t len;
+		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+		if (!line) {
+			if (evbuffer_get_length(in) > MAX_REQUEST) {
+				reply_err(c, "invalid", "request too long");
+				bufferevent_disable(c->bev, EV_READ);
+				evbuffer_drain(in, evbuffer_get_length(in));
+			}
+			return;
+		}
+		if (len > MAX_REQUEST)
+			reply_err(c, "invalid", "request too long");
+		else if (len > 0)
+			handle_line(c, line, len);
+		free(line);
+	}
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+static void conn_free(struct conn *c)
+{
+	ctl_server_t *srv = c->srv;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	if (c->busy) {
+		/* The job still points here: free once it completes. */
+		c->closed = true;
+		return;
+	}
+	conn_free(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_close(arg);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	ctl_server_t *srv = arg;
+	(void)l, (void)sa, (void)salen;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->srv = srv;
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = srv->conns;
+	if (c->next)
+		c->next->prev = c;
+	srv->conns = c;
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* True when something already answers on the socket path. */
+static bool socket_alive(struct sockaddr_un const *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool alive = connect(fd, (struct sockaddr const *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return alive;
+}
+
+int ctl_server_start(ctl_server_t **out, struct event_base *base, char const *path,
+		     store_worker_t *store, struct ctl_handlers const *h, char *err,
+		     size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket path %s is longer than %zu characters", path,
+			 sizeof(sun.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+		if (socket_alive(&sun)) {
+			snprintf(err, errlen, "another sipregd already serves control socket %s",
+				 path);
+			return -EADDRINUSE;
+		}
+		unlink(path); /* left over from a sipregd that did not stop cleanly */
+	}
+
+	ctl_server_t *srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->base = base;
+	srv->store = store;
+	srv->h = *h;
+	snprintf(srv->path, sizeof(srv->path), "%s", path);
+
+	mode_t old = umask(0117);
+	srv->listener = evconnlistener_new_bind(base, on_accept, srv,
+						LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+						(struct sockaddr *)&sun, sizeof(sun));
+	int e = errno;
+	umask(old);
+	if (!srv->listener) {
+		snprintf(err, errlen, "cannot listen on control socket %s: %s", path, strerror(e));
+		free(srv);
+		return -e;
+	}
+	chmod(path, 0660);
+	*out = srv;
+	return 0;
+}
+
+void ctl_server_stop(ctl_server_t *srv)
+{
+	if (!srv)
+		return;
+	evconnlistener_free(srv->listener);
+	unlink(srv->path);
+	struct conn *c = srv->conns;
+	while (c) {
+		struct conn *next = c->next;
+		conn_close(c);
+		c = next;
+	}
+	/* Busy connections are freed by their job's completion. */
+	free(srv);
+}

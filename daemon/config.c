@@ -1,0 +1,419 @@
+#include "autoconfig.h"
+
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->n_listen = 1;
+	snprintf(cfg->listen[0].host, sizeof(cfg->listen[0].host), "127.0.0.1");
+	cfg->listen[0].port = 5060;
+	snprintf(cfg->realm, sizeof(cfg->realm), "sipreg");
+	snprintf(cfg->store_path, sizeof(cfg->store_path), "sipreg.db");
+	cfg->store_flush_ms = 100;
+	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "sipregd.sock");
+	cfg->log_level = LOG_LVL_NOTICE;
+	cfg->log_target = LOG_TARGET_STDERR;
+	cfg->ban_failures = 10;
+	cfg->ban_window = 60;
+	cfg->ban_time = 600;
+}
+
+void config_listen_format(struct config_listen const *l, char *buf, size_t len)
+{
+	if (strchr(l->host, ':'))
+		snprintf(buf, len, "[%s]:%u", l->host, l->port);
+	else
+		snprintf(buf, len, "%s:%u", l->host, l->port);
+}
+
+/* ---- value parsers: 0 or -EINVAL with a reason in why ---- */
+
+typedef int (*value_parse_f)(struct config *cfg, void *field, char const *value, char *why,
+			     size_t whylen, unsigned min, unsigned max);
+
+static int parse_uint(struct config *cfg, void *field, char const *value, char *why,
+		      size_t whylen, unsigned min, unsigned max)
+{
+	char *end;
+	(void)cfg;
+	errno = 0;
+	if (value[0] < '0' || value[0] > '9')
+		goto bad;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno || *end || v < min || v > max)
+		goto bad;
+	*(unsigned *)field = (unsigned)v;
+	return 0;
+bad:
+	snprintf(why, whylen, "'%s' is not a whole number from %u to %u", value, min, max);
+	return -EINVAL;
+}
+
+static int parse_path(struct config *cfg, void *field, char const *value, char *why,
+		      size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	if (!value[0]) {
+		snprintf(why, whylen, "a path is required");
+		return -EINVAL;
+	}
+	if (strlen(value) >= CONFIG_PATH_MAX) {
+		snprintf(why, whylen, "the path is longer than %d characters", CONFIG_PATH_MAX - 1);
+		return -EINVAL;
+	}
+	snprintf((char *)field, CONFIG_PATH_MAX, "%s", value);
+	return 0;
+}
+
+static int parse_realm(struct config *cfg, void *field, char const *value, char *why,
+		       size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	size_t n = strlen(value);
+	if (n == 0 || n >= CONFIG_REALM_MAX) {
+		snprintf(why, whylen, "a realm of 1 to %d characters is required",
+			 CONFIG_REALM_MAX - 1);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+		/* The realm is sent inside a quoted string and hashed into HA1. */
+		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
+			snprintf(why, whylen,
+				 "the realm may hold only printable characters without spaces, "
+				 "quotes or backslashes");
+			return -EINVAL;
+		}
+	}
+	snprintf((char *)field, CONFIG_REALM_MAX, "%s", value);
+	return 0;
+}
+
+static int parse_level(struct config *cfg, void *field, char const *value, char *why,
+		       size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	if (log_level_parse((enum log_level *)field, value) < 0) {
+		snprintf(why, whylen,
+			 "'%s' is not a log level (error, warning, notice, info, debug)", value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_target(struct config *cfg, void *field, char const *value, char *why,
+			size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	if (strcmp(value, "stderr") == 0)
+		*(enum log_target *)field = LOG_TARGET_STDERR;
+	else if (strcmp(value, "syslog") == 0)
+		*(enum log_target *)field = LOG_TARGET_SYSLOG;
+	else {
+		snprintf(why, whylen, "'%s' is not a log target (stderr, syslog)", value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One listener, "a.b.c.d:port" or "[v6]:port". */
+static int parse_one_listen(struct config_listen *l, char const *item, char *why, size_t whylen)
+{
+	char host[CONFIG_HOST_MAX];
+	char const *colon;
+	unsigned char addr[16];
+
+	if (item[0] == '[') {
+		char const *close = strchr(item, ']');
+		if (!close || close[1] != ':' || (size_t)(close - item - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, item + 1, (size_t)(close - item - 1));
+		host[close - item - 1] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1)
+			goto bad;
+		colon = close + 1;
+	} else {
+		colon = strrchr(item, ':');
+		if (!colon || (size_t)(colon - item) >= sizeof(host))
+			goto bad;
+		memcpy(host, item, (size_t)(colon - item));
+		host[colon - item] = '\0';
+		if (inet_pton(AF_INET, host, addr) != 1)
+			goto bad;
+	}
+	char *end;
+	errno = 0;
+	if (colon[1] < '0' || colon[1] > '9')
+		goto bad;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535)
+		goto bad;
+	snprintf(l->host, sizeof(l->host), "%s", host);
+	l->port = (unsigned)port;
+	return 0;
+bad:
+	snprintf(why, whylen,
+		 "'%s' is not an address:port (an IPv4 address, or an IPv6 address in "
+		 "brackets, and a port from 1 to 65535)",
+		 item);
+	return -EINVAL;
+}
+
+/* A list of listeners separated by spaces or commas; appends to cfg->listen. */
+static int parse_listen(struct config *cfg, void *field, char const *value, char *why,
+			size_t whylen, unsigned min, unsigned max)
+{
+	char buf[512];
+	char *save = NULL;
+	int err = 0;
+	bool any = false;
+	(void)field, (void)min, (void)max;
+
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(why, whylen, "the value is too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+		if (cfg->n_listen >= CONFIG_MAX_LISTEN) {
+			snprintf(why, whylen, "at most %d listeners are allowed", CONFIG_MAX_LISTEN);
+			return -EINVAL;
+		}
+		struct config_listen l;
+		if ((err = parse_one_listen(&l, tok, why, whylen)) < 0)
+			return err;
+		for (unsigned i = 0; i < cfg->n_listen; i++) {
+			if (strcmp(cfg->listen[i].host, l.host) == 0 && cfg->listen[i].port == l.port) {
+				snprintf(why, whylen, "listener '%s' is given twice", tok);
+				return -EINVAL;
+			}
+		}
+		cfg->listen[cfg->n_listen++] = l;
+		any = true;
+	}
+	if (!any) {
+		snprintf(why, whylen, "at least one address:port is required");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct key_def {
+	char const *section;
+	char const *name;
+	value_parse_f parse;
+	size_t offset;
+	unsigned min, max;
+	bool repeatable;
+};
+
+#define FIELD(f) offsetof(struct config, f)
+
+static struct key_def const keys[] = {
+	{ "sip", "listen", parse_listen, 0, 0, 0, true },
+	{ "sip", "realm", parse_realm, FIELD(realm), 0, 0, false },
+	{ "store", "path", parse_path, FIELD(store_path), 0, 0, false },
+	{ "store", "flush_interval_ms", parse_uint, FIELD(store_flush_ms), 10, 10000, false },
+	{ "ctl", "socket", parse_path, FIELD(ctl_socket), 0, 0, false },
+	{ "log", "level", parse_level, FIELD(log_level), 0, 0, false },
+	{ "log", "target", parse_target, FIELD(log_target), 0, 0, false },
+	{ "security", "ban_failures", parse_uint, FIELD(ban_failures), 1, 1000000, false },
+	{ "security", "ban_window", parse_uint, FIELD(ban_window), 1, 86400, false },
+	{ "security", "ban_time", parse_uint, FIELD(ban_time), 1, 31536000, false },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct parse_ctx {
+	struct config *cfg;
+	char const *name;
+	/* the text source: a FILE or a string */
+	FILE *fp;
+	char const *text;
+	char *line;
+	size_t line_cap;
+	unsigned lineno;
+	unsigned set_line[N_KEYS];
+	bool listen_replaced;
+	/* first error */
+	unsigned err_line;
+	char err[512];
+};
+
+static void ctx_error(struct parse_ctx *ctx, char const *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void ctx_error(struct parse_ctx *ctx, char const *fmt, ...)
+{
+	va_list ap;
+	if (ctx->err_line)
+		return;
+	ctx->err_line = ctx->lineno;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * inih calls the handler only for keys, so a [section] line is checked here,
+ * where an unknown section would otherwise pass unnoticed when it holds no keys.
+ */
+static void check_section(struct parse_ctx *ctx, char const *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line != '[')
+		return;
+	char const *end = strchr(line, ']');
+	if (!end)
+		return; /* inih reports the syntax error */
+	size_t n = (size_t)(end - line - 1);
+	for (unsigned i = 0; i < N_KEYS; i++) {
+		if (strlen(keys[i].section) == n && !strncmp(keys[i].section, line + 1, n))
+			return;
+	}
+	ctx_error(ctx, "unknown section [%.*s]", (int)(n > 64 ? 64 : n), line + 1);
+}
+
+/*
+ * Line reader for inih that counts lines, so the handler knows the line it
+ * is called for, and refuses lines longer than inih's buffer instead of
+ * letting it split them.
+ */
+static char *ctx_reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	ssize_t n;
+
+	if (ctx->fp) {
+		n = getline(&ctx->line, &ctx->line_cap, ctx->fp);
+		if (n < 0)
+			return NULL;
+	} else {
+		if (!ctx->text || !*ctx->text)
+			return NULL;
+		char const *nl = strchr(ctx->text, '\n');
+		n = nl ? nl - ctx->text + 1 : (ssize_t)strlen(ctx->text);
+		if ((size_t)n + 1 > ctx->line_cap) {
+			char *p = realloc(ctx->line, (size_t)n + 1);
+			if (!p)
+				return NULL;
+			ctx->line = p;
+			ctx->line_cap = (size_t)n + 1;
+		}
+		memcpy(ctx->line, ctx->text, (size_t)n);
+		ctx->line[n] = '\0';
+		ctx->text += n;
+	}
+	ctx->lineno++;
+	if (memchr(ctx->line, '\0', (size_t)n)) {
+		ctx_error(ctx, "the line holds a NUL byte");
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
+	if (n >= num) {
+		ctx_error(ctx, "the line is longer than %d characters", num - 2);
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
+	memcpy(str, ctx->line, (size_t)n + 1);
+	check_section(ctx, str);
+	return str;
+}
+
+static int ctx_handler(void *user, char const *section, char const *name, char const *value)
+{
+	struct parse_ctx *ctx = user;
+	char why[384];
+
+	if (!section[0]) {
+		ctx_error(ctx, "key '%s' stands before any [section]", name);
+		return 0;
+	}
+	for (unsigned i = 0; i < N_KEYS; i++) {
+		if (strcmp(keys[i].section, section) || strcmp(keys[i].name, name))
+			continue;
+		if (ctx->set_line[i] && !keys[i].repeatable) {
+			ctx_error(ctx, "[%s] %s is already set on line %u", section, name,
+				  ctx->set_line[i]);
+			return 0;
+		}
+		if (keys[i].parse == parse_listen && !ctx->listen_replaced) {
+			/* The first listen line replaces the default listener. */
+			ctx->cfg->n_listen = 0;
+			ctx->listen_replaced = true;
+		}
+		if (keys[i].parse(ctx->cfg, (char *)ctx->cfg + keys[i].offset, value, why,
+				  sizeof(why), keys[i].min, keys[i].max) < 0) {
+			ctx_error(ctx, "[%s] %s: %s", section, name, why);
+			return 0;
+		}
+		ctx->set_line[i] = ctx->lineno;
+		return 1;
+	}
+	bool known_section = false;
+	for (unsigned i = 0; i < N_KEYS; i++)
+		known_section |= strcmp(keys[i].section, section) == 0;
+	if (known_section)
+		ctx_error(ctx, "unknown key '%s' in section [%s]", name, section);
+	else
+		ctx_error(ctx, "unknown section [%s]", section);
+	return 0;
+}
+
+static int ctx_run(struct parse_ctx *ctx, char *err, size_t errlen)
+{
+	int rc = ini_parse_stream(ctx_reader, ctx, ctx_handler, ctx);
+	int ret = 0;
+
+	if (rc > 0 && (!ctx->err_line || (unsigned)rc < ctx->err_line)) {
+		/* inih found a line that is neither a section nor key = value. */
+		snprintf(err, errlen, "%s:%d: expected '[section]' or 'key = value'", ctx->name, rc);
+		ret = -EINVAL;
+	} else if (ctx->err_line) {
+		snprintf(err, errlen, "%s:%u: %s", ctx->name, ctx->err_line, ctx->err);
+		ret = -EINVAL;
+	} else if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot read the file", ctx->name);
+		ret = -EIO;
+	}
+	free(ctx->line);
+	ctx->line = NULL;
+	return ret;
+}
+
+int config_load(struct config *cfg, char const *path, char *err, size_t errlen)
+{
+	struct parse_ctx ctx = { .cfg = cfg, .name = path };
+	int ret;
+
+	ctx.fp = fopen(path, "r");
+	if (!ctx.fp) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	ret = ctx_run(&ctx, err, errlen);
+	if (ret == 0 && ferror(ctx.fp)) {
+		snprintf(err, errlen, "%s: read error", path);
+		ret = -EIO;
+	}
+	fclose(ctx.fp);
+	return ret;
+}
+
+int config_load_string(struct config *cfg, char const *name, char const *text, char *err,
+		       size_t errlen)
+{
+	struct parse_ctx ctx = { .cfg = cfg, .name = name, .text = text };
+	return ctx_run(&ctx, err, errlen);
+}

@@ -1,0 +1,62 @@
+/*
+ * sipregd configuration: "key = value" lines in [sections], '#' or ';'
+ * comment lines. Every key and its default are listed in etc/sipregd.conf;
+ * the defaults live in config_defaults() and nowhere else.
+ *
+ * Thread: main (loaded at start and on SIGHUP); other threads get copies.
+ * Ownership: struct config is a plain value with no pointers; copy freely.
+ */
+#ifndef SIPREG_CONFIG_H
+#define SIPREG_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "daemon/log.h"
+
+#define CONFIG_MAX_LISTEN 8
+#define CONFIG_HOST_MAX 64
+#define CONFIG_REALM_MAX 128
+#define CONFIG_PATH_MAX 1024
+
+struct config_listen {
+	char host[CONFIG_HOST_MAX]; /* numeric IPv4 or IPv6 address, without brackets */
+	unsigned port;
+};
+
+struct config {
+	/* [sip] */
+	struct config_listen listen[CONFIG_MAX_LISTEN];
+	unsigned n_listen;
+	char realm[CONFIG_REALM_MAX];
+	/* [store] */
+	char store_path[CONFIG_PATH_MAX];
+	unsigned store_flush_ms;
+	/* [ctl] */
+	char ctl_socket[CONFIG_PATH_MAX];
+	/* [log] */
+	enum log_level log_level;
+	enum log_target log_target;
+	/* [security] */
+	unsigned ban_failures;
+	unsigned ban_window;
+	unsigned ban_time;
+};
+
+/** Fills in the embedded defaults. */
+void config_defaults(struct config *cfg);
+
+/**
+ * Reads FILE over the defaults. On error returns -EINVAL (or -errno when the
+ * file cannot be opened) and writes "FILE:LINE: what is wrong" into err.
+ */
+int config_load(struct config *cfg, char const *path, char *err, size_t errlen);
+
+/** As config_load() on text in memory; name stands for the file in errors. */
+int config_load_string(struct config *cfg, char const *name, char const *text, char *err,
+		       size_t errlen);
+
+/** Formats a listener as host:port, with brackets around IPv6 hosts. */
+void config_listen_format(struct config_listen const *l, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,105 @@
+#include "autoconfig.h"
+
+#include "daemon/digest.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <strings.h>
+
+int digest_alg_parse(enum digest_alg *out, char const *name)
+{
+	if (!name)
+		return -EINVAL;
+	if (strcasecmp(name, "MD5") == 0)
+		*out = DIGEST_MD5;
+	else if (strcasecmp(name, "SHA-256") == 0)
+		*out = DIGEST_SHA256;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+char const *digest_alg_name(enum digest_alg alg)
+{
+	return alg == DIGEST_SHA256 ? "SHA-256" : "MD5";
+}
+
+size_t digest_hex_len(enum digest_alg alg)
+{
+	return alg == DIGEST_SHA256 ? 64 : 32;
+}
+
+/* Hashes the parts joined by ':' and writes the hex digest. */
+static int hash_joined(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *const *parts,
+		       unsigned n)
+{
+	static char const hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int err = -EIO;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx)
+		return -ENOMEM;
+	if (!EVP_DigestInit_ex(ctx, alg == DIGEST_SHA256 ? EVP_sha256() : EVP_md5(), NULL))
+		goto out;
+	for (unsigned i = 0; i < n; i++) {
+		if (i && !EVP_DigestUpdate(ctx, ":", 1))
+			goto out;
+		if (!EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])))
+			goto out;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
+		goto out;
+	for (unsigned i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * mdlen] = '\0';
+	err = 0;
+out:
+	OPENSSL_cleanse(md, sizeof(md));
+	EVP_MD_CTX_free(ctx);
+	return err;
+}
+
+int digest_ha1(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *user,
+	       char const *realm, char const *password)
+{
+	char const *parts[] = { user, realm, password };
+	if (!user || !realm || !password)
+		return -EINVAL;
+	return hash_joined(out, alg, parts, 3);
+}
+
+int digest_response(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *ha1,
+		    char const *nonce, char const *nc, char const *cnonce, char const *qop,
+		    char const *method, char const *uri)
+{
+	char ha2[DIGEST_HEX_SIZE];
+	int err;
+
+	if (!ha1 || !nonce || !method || !uri)
+		return -EINVAL;
+	char const *a2[] = { method, uri };
+	if ((err = hash_joined(ha2, alg, a2, 2)) < 0)
+		return err;
+	if (qop && qop[0]) {
+		if (strcasecmp(qop, "auth") != 0 || !nc || !cnonce)
+			return -EINVAL;
+		char const *parts[] = { ha1, nonce, nc, cnonce, qop, ha2 };
+		return hash_joined(out, alg, parts, 6);
+	}
+	char const *parts[] = { ha1, nonce, ha2 };
+	return hash_joined(out, alg, parts, 3);
+}
+
+bool digest_equal(char const *a, char const *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la != lb)
+		return false;
+	return CRYPTO_memcmp(a, b, la) == 0;
+}

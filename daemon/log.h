@@ -1,0 +1,65 @@
+/*
+ * Logging: one API for every thread, with a level, a module tag and
+ * printf checking. Writes one line per call to stderr or syslog.
+ *
+ * Thread: any. The level is read and written atomically; each line is
+ * written with one write(2) (stderr) or one syslog(3) call.
+ * Ownership: static state, set up by log_open() and torn down by log_close().
+ */
+#ifndef SIPREG_LOG_H
+#define SIPREG_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARNING,
+	LOG_LVL_NOTICE,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+};
+
+enum log_target {
+	LOG_TARGET_STDERR = 0,
+	LOG_TARGET_SYSLOG,
+};
+
+/** Opens the log; ident names the program in syslog and on stderr. */
+void log_open(char const *ident, enum log_target target, enum log_level level);
+void log_close(void);
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/** Switches between stderr and syslog (a reload may change it). */
+void log_set_target(enum log_target target);
+
+/** Parses "error", "warning", "notice", "info" or "debug"; 0 or -EINVAL. */
+int log_level_parse(enum log_level *out, char const *text);
+char const *log_level_name(enum log_level level);
+
+/** True when a message at this level would be written. */
+bool log_enabled(enum log_level level);
+
+void log_msg(enum log_level level, char const *tag, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/** Writes a line labelled with level whatever the current level (for pre-filtered logs). */
+void log_raw(enum log_level level, char const *tag, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void log_vmsg(enum log_level level, char const *tag, char const *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/*
+ * Each source file defines LOG_TAG before using these.
+ */
+#define log_error(...) log_msg(LOG_LVL_ERROR, LOG_TAG, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_LVL_WARNING, LOG_TAG, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LVL_NOTICE, LOG_TAG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, LOG_TAG, __VA_ARGS__)
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_enabled(LOG_LVL_DEBUG))                                                    \
+			log_msg(LOG_LVL_DEBUG, LOG_TAG, __VA_ARGS__);                              \
+	} while (0)
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * sipregd: start-up, the main thread's event loop (control socket, signals)
+ * and orderly shutdown. See docs/design.md for the threads.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "ctl/server.h"
+#include "sip/sip.h"
+#include "store/store.h"
+#include "store/worker.h"
+
+#define LOG_TAG "main"
+
+struct daemon {
+	struct config cfg;
+	char const *config_path; /* NULL: embedded defaults */
+	char store_path[PATH_MAX];
+	char ctl_path[PATH_MAX];
+	time_t started;
+	int schema;
+	struct event_base *base;
+	store_worker_t *store_worker;
+	sip_thread_t *sip;
+	ctl_server_t *ctl;
+};
+
+static char const usage_text[] =
+	"usage: sipregd [-c FILE] [-f] [--check-config]\n"
+	"\n"
+	"  -c, --config FILE   read FILE (default: embedded defaults, no file)\n"
+	"  -f, --foreground    stay in the foreground and log to the configured target\n"
+	"      --check-config  check the configuration and exit (opens no sockets)\n"
+	"  -V, --version       print the version\n"
+	"  -h, --help          this text\n";
+
+/* Makes a path absolute against the start directory, so a detached daemon keeps it. */
+static int absolute_path(char *out, size_t len, char const *path)
+{
+	char cwd[PATH_MAX];
+	if (path[0] == '/') {
+		snprintf(out, len, "%s", path);
+		return 0;
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if ((size_t)snprintf(out, len, "%s/%s", cwd, path) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* ---- the control socket's view of the daemon ---- */
+
+static json_t *on_status(void *arg)
+{
+	struct daemon *d = arg;
+	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s, s:o}", "version", PACKAGE_VERSION,
+			 "pid", (json_int_t)getpid(), "uptime", (json_int_t)(time(NULL) - d->started),
+			 "realm", d->cfg.realm, "store", d->store_path, "schema", d->schema,
+			 "log_level", log_level_name(log_get_level()), "sip",
+			 sip_thread_status(d->sip));
+}
+
+static json_t *on_config(void *arg)
+{
+	struct daemon *d = arg;
+	json_t *listen = json_array();
+	for (unsigned i = 0; i < d->cfg.n_listen; i++) {
+		char buf[96];
+		config_listen_format(&d->cfg.listen[i], buf, sizeof(buf));
+		json_array_append_new(listen, json_string(buf));
+	}
+	return json_pack("{s:s?, s:{s:o, s:s}, s:{s:s, s:i}, s:{s:s}, s:{s:s, s:s}, "
+			 "s:{s:i, s:i, s:i}}",
+			 "file", d->config_path, "sip", "listen", listen, "realm", d->cfg.realm,
+			 "store", "path", d->store_path, "flush_interval_ms",
+			 (int)d->cfg.store_flush_ms, "ctl", "socket", d->ctl_path, "log", "level",
+			 log_level_name(log_get_level()), "target",
+			 d->cfg.log_target == LOG_TARGET_SYSLOG ? "syslog" : "stderr", "security",
+			 "ban_failures", (int)d->cfg.ban_failures, "ban_window",
+			 (int)d->cfg.ban_window, "ban_time", (int)d->cfg.ban_time);
+}
+
+static void set_level(enum log_level level)
+{
+	log_set_level(level);
+	sofia_log_set_level(level);
+}
+
+static void on_set_log_level(void *arg, enum log_level level)
+{
+	(void)arg;
+	set_level(level);
+}
+
+static int on_set_trace(void *arg, bool on)
+{
+	struct daemon *d = arg;
+	return sip_thread_set_trace(d->sip, on);
+}
+
+/* ---- signals ---- */
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)what;
+	log_notice("%s received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopexit(d->base, NULL);
+}
+
+/*
+ * SIGHUP: reads the file again and applies what can change at run time.
+ * The realm cannot: every stored HA1 is bound to it.
+ */
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config next;
+	char err[600];
+	(void)sig, (void)what;
+
+	if (!d->config_path) {
+		log_notice("SIGHUP received: running on embedded defaults, nothing to reload");
+		return;
+	}
+	config_defaults(&next);
+	if (config_load(&next, d->config_path, err, sizeof(err)) < 0) {
+		log_error("reload refused, configuration unchanged: %s", err);
+		return;
+	}
+	if (strcmp(next.realm, d->cfg.realm) != 0) {
+		log_error("reload: [sip] realm cannot change at run time (stored digests depend on "
+			  "it); still using '%s', restart sipregd to use '%s'",
+			  d->cfg.realm, next.realm);
+		snprintf(next.realm, sizeof(next.realm), "%s", d->cfg.realm);
+	}
+	bool listen_same = next.n_listen == d->cfg.n_listen &&
+			   memcmp(next.listen, d->cfg.listen, sizeof(next.listen)) == 0;
+	if (!listen_same || strcmp(next.store_path, d->cfg.store_path) ||
+	    strcmp(next.ctl_socket, d->cfg.ctl_socket) || next.store_flush_ms != d->cfg.store_flush_ms)
+		log_warning("reload: changes to [sip] listen, [store] and [ctl] take effect at the "
+			    "next restart");
+	/* Keep what runs now for the keys that need a restart. */
+	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
+	next.n_listen = d->cfg.n_listen;
+	snprintf(next.store_path, sizeof(next.store_path), "%s", d->cfg.store_path);
+	snprintf(next.ctl_socket, sizeof(next.ctl_socket), "%s", d->cfg.ctl_socket);
+	next.store_flush_ms = d->cfg.store_flush_ms;
+
+	d->cfg = next;
+	log_set_target(next.log_target);
+	set_level(next.log_level);
+	log_notice("configuration reloaded from %s: log level %s, ban after %u failures in %u s "
+		   "for %u s",
+		   d->config_path, log_level_name(next.log_level), next.ban_failures,
+		   next.ban_window, next.ban_time);
+}
+
+/* ---- start and stop ---- */
+
+static int detach(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return chdir("/") < 0 ? -errno : 0;
+}
+
+static int run(struct daemon *d, bool foreground)
+{
+	struct store_err serr = { 0 };
+	store_t *store = NULL;
+	char err[600];
+	int rc = 1;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+
+	if (absolute_path(d->store_path, sizeof(d->store_path), d->cfg.store_path) < 0 ||
+	    absolute_path(d->ctl_path, sizeof(d->ctl_path), d->cfg.ctl_socket) < 0) {
+		log_error("cannot resolve the store and control socket paths");
+		return 1;
+	}
+	if (!foreground) {
+		if (d->cfg.log_target == LOG_TARGET_STDERR)
+			log_set_target(LOG_TARGET_SYSLOG);
+		if (detach() < 0) {
+			log_error("cannot detach: %s", strerror(errno));
+			return 1;
+		}
+	}
+	d->started = time(NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() < 0 || !(d->base = event_base_new())) {
+		log_error("cannot create the event loop");
+		return 1;
+	}
+	if (store_open(&store, d->store_path, d->cfg.realm, &serr) < 0) {
+		log_error("%s", serr.msg);
+		goto out;
+	}
+	d->schema = store_schema_version(store);
+	if (store_worker_start(&d->store_worker, store, d->base) < 0) {
+		log_error("cannot start the store thread");
+		goto out;
+	}
+	sofia_log_redirect();
+	sofia_log_set_level(log_get_level());
+	if (sip_thread_start(&d->sip, &d->cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	struct ctl_handlers h = { on_status, on_config, on_set_log_level, on_set_trace, d };
+	if (ctl_server_start(&d->ctl, d->base, d->ctl_path, d->store_worker, &h, err,
+			     sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	ev_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
+	ev_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+	ev_hup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
+	if (!ev_term || !ev_int || !ev_hup || evsignal_add(ev_term, NULL) < 0 ||
+	    evsignal_add(ev_int, NULL) < 0 || evsignal_add(ev_hup, NULL) < 0) {
+		log_error("cannot watch signals");
+		goto out;
+	}
+
+	json_t *st = sip_thread_status(d->sip);
+	char *listeners = json_dumps(json_object_get(st, "listeners"), JSON_COMPACT);
+	log_notice("sipregd %s ready: SIP %s, realm %s, database %s (schema %d), control %s",
+		   PACKAGE_VERSION, listeners ? listeners : "?", d->cfg.realm, d->store_path,
+		   d->schema, d->ctl_path);
+	free(listeners);
+	json_decref(st);
+
+	event_base_dispatch(d->base);
+	rc = 0;
+out:
+	/*
+	 * Order matters: no new SIP work, then every queued store job runs and
+	 * is answered, then the control socket goes, then the database closes.
+	 */
+	sip_thread_stop(d->sip);
+	store_worker_stop(d->store_worker);
+	ctl_server_stop(d->ctl);
+	store_close(store);
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_hup)
+		event_free(ev_hup);
+	if (d->base)
+		event_base_free(d->base);
+	libevent_global_shutdown();
+	if (rc == 0)
+		log_notice("stopped; database closed");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct option const longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { 0 };
+	bool foreground = false, check = false;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:fVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'V':
+			printf("sipregd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "sipregd: option %s needs a value\n\n%s", argv[optind - 1],
+				usage_text);
+			return 2;
+		default:
+			fprintf(stderr, "sipregd: unknown option %s\n\n%s", argv[optind - 1],
+				usage_text);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sipregd: unexpected argument '%s'\n\n%s", argv[optind], usage_text);
+		return 2;
+	}
+
+	char err[600];
+	config_defaults(&d.cfg);
+	if (d.config_path && config_load(&d.cfg, d.config_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sipregd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", d.config_path ? d.config_path : "embedded defaults");
+		return 0;
+	}
+	log_open("sipregd", d.cfg.log_target, d.cfg.log_level);
+	int rc = run(&d, foreground);
+	log_close();
+	return rc;
+}

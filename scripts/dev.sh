@@ -1,0 +1,65 @@
+#!/bin/sh
+# The two everyday commands:
+#   scripts/dev.sh run  [CONFIGURE_FLAGS...]  install what is missing, build, start sipregd
+#   scripts/dev.sh test [CONFIGURE_FLAGS...]  install what is missing, build, run every test
+# "run" starts sipregd in the foreground on its embedded defaults, with its
+# database and control socket in the current directory.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+
+build() {
+	dir=$1
+	shift
+	sh "$top/scripts/install-deps.sh"
+	if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ] ||
+		[ "$top/Makefile.am" -nt "$top/configure" ]; then
+		(cd "$top" && autoreconf -fi)
+	fi
+	mkdir -p "$dir"
+	stamp="$dir/.configure-flags"
+	if [ ! -f "$dir/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$*" ] ||
+		[ "$top/configure" -nt "$dir/Makefile" ]; then
+		(cd "$dir" && "$top/configure" -q "$@")
+		echo "$*" >"$stamp"
+	fi
+	make -C "$dir" -j"$(nproc)" -s
+}
+
+# Prints "N passed, N failed" from automake's test summary lines in a log.
+summary() {
+	awk '
+		/^# (PASS|XFAIL|SKIP): +[0-9]+$/ { pass += $3 }
+		/^# (FAIL|XPASS|ERROR): +[0-9]+$/ { fail += $3 }
+		END { printf "%d passed, %d failed\n", pass, fail }
+	' "$1"
+}
+
+case "$cmd" in
+run)
+	build "$top/build" "$@"
+	echo "sipregd: database and control socket in $(pwd); stop with Ctrl-C"
+	exec "$top/build/sipregd" -f
+	;;
+test)
+	build "$top/build-test" "$@"
+	log="$top/build-test/check-output.log"
+	rc=0
+	make -C "$top/build-test" -j"$(nproc)" check AM_COLOR_TESTS=no >"$log" 2>&1 || rc=$?
+	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|# [A-Z]+:)' "$log" || true
+	if [ "$rc" -ne 0 ]; then
+		for f in "$top"/build-test/tests/*/*.log; do
+			grep -qE '^not ok|^Bail out' "$f" 2>/dev/null && { echo "--- $f"; grep -vE '^ok ' "$f" | head -80; }
+		done
+		grep -q '^# FAIL' "$log" || tail -n 40 "$log"
+	fi
+	summary "$log"
+	exit "$rc"
+	;;
+*)
+	echo "usage: scripts/dev.sh run|test [CONFIGURE_FLAGS...]" >&2
+	exit 2
+	;;
+esac

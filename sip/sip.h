@@ -1,0 +1,47 @@
+/*
+ * The SIP thread: owns the sofia root and the nta agent with its listeners,
+ * and answers requests. Nothing sofia leaves this thread.
+ *
+ * Thread: sip_thread_start()/sip_thread_stop() from main; the other
+ * functions from any thread (they hand work over with su_msg or read a
+ * snapshot under a lock).
+ * Ownership: sip_thread_start() creates the thread object; sip_thread_stop()
+ * stops the thread and frees it (NULL-safe).
+ */
+#ifndef SIPREG_SIP_H
+#define SIPREG_SIP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/config.h"
+
+typedef struct sip_thread sip_thread_t;
+
+/**
+ * Starts the SIP thread and waits until its listeners are bound (0) or
+ * binding failed (negative, with the reason in err).
+ */
+int sip_thread_start(sip_thread_t **out, struct config const *cfg, char *err, size_t errlen);
+
+/** Stops the thread (pending transactions are dropped) and frees it. */
+void sip_thread_stop(sip_thread_t *t);
+
+/** Turns the logging of every SIP message sent and received on or off. */
+int sip_thread_set_trace(sip_thread_t *t, bool on);
+bool sip_thread_trace(sip_thread_t *t);
+
+/** {"listeners":[...], "requests":N, ...}: a new reference. */
+json_t *sip_thread_status(sip_thread_t *t);
+
+/* ---- sofia's own logs (sip/sofia_log.c) ---- */
+
+/** Sends sofia's logs into ours; call once before the SIP thread starts. */
+void sofia_log_redirect(void);
+/** Sets sofia's log levels to match ours. */
+void sofia_log_set_level(enum log_level level);
+/** How many transactions were still open when the agent was destroyed (and resets it). */
+unsigned long sofia_log_dropped_transactions(void);
+
+#endif

@@ -1,0 +1,1065 @@
+#include "autoconfig.h"
+
+#include "store/store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "store/migrations.h"
+#include "store/secret.h"
+
+#define LOG_TAG "store"
+
+/* Every statement, prepared once at open and named here. */
+#define STATEMENTS(X)                                                                              \
+	X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                       \
+	X(META_SET, "INSERT INTO meta (key, value) VALUES (?1, ?2) "                               \
+		    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")                      \
+	X(USER_INSERT, "INSERT INTO user (name, ha1_md5, ha1_sha256, secret, created_at, "         \
+		       "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")                              \
+	X(USER_UPDATE, "UPDATE user SET ha1_md5 = ?2, ha1_sha256 = ?3, secret = ?4, "              \
+		       "updated_at = ?5 WHERE name = ?1")                                          \
+	X(USER_EXISTS, "SELECT 1 FROM user WHERE name = ?1")                                       \
+	X(USER_DELETE, "DELETE FROM user WHERE name = ?1")                                         \
+	X(USER_SECRET, "SELECT secret FROM user WHERE name = ?1")                                  \
+	X(USER_HA1, "SELECT ha1_md5, ha1_sha256 FROM user WHERE name = ?1")                        \
+	X(USER_ALL_SECRETS, "SELECT name, secret FROM user")                                       \
+	X(USER_LIST, "SELECT u.name, u.created_at, d.name FROM user u "                            \
+		     "LEFT JOIN device d ON d.digest_user = u.name ORDER BY u.name")               \
+	X(MODEL_LINES, "SELECT lines FROM model WHERE name = ?1")                                  \
+	X(MODEL_LIST, "SELECT name, lines, vendor, cucm_mode FROM model ORDER BY name")            \
+	X(DEVICE_BY_USER, "SELECT name FROM device WHERE digest_user = ?1")                        \
+	X(DEVICE_GET, "SELECT d.name, d.model, d.digest_user, d.auth, d.created_at, "              \
+		      "d.updated_at, m.lines FROM device d JOIN model m ON m.name = d.model "      \
+		      "WHERE d.name = ?1")                                                         \
+	X(DEVICE_INSERT, "INSERT INTO device (name, model, digest_user, auth, created_at, "        \
+			 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")                            \
+	X(DEVICE_UPDATE, "UPDATE device SET model = ?2, digest_user = ?3, auth = ?4, "             \
+			 "updated_at = ?5 WHERE name = ?1")                                        \
+	X(DEVICE_DELETE, "DELETE FROM device WHERE name = ?1")                                     \
+	X(DEVICE_LIST, "SELECT d.name, d.model, d.digest_user, d.auth, "                           \
+		       "(SELECT count(*) FROM line l WHERE l.device = d.name), "                   \
+		       "(SELECT count(*) FROM binding b WHERE b.device = d.name) "                 \
+		       "FROM device d ORDER BY d.name")                                            \
+	X(DEVICE_MAX_INDEX, "SELECT max(idx) FROM line WHERE device = ?1")                         \
+	X(LINE_GET, "SELECT l.dn, l.device, l.idx, l.display, l.label, d.model, "                  \
+		    "(SELECT count(*) FROM binding b WHERE b.dn = l.dn) "                          \
+		    "FROM line l JOIN device d ON d.name = l.device WHERE l.dn = ?1")              \
+	X(LINE_AT_INDEX, "SELECT dn FROM line WHERE device = ?1 AND idx = ?2")                     \
+	X(LINE_INDEXES, "SELECT idx FROM line WHERE device = ?1 ORDER BY idx")                     \
+	X(LINE_INSERT, "INSERT INTO line (dn, device, idx, display, label, created_at) "           \
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                          \
+	X(LINE_DELETE, "DELETE FROM line WHERE dn = ?1")                                           \
+	X(LINE_LIST, "SELECT l.dn, l.device, l.idx, l.display, l.label, "                          \
+		     "(SELECT count(*) FROM binding b WHERE b.dn = l.dn) "                         \
+		     "FROM line l ORDER BY l.device, l.idx")                                       \
+	X(LINE_OF_DEVICE, "SELECT dn, idx, display, label FROM line WHERE device = ?1 "            \
+			  "ORDER BY idx")                                                          \
+	X(BINDING_LIST, "SELECT b.device, l.idx, b.dn, b.contact, b.transport, b.received, "       \
+			"b.user_agent, b.expires_at FROM binding b JOIN line l ON l.dn = b.dn "    \
+			"ORDER BY b.device, l.idx, b.contact")                                     \
+	X(COUNTS, "SELECT (SELECT count(*) FROM user), (SELECT count(*) FROM device), "            \
+		  "(SELECT count(*) FROM line), (SELECT count(*) FROM binding)")                   \
+	X(BEGIN, "BEGIN IMMEDIATE")                                                                \
+	X(COMMIT, "COMMIT")                                                                        \
+	X(ROLLBACK, "ROLLBACK")
+
+#define STMT_ENUM(name, sql) ST_##name,
+#define STMT_SQL(name, sql) [ST_##name] = sql,
+enum stmt_id { STATEMENTS(STMT_ENUM) ST__COUNT };
+static char const *const stmt_sql[ST__COUNT] = { STATEMENTS(STMT_SQL) };
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	uint8_t key[SECRET_KEY_LEN];
+	char realm[128];
+};
+
+static int seterr(struct store_err *e, int code, char const *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int seterr(struct store_err *e, int code, char const *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		e->code = code;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static int db_error(store_t *s, struct store_err *e, char const *what)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+	log_error("%s: %s (%d)", what, sqlite3_errmsg(s->db), rc);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		if (rc == SQLITE_CONSTRAINT_TRIGGER)
+			return seterr(e, -EINVAL, "%s", sqlite3_errmsg(s->db));
+		return seterr(e, -EEXIST, "refused by the database: %s", sqlite3_errmsg(s->db));
+	}
+	return seterr(e, -EIO, "database error while trying to %s: %s", what,
+		      sqlite3_errmsg(s->db));
+}
+
+/* Returns the statement reset and with no bindings. */
+static sqlite3_stmt *stmt(store_t *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, char const *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Runs a statement that returns no rows. */
+static int run(store_t *s, sqlite3_stmt *st, struct store_err *e, char const *what)
+{
+	int rc = sqlite3_step(st);
+	int err = 0;
+	if (rc != SQLITE_DONE)
+		err = db_error(s, e, what);
+	sqlite3_reset(st);
+	return err;
+}
+
+static int tx_begin(store_t *s, struct store_err *e)
+{
+	return run(s, stmt(s, ST_BEGIN), e, "begin a transaction");
+}
+
+static int tx_end(store_t *s, int err, struct store_err *e)
+{
+	if (err < 0) {
+		run(s, stmt(s, ST_ROLLBACK), NULL, "roll back");
+		return err;
+	}
+	return run(s, stmt(s, ST_COMMIT), e, "commit");
+}
+
+static char const *col_text(sqlite3_stmt *st, int i)
+{
+	return (char const *)sqlite3_column_text(st, i);
+}
+
+static json_t *json_text_or_null(sqlite3_stmt *st, int i)
+{
+	char const *v = col_text(st, i);
+	return v ? json_string(v) : json_null();
+}
+
+/* ---- validation ---- */
+
+static bool valid_chars(char const *v, size_t max, char const *extra)
+{
+	size_t n = v ? strlen(v) : 0;
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (!isalnum(c) && !strchr(extra, c))
+			return false;
+	}
+	return true;
+}
+
+static int check_user_name(char const *name, struct store_err *e)
+{
+	/* The SIP user characters that survive in a quoted digest username. */
+	if (!valid_chars(name, STORE_NAME_MAX, "-_.!~*'()+&=$,;?/"))
+		return seterr(e, -EINVAL,
+			      "user name must be 1 to %d letters, digits or -_.!~*'()+&=$,;?/",
+			      STORE_NAME_MAX);
+	return 0;
+}
+
+static int check_device_name(char const *name, struct store_err *e)
+{
+	if (!valid_chars(name, STORE_NAME_MAX, "-_."))
+		return seterr(e, -EINVAL, "device name must be 1 to %d letters, digits or -_.",
+			      STORE_NAME_MAX);
+	return 0;
+}
+
+static int check_dn(char const *dn, struct store_err *e)
+{
+	if (!valid_chars(dn, 32, "+*._-"))
+		return seterr(e, -EINVAL, "DN must be 1 to 32 digits, letters or +*._-");
+	return 0;
+}
+
+static int check_text(char const *what, char const *v, struct store_err *e)
+{
+	if (!v)
+		return 0;
+	size_t n = strlen(v);
+	if (n > STORE_TEXT_MAX)
+		return seterr(e, -EINVAL, "%s must be at most %d bytes", what, STORE_TEXT_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			return seterr(e, -EINVAL,
+				      "%s may not hold control characters, quotes or backslashes",
+				      what);
+	}
+	return 0;
+}
+
+static int check_password(char const *pw, struct store_err *e)
+{
+	size_t n = pw ? strlen(pw) : 0;
+	if (n == 0 || n > STORE_PASSWORD_MAX)
+		return seterr(e, -EINVAL, "password must be 1 to %d characters",
+			      STORE_PASSWORD_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)pw[i];
+		if (c < 0x20 || c == 0x7f)
+			return seterr(e, -EINVAL, "password may not hold control characters");
+	}
+	return 0;
+}
+
+static int check_auth(char const *auth, struct store_err *e)
+{
+	if (auth && strcmp(auth, "verify") && strcmp(auth, "identify"))
+		return seterr(e, -EINVAL, "auth must be verify or identify, not '%s'", auth);
+	return 0;
+}
+
+void store_device_name_canon(char *out, size_t outsize, char const *name)
+{
+	snprintf(out, outsize, "%s", name ? name : "");
+	size_t n = strlen(out);
+	if (n != 15 || strncasecmp(out, "SEP", 3) != 0)
+		return;
+	for (size_t i = 3; i < n; i++) {
+		if (!isxdigit((unsigned char)out[i]))
+			return;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)toupper((unsigned char)out[i]);
+}
+
+/* ---- meta ---- */
+
+static int meta_get(store_t *s, char const *key, char *out, size_t outsize)
+{
+	sqlite3_stmt *st = stmt(s, ST_META_GET);
+	int found = 0;
+	bind_text(st, 1, key);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out, outsize, "%s", col_text(st, 0) ? col_text(st, 0) : "");
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+static int meta_set(store_t *s, char const *key, char const *value, struct store_err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_META_SET);
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return run(s, st, e, "write store metadata");
+}
+
+static void hex_encode(char *out, uint8_t const *in, size_t n)
+{
+	static char const hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hex_decode(uint8_t *out, size_t outsize, char const *in)
+{
+	size_t n = strlen(in);
+	if (n % 2 || n / 2 > outsize)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(in + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
+/* ---- open, migrations, key ---- */
+
+static int exec(store_t *s, char const *sql, struct store_err *e, char const *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		seterr(e, -EIO, "cannot %s: %s", what, msg ? msg : "unknown error");
+		log_error("cannot %s: %s", what, msg ? msg : "unknown error");
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int pragma_int(store_t *s, char const *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int store_schema_version(store_t *s)
+{
+	return pragma_int(s, "PRAGMA user_version");
+}
+
+int store_schema_latest(void)
+{
+	return (int)store_n_migrations;
+}
+
+static int migrate(store_t *s, struct store_err *e)
+{
+	int version = store_schema_version(s);
+	if (version < 0)
+		return seterr(e, -EIO, "cannot read the schema version");
+	if (version > (int)store_n_migrations)
+		return seterr(e, -EINVAL,
+			      "the database has schema version %d, newer than this sipregd "
+			      "knows (%u)",
+			      version, store_n_migrations);
+	for (unsigned v = (unsigned)version; v < store_n_migrations; v++) {
+		char setv[64];
+		int err;
+		snprintf(setv, sizeof(setv), "PRAGMA user_version = %u", v + 1);
+		if ((err = exec(s, "BEGIN IMMEDIATE", e, "begin a migration")) < 0)
+			return err;
+		if ((err = exec(s, store_migrations[v], e, "apply a schema migration")) < 0 ||
+		    (err = exec(s, setv, e, "record the schema version")) < 0) {
+			exec(s, "ROLLBACK", NULL, "roll back");
+			return err;
+		}
+		if ((err = exec(s, "COMMIT", e, "commit a migration")) < 0)
+			return err;
+		log_notice("database schema migrated to version %u", v + 1);
+	}
+	return 0;
+}
+
+#define KEY_CHECK_TEXT "sipreg key check"
+
+static int load_key(store_t *s, char const *dbpath, struct store_err *e)
+{
+	char keypath[1100], check[512], why[256];
+	uint8_t blob[256];
+	int have_check, err;
+
+	snprintf(keypath, sizeof(keypath), "%s.key", dbpath);
+	have_check = meta_get(s, "key_check", check, sizeof(check));
+	/* A new key is made only while nothing has been sealed with an old one. */
+	err = secret_key_load(s->key, keypath, !have_check, why, sizeof(why));
+	if (err == -ENOENT)
+		return seterr(e, err,
+			      "key file %s is missing: the stored passwords cannot be read "
+			      "without it (restore it from a backup)",
+			      keypath);
+	if (err < 0)
+		return seterr(e, err, "%s", why);
+	if (have_check) {
+		char plain[64];
+		int n = hex_decode(blob, sizeof(blob), check);
+		if (n < 0 || secret_open(plain, sizeof(plain), s->key, "key-check", blob,
+					 (size_t)n) < 0)
+			return seterr(e, -EINVAL, "key file %s does not belong to database %s",
+				      keypath, dbpath);
+		return 0;
+	}
+	uint8_t *sealed;
+	size_t len;
+	if ((err = secret_seal(&sealed, &len, s->key, "key-check", KEY_CHECK_TEXT,
+			       strlen(KEY_CHECK_TEXT))) < 0)
+		return seterr(e, err, "cannot seal the key check");
+	hex_encode(check, sealed, len);
+	free(sealed);
+	return meta_set(s, "key_check", check, e);
+}
+
+static int user_aad(char *out, size_t n, char const *name)
+{
+	return snprintf(out, n, "user:%s", name);
+}
+
+/* Computes both HA1 and the sealed password for a user. */
+static int user_secrets(store_t *s, char const *name, char const *password, char md5[65],
+			char sha[65], uint8_t **sealed, size_t *sealedlen)
+{
+	char aad[128];
+	int err;
+	if ((err = digest_ha1(md5, DIGEST_MD5, name, s->realm, password)) < 0 ||
+	    (err = digest_ha1(sha, DIGEST_SHA256, name, s->realm, password)) < 0)
+		return err;
+	user_aad(aad, sizeof(aad), name);
+	return secret_seal(sealed, sealedlen, s->key, aad, password, strlen(password));
+}
+
+static int user_write(store_t *s, enum stmt_id id, char const *name, char const *password,
+		      struct store_err *e)
+{
+	char md5[DIGEST_HEX_SIZE], sha[DIGEST_HEX_SIZE];
+	uint8_t *sealed = NULL;
+	size_t sealedlen = 0;
+	int err = user_secrets(s, name, password, md5, sha, &sealed, &sealedlen);
+	if (err < 0)
+		return seterr(e, err, "cannot compute the user's digests");
+	sqlite3_stmt *st = stmt(s, id);
+	bind_text(st, 1, name);
+	bind_text(st, 2, md5);
+	bind_text(st, 3, sha);
+	sqlite3_bind_blob(st, 4, sealed, (int)sealedlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	err = run(s, st, e, "write the user");
+	OPENSSL_cleanse(md5, sizeof(md5));
+	OPENSSL_cleanse(sha, sizeof(sha));
+	free(sealed);
+	return err;
+}
+
+/* The realm is part of every HA1: derive them again when it changes. */
+static int apply_realm(store_t *s, char const *realm, struct store_err *e)
+{
+	char old[128];
+	int err, n = 0;
+
+	snprintf(s->realm, sizeof(s->realm), "%s", realm);
+	if (!meta_get(s, "realm", old, sizeof(old)))
+		return meta_set(s, "realm", realm, e);
+	if (strcmp(old, realm) == 0)
+		return 0;
+
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	sqlite3_stmt *all;
+	if (sqlite3_prepare_v2(s->db, stmt_sql[ST_USER_ALL_SECRETS], -1, &all, NULL) != SQLITE_OK)
+		return tx_end(s, db_error(s, e, "read users"), e);
+	while (err == 0 && sqlite3_step(all) == SQLITE_ROW) {
+		char name[STORE_NAME_MAX + 1], pw[STORE_PASSWORD_MAX + 1], aad[128];
+		snprintf(name, sizeof(name), "%s", col_text(all, 0));
+		user_aad(aad, sizeof(aad), name);
+		if (secret_open(pw, sizeof(pw), s->key, aad, sqlite3_column_blob(all, 1),
+				(size_t)sqlite3_column_bytes(all, 1)) < 0) {
+			err = seterr(e, -EINVAL, "cannot decrypt the password of user %s", name);
+			break;
+		}
+		err = user_write(s, ST_USER_UPDATE, name, pw, e);
+		OPENSSL_cleanse(pw, sizeof(pw));
+		n++;
+	}
+	sqlite3_finalize(all);
+	if (err == 0)
+		err = meta_set(s, "realm", realm, e);
+	if ((err = tx_end(s, err, e)) == 0)
+		log_notice("realm changed from '%s' to '%s': digests of %d users derived again",
+			   old, realm, n);
+	return err;
+}
+
+static int ensure_nonce_secret(store_t *s, struct store_err *e)
+{
+	char hex[80];
+	uint8_t raw[32];
+	if (meta_get(s, "nonce_secret", hex, sizeof(hex)))
+		return 0;
+	if (secret_random(raw, sizeof(raw)) < 0)
+		return seterr(e, -EIO, "cannot get random bytes");
+	hex_encode(hex, raw, sizeof(raw));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return meta_set(s, "nonce_secret", hex, e);
+}
+
+int store_open(store_t **out, char const *path, char const *realm, struct store_err *e)
+{
+	int err = 0;
+	store_t *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return seterr(e, -ENOMEM, "out of memory");
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		err = seterr(e, -EIO, "cannot open database %s: %s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((err = exec(s, "PRAGMA journal_mode = WAL", e, "switch to WAL")) < 0 ||
+	    (err = exec(s, "PRAGMA synchronous = FULL", e, "set synchronous")) < 0 ||
+	    (err = exec(s, "PRAGMA foreign_keys = ON", e, "enable foreign keys")) < 0)
+		goto out;
+	if ((err = migrate(s, e)) < 0)
+		goto out;
+	for (int i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK) {
+			err = seterr(e, -EIO, "cannot prepare statement %d: %s", i,
+				     sqlite3_errmsg(s->db));
+			goto out;
+		}
+	}
+	if ((err = load_key(s, path, e)) < 0 || (err = apply_realm(s, realm, e)) < 0 ||
+	    (err = ensure_nonce_secret(s, e)) < 0)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	store_close(s);
+	return err;
+}
+
+void store_close(store_t *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db) {
+		/* Folds the WAL back into the database so the file stands alone. */
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if (sqlite3_close(s->db) != SQLITE_OK)
+			log_error("closing the database: %s", sqlite3_errmsg(s->db));
+	}
+	OPENSSL_cleanse(s->key, sizeof(s->key));
+	free(s);
+}
+
+/* ---- users ---- */
+
+static bool user_exists(store_t *s, char const *name)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_EXISTS);
+	bind_text(st, 1, name);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+/* The device a digest user is assigned to, if any. */
+static bool device_of_user(store_t *s, char const *user, char *out, size_t outsize)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_BY_USER);
+	bind_text(st, 1, user);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(out, outsize, "%s", col_text(st, 0));
+	sqlite3_reset(st);
+	return found;
+}
+
+int store_user_add(store_t *s, char const *name, char const *password, struct store_err *e)
+{
+	int err;
+	if ((err = check_user_name(name, e)) < 0 || (err = check_password(password, e)) < 0)
+		return err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (user_exists(s, name))
+		err = seterr(e, -EEXIST, "user %s already exists", name);
+	else
+		err = user_write(s, ST_USER_INSERT, name, password, e);
+	return tx_end(s, err, e);
+}
+
+int store_user_passwd(store_t *s, char const *name, char const *password, struct store_err *e)
+{
+	int err;
+	if ((err = check_password(password, e)) < 0)
+		return err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (!user_exists(s, name))
+		err = seterr(e, -ENOENT, "no user %s", name);
+	else
+		err = user_write(s, ST_USER_UPDATE, name, password, e);
+	return tx_end(s, err, e);
+}
+
+int store_user_del(store_t *s, char const *name, struct store_err *e)
+{
+	char dev[STORE_NAME_MAX + 1];
+	int err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (!user_exists(s, name)) {
+		err = seterr(e, -ENOENT, "no user %s", name);
+	} else if (device_of_user(s, name, dev, sizeof(dev))) {
+		err = seterr(e, -EBUSY,
+			     "user %s is the digest user of device %s: delete the device or give "
+			     "it another digest user first",
+			     name, dev);
+	} else {
+		sqlite3_stmt *st = stmt(s, ST_USER_DELETE);
+		bind_text(st, 1, name);
+		err = run(s, st, e, "delete the user");
+	}
+	return tx_end(s, err, e);
+}
+
+int store_user_list(store_t *s, json_t **out, struct store_err *e)
+{
+	(void)e;
+	json_t *arr = json_array();
+	sqlite3_stmt *st = stmt(s, ST_USER_LIST);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:o}", "name", col_text(st, 0),
+						     "created_at",
+						     (json_int_t)sqlite3_column_int64(st, 1),
+						     "device", json_text_or_null(st, 2)));
+	}
+	sqlite3_reset(st);
+	*out = arr;
+	return 0;
+}
+
+int store_user_password(store_t *s, char const *name, char *out, size_t outsize,
+			struct store_err *e)
+{
+	char aad[128];
+	int err = 0;
+	sqlite3_stmt *st = stmt(s, ST_USER_SECRET);
+	bind_text(st, 1, name);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		err = seterr(e, -ENOENT, "no user %s", name);
+	} else {
+		user_aad(aad, sizeof(aad), name);
+		if (secret_open(out, outsize, s->key, aad, sqlite3_column_blob(st, 0),
+				(size_t)sqlite3_column_bytes(st, 0)) < 0)
+			err = seterr(e, -EINVAL, "cannot decrypt the password of user %s", name);
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+int store_user_ha1(store_t *s, char const *name, enum digest_alg alg,
+		   char out[DIGEST_HEX_SIZE], struct store_err *e)
+{
+	int err = 0;
+	sqlite3_stmt *st = stmt(s, ST_USER_HA1);
+	bind_text(st, 1, name);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		err = seterr(e, -ENOENT, "no user %s", name);
+	else
+		snprintf(out, DIGEST_HEX_SIZE, "%s", col_text(st, alg == DIGEST_SHA256 ? 1 : 0));
+	sqlite3_reset(st);
+	return err;
+}
+
+/* ---- devices ---- */
+
+struct device_row {
+	char name[STORE_NAME_MAX + 1];
+	char model[STORE_NAME_MAX + 1];
+	char digest_user[STORE_NAME_MAX + 1];
+	char auth[16];
+	long long created_at, updated_at;
+	int model_lines;
+};
+
+static bool device_get(store_t *s, char const *name, struct device_row *row)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_GET);
+	bind_text(st, 1, name);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	if (found) {
+		snprintf(row->name, sizeof(row->name), "%s", col_text(st, 0));
+		snprintf(row->model, sizeof(row->model), "%s", col_text(st, 1));
+		snprintf(row->digest_user, sizeof(row->digest_user), "%s", col_text(st, 2));
+		snprintf(row->auth, sizeof(row->auth), "%s", col_text(st, 3));
+		row->created_at = sqlite3_column_int64(st, 4);
+		row->updated_at = sqlite3_column_int64(st, 5);
+		row->model_lines = sqlite3_column_int(st, 6);
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+static int model_lines(store_t *s, char const *model)
+{
+	sqlite3_stmt *st = stmt(s, ST_MODEL_LINES);
+	bind_text(st, 1, model);
+	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return n;
+}
+
+static int check_model(store_t *s, char const *model, struct store_err *e)
+{
+	if (!model || model_lines(s, model) < 0)
+		return seterr(e, -EINVAL,
+			      "unknown model '%s' (sipregctl device models lists them)",
+			      model ? model : "");
+	return 0;
+}
+
+/* The digest user must exist and belong to no other device. */
+static int check_digest_user(store_t *s, char const *user, char const *device,
+			     struct store_err *e)
+{
+	char other[STORE_NAME_MAX + 1];
+	if (!user_exists(s, user))
+		return seterr(e, -ENOENT, "no user %s (add it with sipregctl user add %s)", user,
+			      user);
+	if (device_of_user(s, user, other, sizeof(other)) && strcmp(other, device) != 0)
+		return seterr(e, -EEXIST, "digest user %s is already assigned to device %s", user,
+			      other);
+	return 0;
+}
+
+int store_device_add(store_t *s, struct store_device_spec const *spec, struct store_err *e)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct device_row row;
+	int err;
+
+	if ((err = check_device_name(spec->name, e)) < 0 || (err = check_auth(spec->auth, e)) < 0)
+		return err;
+	if (!spec->digest_user || (err = check_user_name(spec->digest_user, e)) < 0)
+		return err ? err : seterr(e, -EINVAL, "a digest user is required");
+	store_device_name_canon(name, sizeof(name), spec->name);
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (device_get(s, name, &row))
+		err = seterr(e, -EEXIST, "device %s already exists", name);
+	else if ((err = check_model(s, spec->model, e)) == 0 &&
+		 (err = check_digest_user(s, spec->digest_user, name, e)) == 0) {
+		sqlite3_stmt *st = stmt(s, ST_DEVICE_INSERT);
+		bind_text(st, 1, name);
+		bind_text(st, 2, spec->model);
+		bind_text(st, 3, spec->digest_user);
+		bind_text(st, 4, spec->auth ? spec->auth : "verify");
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+		err = run(s, st, e, "add the device");
+	}
+	return tx_end(s, err, e);
+}
+
+int store_device_set(store_t *s, struct store_device_spec const *spec, struct store_err *e)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct device_row row;
+	int err;
+
+	if ((err = check_auth(spec->auth, e)) < 0)
+		return err;
+	store_device_name_canon(name, sizeof(name), spec->name);
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (!device_get(s, name, &row)) {
+		err = seterr(e, -ENOENT, "no device %s", name);
+		goto out;
+	}
+	if (spec->model && (err = check_model(s, spec->model, e)) < 0)
+		goto out;
+	if (spec->model) {
+		int lines = model_lines(s, spec->model);
+		sqlite3_stmt *st = stmt(s, ST_DEVICE_MAX_INDEX);
+		bind_text(st, 1, name);
+		int maxidx = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_reset(st);
+		if (maxidx > lines) {
+			err = seterr(e, -EINVAL,
+				     "device %s has a line at index %d, beyond the %d line%s of "
+				     "model %s: delete that line first",
+				     name, maxidx, lines, lines == 1 ? "" : "s", spec->model);
+			goto out;
+		}
+	}
+	if (spec->digest_user && (err = check_digest_user(s, spec->digest_user, name, e)) < 0)
+		goto out;
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_UPDATE);
+	bind_text(st, 1, name);
+	bind_text(st, 2, spec->model ? spec->model : row.model);
+	bind_text(st, 3, spec->digest_user ? spec->digest_user : row.digest_user);
+	bind_text(st, 4, spec->auth ? spec->auth : row.auth);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	err = run(s, st, e, "update the device");
+out:
+	return tx_end(s, err, e);
+}
+
+int store_device_del(store_t *s, char const *name_in, struct store_err *e)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct device_row row;
+	int err;
+
+	store_device_name_canon(name, sizeof(name), name_in);
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (!device_get(s, name, &row)) {
+		err = seterr(e, -ENOENT, "no device %s", name);
+	} else {
+		sqlite3_stmt *st = stmt(s, ST_DEVICE_DELETE);
+		bind_text(st, 1, name);
+		err = run(s, st, e, "delete the device");
+	}
+	return tx_end(s, err, e);
+}
+
+int store_device_list(store_t *s, json_t **out, struct store_err *e)
+{
+	(void)e;
+	json_t *arr = json_array();
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_LIST);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "name", col_text(st, 0),
+				       "model", col_text(st, 1), "digest_user", col_text(st, 2),
+				       "auth", col_text(st, 3), "lines", sqlite3_column_int(st, 4),
+				       "bindings", sqlite3_column_int(st, 5)));
+	}
+	sqlite3_reset(st);
+	*out = arr;
+	return 0;
+}
+
+int store_device_show(store_t *s, char const *name_in, json_t **out, struct store_err *e)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct device_row row;
+
+	store_device_name_canon(name, sizeof(name), name_in);
+	if (!device_get(s, name, &row))
+		return seterr(e, -ENOENT, "no device %s", name);
+	json_t *lines = json_array();
+	sqlite3_stmt *st = stmt(s, ST_LINE_OF_DEVICE);
+	bind_text(st, 1, name);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(lines, json_pack("{s:i, s:s, s:o, s:o}", "index",
+						       sqlite3_column_int(st, 1), "dn",
+						       col_text(st, 0), "display",
+						       json_text_or_null(st, 2), "label",
+						       json_text_or_null(st, 3)));
+	}
+	sqlite3_reset(st);
+	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:o}", "name", row.name, "model",
+			 row.model, "model_lines", row.model_lines, "digest_user", row.digest_user,
+			 "auth", row.auth, "created_at", (json_int_t)row.created_at, "updated_at",
+			 (json_int_t)row.updated_at, "lines", lines);
+	return 0;
+}
+
+/* ---- lines ---- */
+
+static json_t *line_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:s, s:i, s:o, s:o}", "dn", col_text(st, 0), "device",
+			 col_text(st, 1), "index", sqlite3_column_int(st, 2), "display",
+			 json_text_or_null(st, 3), "label", json_text_or_null(st, 4));
+}
+
+/* The lowest index from 1 to lines not yet used on the device, or 0. */
+static unsigned free_index(store_t *s, char const *device, int lines)
+{
+	unsigned want = 1;
+	sqlite3_stmt *st = stmt(s, ST_LINE_INDEXES);
+	bind_text(st, 1, device);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if ((unsigned)sqlite3_column_int(st, 0) != want)
+			break;
+		want++;
+	}
+	sqlite3_reset(st);
+	return want <= (unsigned)lines ? want : 0;
+}
+
+int store_line_add(store_t *s, struct store_line_spec const *spec, unsigned *index_out,
+		   struct store_err *e)
+{
+	char device[STORE_NAME_MAX + 1];
+	struct device_row row;
+	int err;
+
+	if ((err = check_dn(spec->dn, e)) < 0 || (err = check_text("display", spec->display, e)) < 0 ||
+	    (err = check_text("label", spec->label, e)) < 0)
+		return err;
+	store_device_name_canon(device, sizeof(device), spec->device);
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (!device_get(s, device, &row)) {
+		err = seterr(e, -ENOENT, "no device %s", device);
+		goto out;
+	}
+	sqlite3_stmt *st = stmt(s, ST_LINE_GET);
+	bind_text(st, 1, spec->dn);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		err = seterr(e, -EEXIST, "DN %s is already line %d of device %s", spec->dn,
+			     sqlite3_column_int(st, 2), col_text(st, 1));
+		sqlite3_reset(st);
+		goto out;
+	}
+	sqlite3_reset(st);
+	unsigned idx = spec->index;
+	if (idx == 0) {
+		idx = free_index(s, device, row.model_lines);
+		if (!idx) {
+			err = seterr(e, -EINVAL, "device %s has no free line: model %s has %d line%s",
+				     device, row.model, row.model_lines,
+				     row.model_lines == 1 ? "" : "s");
+			goto out;
+		}
+	} else if (idx > (unsigned)row.model_lines) {
+		err = seterr(e, -EINVAL, "line index %u is beyond the %d line%s of model %s", idx,
+			     row.model_lines, row.model_lines == 1 ? "" : "s", row.model);
+		goto out;
+	} else {
+		st = stmt(s, ST_LINE_AT_INDEX);
+		bind_text(st, 1, device);
+		sqlite3_bind_int(st, 2, (int)idx);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			err = seterr(e, -EEXIST, "line %u of device %s is already DN %s", idx,
+				     device, col_text(st, 0));
+			sqlite3_reset(st);
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+	st = stmt(s, ST_LINE_INSERT);
+	bind_text(st, 1, spec->dn);
+	bind_text(st, 2, device);
+	sqlite3_bind_int(st, 3, (int)idx);
+	bind_text(st, 4, spec->display && spec->display[0] ? spec->display : NULL);
+	bind_text(st, 5, spec->label && spec->label[0] ? spec->label : NULL);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+	if ((err = run(s, st, e, "add the line")) == 0 && index_out)
+		*index_out = idx;
+out:
+	return tx_end(s, err, e);
+}
+
+int store_line_del(store_t *s, char const *dn, struct store_err *e)
+{
+	int err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	sqlite3_stmt *st = stmt(s, ST_LINE_DELETE);
+	bind_text(st, 1, dn);
+	if ((err = run(s, st, e, "delete the line")) == 0 && sqlite3_changes(s->db) == 0)
+		err = seterr(e, -ENOENT, "no line with DN %s", dn);
+	return tx_end(s, err, e);
+}
+
+int store_line_list(store_t *s, json_t **out, struct store_err *e)
+{
+	(void)e;
+	json_t *arr = json_array();
+	sqlite3_stmt *st = stmt(s, ST_LINE_LIST);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = line_json(st);
+		json_object_set_new(o, "bindings", json_integer(sqlite3_column_int(st, 5)));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(st);
+	*out = arr;
+	return 0;
+}
+
+int store_line_show(store_t *s, char const *dn, json_t **out, struct store_err *e)
+{
+	int err = 0;
+	sqlite3_stmt *st = stmt(s, ST_LINE_GET);
+	bind_text(st, 1, dn);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = line_json(st);
+		json_object_set_new(*out, "model", json_string(col_text(st, 5)));
+		json_object_set_new(*out, "bindings", json_integer(sqlite3_column_int(st, 6)));
+	} else {
+		err = seterr(e, -ENOENT, "no line with DN %s", dn);
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+/* ---- other listings ---- */
+
+int store_model_list(store_t *s, json_t **out, struct store_err *e)
+{
+	(void)e;
+	json_t *arr = json_array();
+	sqlite3_stmt *st = stmt(s, ST_MODEL_LIST);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:b}", "name",
+						     col_text(st, 0), "lines",
+						     sqlite3_column_int(st, 1), "vendor",
+						     col_text(st, 2), "cucm_mode",
+						     sqlite3_column_int(st, 3)));
+	}
+	sqlite3_reset(st);
+	*out = arr;
+	return 0;
+}
+
+int store_binding_list(store_t *s, json_t **out, struct store_err *e)
+{
+	(void)e;
+	json_t *arr = json_array();
+	long long now = (long long)time(NULL);
+	sqlite3_stmt *st = stmt(s, ST_BINDING_LIST);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long left = sqlite3_column_int64(st, 7) - now;
+		json_array_append_new(
+			arr, json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:I}", "device",
+				       col_text(st, 0), "index", sqlite3_column_int(st, 1), "dn",
+				       col_text(st, 2), "contact", col_text(st, 3), "transport",
+				       json_text_or_null(st, 4), "source", json_text_or_null(st, 5),
+				       "user_agent", json_text_or_null(st, 6), "expires_in",
+				       (json_int_t)(left > 0 ? left : 0)));
+	}
+	sqlite3_reset(st);
+	*out = arr;
+	return 0;
+}
+
+int store_counts(store_t *s, json_t **out, struct store_err *e)
+{
+	int err = 0;
+	sqlite3_stmt *st = stmt(s, ST_COUNTS);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = json_pack("{s:i, s:i, s:i, s:i}", "users", sqlite3_column_int(st, 0),
+				 "devices", sqlite3_column_int(st, 1), "lines",
+				 sqlite3_column_int(st, 2), "bindings", sqlite3_column_int(st, 3));
+	else
+		err = db_error(s, e, "count rows");
+	sqlite3_reset(st);
+	return err;
+}
+
+int store_nonce_secret(store_t *s, char *out, size_t outsize, struct store_err *e)
+{
+	if (!meta_get(s, "nonce_secret", out, outsize))
+		return seterr(e, -ENOENT, "no nonce secret");
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * The SQLite store: schema and migrations, users with their secrets,
+ * devices, lines, and the tables later features fill.
+ *
+ * Thread: the store thread only (see store/worker.h), except store_open()
+ * and store_close(), which run before the thread starts and after it ends.
+ * Ownership: store_open() creates a store_t, store_close() frees it
+ * (NULL-safe). Listings return new jansson references the caller releases.
+ *
+ * Every function reports a refusal through struct store_err: a negative
+ * errno in code (-EEXIST, -ENOENT, -EINVAL, -EBUSY for "in use", -EIO) and
+ * one sentence for the administrator in msg. No secret ever enters msg.
+ */
+#ifndef SIPREG_STORE_H
+#define SIPREG_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "daemon/digest.h"
+
+typedef struct store store_t;
+
+struct store_err {
+	int code;
+	char msg[256];
+};
+
+#define STORE_NAME_MAX 64
+#define STORE_PASSWORD_MAX 128
+#define STORE_TEXT_MAX 64
+
+/**
+ * Opens (creating if needed) the database at path, applies pending
+ * migrations, loads or creates the key file (path + ".key"), and records the
+ * realm. If the realm differs from the one recorded, every user's HA1 is
+ * derived again from the stored password.
+ */
+int store_open(store_t **out, char const *path, char const *realm, struct store_err *e);
+void store_close(store_t *s);
+
+/** The schema version (number of migrations applied). */
+int store_schema_version(store_t *s);
+/** The number of migrations this build knows. */
+int store_schema_latest(void);
+
+/** Canonical device name: SEP<MAC> names in upper case, others unchanged. */
+void store_device_name_canon(char *out, size_t outsize, char const *name);
+
+/* ---- users ---- */
+int store_user_add(store_t *s, char const *name, char const *password, struct store_err *e);
+int store_user_passwd(store_t *s, char const *name, char const *password, struct store_err *e);
+int store_user_del(store_t *s, char const *name, struct store_err *e);
+int store_user_list(store_t *s, json_t **out, struct store_err *e);
+/** Decrypts the user's password into out. */
+int store_user_password(store_t *s, char const *name, char *out, size_t outsize,
+			struct store_err *e);
+/** The stored HA1 of the user for alg, in hex. */
+int store_user_ha1(store_t *s, char const *name, enum digest_alg alg,
+		   char out[DIGEST_HEX_SIZE], struct store_err *e);
+
+/* ---- devices ---- */
+struct store_device_spec {
+	char const *name;
+	char const *model;	 /* NULL: unchanged (set) */
+	char const *digest_user; /* NULL: unchanged (set) */
+	char const *auth;	 /* "verify" or "identify"; NULL: default (add) or unchanged */
+};
+
+int store_device_add(store_t *s, struct store_device_spec const *spec, struct store_err *e);
+int store_device_set(store_t *s, struct store_device_spec const *spec, struct store_err *e);
+int store_device_del(store_t *s, char const *name, struct store_err *e);
+int store_device_list(store_t *s, json_t **out, struct store_err *e);
+int store_device_show(store_t *s, char const *name, json_t **out, struct store_err *e);
+
+/* ---- lines ---- */
+struct store_line_spec {
+	char const *device;
+	char const *dn;
+	unsigned index; /* 0: the lowest free index */
+	char const *display;
+	char const *label;
+};
+
+/** Adds a line; *index_out receives the index it got (may be NULL). */
+int store_line_add(store_t *s, struct store_line_spec const *spec, unsigned *index_out,
+		   struct store_err *e);
+int store_line_del(store_t *s, char const *dn, struct store_err *e);
+int store_line_list(store_t *s, json_t **out, struct store_err *e);
+int store_line_show(store_t *s, char const *dn, json_t **out, struct store_err *e);
+
+/* ---- other listings ---- */
+int store_model_list(store_t *s, json_t **out, struct store_err *e);
+int store_binding_list(store_t *s, json_t **out, struct store_err *e);
+/** {"users":N,"devices":N,"lines":N,"bindings":N} */
+int store_counts(store_t *s, json_t **out, struct store_err *e);
+
+/** The per-install secret for nonces (hex, 64 characters). */
+int store_nonce_secret(store_t *s, char *out, size_t outsize, struct store_err *e);
+
+#endif

@@ -1,0 +1,162 @@
+#include "autoconfig.h"
+
+#include "store/worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "daemon/log.h"
+
+#define LOG_TAG "store"
+
+struct job {
+	struct job *next;
+	store_job_fn fn;
+	store_done_fn done;
+	void *arg;
+};
+
+struct job_queue {
+	struct job *head, *tail;
+};
+
+struct store_worker {
+	store_t *store;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job_queue todo;	   /* for the store thread */
+	struct job_queue finished; /* for the main thread */
+	bool stopping;
+	struct event *wake; /* wakes the main thread for finished jobs */
+};
+
+static void queue_push(struct job_queue *q, struct job *j)
+{
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+}
+
+static struct job *queue_take_all(struct job_queue *q)
+{
+	struct job *all = q->head;
+	q->head = q->tail = NULL;
+	return all;
+}
+
+static void run_completions(store_worker_t *w)
+{
+	pthread_mutex_lock(&w->lock);
+	struct job *j = queue_take_all(&w->finished);
+	pthread_mutex_unlock(&w->lock);
+	while (j) {
+		struct job *next = j->next;
+		if (j->done)
+			j->done(j->arg);
+		free(j);
+		j = next;
+	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	run_completions(arg);
+}
+
+static void *worker_main(void *arg)
+{
+	store_worker_t *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->todo.head && !w->stopping)
+			pthread_cond_wait(&w->cond, &w->lock);
+		struct job *j = queue_take_all(&w->todo);
+		if (!j && w->stopping)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		struct job *done = j;
+		for (; j; j = j->next)
+			j->fn(w->store, j->arg);
+		pthread_mutex_lock(&w->lock);
+		while (done) {
+			struct job *next = done->next;
+			queue_push(&w->finished, done);
+			done = next;
+		}
+		event_active(w->wake, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int store_worker_start(store_worker_t **out, store_t *s, struct event_base *base)
+{
+	store_worker_t *w = calloc(1, sizeof(*w));
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	w->store = s;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->wake = event_new(base, -1, 0, on_wake, w);
+	if (!w->wake) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if ((err = -pthread_create(&w->thread, NULL, worker_main, w)) < 0)
+		goto fail;
+	*out = w;
+	return 0;
+fail:
+	if (w->wake)
+		event_free(w->wake);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	return err;
+}
+
+int store_worker_submit(store_worker_t *w, store_job_fn fn, store_done_fn done, void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->fn = fn;
+	j->done = done;
+	j->arg = arg;
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		free(j);
+		return -ESHUTDOWN;
+	}
+	queue_push(&w->todo, j);
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+void store_worker_stop(store_worker_t *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	run_completions(w);
+	event_free(w->wake);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}

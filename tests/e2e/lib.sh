@@ -1,0 +1,233 @@
+# Shared harness for the end-to-end tests: TAP output, a private work
+# directory, and sipregd started on a random loopback address and port and
+# stopped by its pid. Source it from a test script.
+#
+# Needs: SIPREGD, SIPREGCTL, E2E_DIR (set by make check).
+
+set -u
+
+: "${SIPREGD:?SIPREGD must name the sipregd binary}"
+: "${SIPREGCTL:?SIPREGCTL must name the sipregctl binary}"
+: "${E2E_DIR:?E2E_DIR must name tests/e2e}"
+
+TAP_N=0
+TAP_FAILED=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipreg-e2e.XXXXXX")
+DAEMON_PIDS=""
+OTHER_PIDS=""
+
+# ---- TAP ----
+
+ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $*"
+}
+
+not_ok() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $*"
+}
+
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# check DESCRIPTION COMMAND...: one test, passing when COMMAND succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$WORK/check.out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "command: $*" "$(tail -n 20 "$WORK/check.out")"
+	fi
+}
+
+# expect_exit CODE DESCRIPTION COMMAND...: the command must exit with CODE.
+expect_exit() {
+	local want=$1 desc=$2 rc=0
+	shift 2
+	"$@" >"$WORK/last.out" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $rc, wanted $want)"
+		diag "command: $*" "$(tail -n 20 "$WORK/last.out")"
+	fi
+}
+
+# last_has TEXT: the output of the last expect_exit holds TEXT (fixed string).
+last_has() {
+	grep -qF -- "$1" "$WORK/last.out"
+}
+
+finish() {
+	local pid
+	for pid in $OTHER_PIDS; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $DAEMON_PIDS; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			wait_gone "$pid" 100 || kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+	if [ "$TAP_FAILED" -ne 0 ] && [ -f "$WORK/sipregd.log" ]; then
+		diag "sipregd log (last 40 lines):" "$(tail -n 40 "$WORK/sipregd.log")"
+	fi
+	echo "1..$TAP_N"
+	rm -rf "$WORK"
+}
+trap finish EXIT
+
+# ---- waiting, bounded in count ----
+
+# wait_for TRIES COMMAND...: runs COMMAND up to TRIES times, 0.1 s apart.
+wait_for() {
+	local tries=$1 i=0
+	shift
+	while [ "$i" -lt "$tries" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_gone PID TRIES: waits until PID has exited.
+wait_gone() {
+	local i=0
+	while [ "$i" -lt "$2" ]; do
+		kill -0 "$1" 2>/dev/null || return 0
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- addresses ----
+
+# random_addr: a random address in 127.0.0.0/8 (not 127.0.0.1).
+random_addr() {
+	echo "127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))"
+}
+
+random_port() {
+	echo $((RANDOM % 30000 + 20000))
+}
+
+# ---- sipregd ----
+
+SIP_ADDR=""
+SIP_PORT=""
+SOCK="$WORK/ctl.sock"
+CONF="$WORK/sipregd.conf"
+DB="$WORK/sipreg.db"
+PID=""
+
+# write_conf [EXTRA_SECTION_TEXT]: the config for SIP_ADDR:SIP_PORT.
+write_conf() {
+	cat >"$CONF" <<CONF_EOF
+# written by the end-to-end test
+[sip]
+listen = $SIP_ADDR:$SIP_PORT
+realm = ${REALM:-sipreg}
+
+[store]
+path = $DB
+
+[ctl]
+socket = $SOCK
+
+[log]
+level = ${LOG_LEVEL:-info}
+
+[security]
+ban_failures = ${BAN_FAILURES:-10}
+ban_window = 60
+ban_time = 600
+CONF_EOF
+}
+
+# start_sipregd: starts sipregd in the foreground on a free random address
+# (a few attempts), waits until its control socket answers. Keeps the
+# address of an earlier start, so a restart comes back on the same one.
+start_sipregd() {
+	local attempt=0 fresh=0
+	[ -n "$SIP_ADDR" ] || fresh=1
+	while [ "$attempt" -lt 5 ]; do
+		attempt=$((attempt + 1))
+		if [ "$fresh" -eq 1 ]; then
+			SIP_ADDR=$(random_addr)
+			SIP_PORT=$(random_port)
+		fi
+		write_conf
+		"$SIPREGD" -f -c "$CONF" >>"$WORK/sipregd.log" 2>&1 &
+		PID=$!
+		DAEMON_PIDS="$DAEMON_PIDS $PID"
+		local i=0
+		while [ "$i" -lt 100 ]; do
+			if ! kill -0 "$PID" 2>/dev/null; then
+				break
+			fi
+			if "$SIPREGCTL" -s "$SOCK" status >/dev/null 2>&1; then
+				return 0
+			fi
+			i=$((i + 1))
+			sleep 0.1
+		done
+		kill -TERM "$PID" 2>/dev/null || true
+		wait "$PID" 2>/dev/null || true
+		[ "$fresh" -eq 1 ] || break
+	done
+	diag "sipregd did not start" "$(tail -n 20 "$WORK/sipregd.log")"
+	return 1
+}
+
+# stop_sipregd [SIGNAL]: stops it and checks it left within 10 s with
+# status 0 and no sanitizer report.
+stop_sipregd() {
+	local sig=${1:-TERM} rc=0
+	kill "-$sig" "$PID" 2>/dev/null || return 1
+	if ! wait_gone "$PID" 100; then
+		diag "sipregd still running 10 s after SIG$sig"
+		return 1
+	fi
+	wait "$PID" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		diag "sipregd exited with status $rc"
+		return 1
+	fi
+	sanitizer_clean
+}
+
+sanitizer_clean() {
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/sipregd.log"
+}
+
+ctl() {
+	"$SIPREGCTL" -s "$SOCK" "$@"
+}
+
+# sipp_opts: SIPp options for a client on its own random loopback port.
+sipp_opts() {
+	echo "$SIP_ADDR:$SIP_PORT -i 127.0.0.1 -p $(random_port) -timeout 20s -timeout_error -nostdin -nd"
+}
+
+# log_has TEXT: sipregd's log holds TEXT.
+log_has() {
+	grep -qF -- "$1" "$WORK/sipregd.log"
+}
+
+# json_get PATH < JSON: prints one value ("a.b.0.c") with python.
+json_get() {
+	python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(json.dumps(v) if isinstance(v, (dict, list)) else v)
+' "$1"
+}

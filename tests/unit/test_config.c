@@ -1,0 +1,196 @@
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "tests/unit/tap.h"
+
+static struct config cfg;
+static char err[700];
+
+static int load(char const *text)
+{
+	config_defaults(&cfg);
+	err[0] = '\0';
+	return config_load_string(&cfg, "test.conf", text, err, sizeof(err));
+}
+
+/* The text must fail on the given line with a message holding want. */
+static void expect_error(char const *text, unsigned line, char const *want)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "test.conf:%u: ", line);
+	CU_ASSERT_EQUAL(load(text), -EINVAL);
+	CU_ASSERT_EQUAL(strncmp(err, prefix, strlen(prefix)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, want))
+		printf("# got '%s', wanted '%s...%s'\n", err, prefix, want);
+}
+
+static void test_defaults(void)
+{
+	config_defaults(&cfg);
+	CU_ASSERT_EQUAL(cfg.n_listen, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.listen[0].host, "127.0.0.1");
+	CU_ASSERT_EQUAL(cfg.listen[0].port, 5060);
+	CU_ASSERT_STRING_EQUAL(cfg.realm, "sipreg");
+	CU_ASSERT_STRING_EQUAL(cfg.store_path, "sipreg.db");
+	CU_ASSERT_STRING_EQUAL(cfg.ctl_socket, "sipregd.sock");
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LVL_NOTICE);
+	CU_ASSERT_EQUAL(cfg.log_target, LOG_TARGET_STDERR);
+	/* An empty file is the defaults. */
+	CU_ASSERT_EQUAL(load(""), 0);
+	CU_ASSERT_EQUAL(cfg.listen[0].port, 5060);
+}
+
+static void test_full_file(void)
+{
+	int rc = load("# a comment\n"
+		      "; another comment\n"
+		      "\n"
+		      "[sip]\n"
+		      "listen = 127.0.0.2:5070, [::1]:5080\n"
+		      "listen = 127.0.0.3:5090\n"
+		      "realm = lab.example\n"
+		      "[store]\n"
+		      "path = /var/lib/sipreg/db\n"
+		      "flush_interval_ms = 250\n"
+		      "[ctl]\n"
+		      "socket = /run/sipreg.sock\n"
+		      "[log]\n"
+		      "level = debug\n"
+		      "target = syslog\n"
+		      "[security]\n"
+		      "ban_failures = 3\n"
+		      "ban_window = 30\n"
+		      "ban_time = 900\n");
+	CU_ASSERT_EQUAL(rc, 0);
+	if (rc)
+		printf("# %s\n", err);
+	CU_ASSERT_EQUAL(cfg.n_listen, 3);
+	CU_ASSERT_STRING_EQUAL(cfg.listen[0].host, "127.0.0.2");
+	CU_ASSERT_EQUAL(cfg.listen[0].port, 5070);
+	CU_ASSERT_STRING_EQUAL(cfg.listen[1].host, "::1");
+	CU_ASSERT_EQUAL(cfg.listen[1].port, 5080);
+	CU_ASSERT_EQUAL(cfg.listen[2].port, 5090);
+	CU_ASSERT_STRING_EQUAL(cfg.realm, "lab.example");
+	CU_ASSERT_STRING_EQUAL(cfg.store_path, "/var/lib/sipreg/db");
+	CU_ASSERT_EQUAL(cfg.store_flush_ms, 250);
+	CU_ASSERT_STRING_EQUAL(cfg.ctl_socket, "/run/sipreg.sock");
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LVL_DEBUG);
+	CU_ASSERT_EQUAL(cfg.log_target, LOG_TARGET_SYSLOG);
+	CU_ASSERT_EQUAL(cfg.ban_failures, 3);
+	CU_ASSERT_EQUAL(cfg.ban_window, 30);
+	CU_ASSERT_EQUAL(cfg.ban_time, 900);
+
+	char buf[96];
+	config_listen_format(&cfg.listen[1], buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "[::1]:5080");
+}
+
+static void test_spacing(void)
+{
+	CU_ASSERT_EQUAL(load("[log]\n   level=info   \r\n"), 0);
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LVL_INFO);
+	CU_ASSERT_EQUAL(load("[log]\nlevel = WARNING"), 0); /* no final newline */
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LVL_WARNING);
+}
+
+static void test_unknown_names(void)
+{
+	expect_error("[sip]\nrealm = a\nlisten_on = 1.2.3.4:5\n", 3, "unknown key 'listen_on'");
+	expect_error("[sipp]\nrealm = a\n", 2, "unknown section [sipp]");
+	expect_error("realm = a\n", 1, "before any [section]");
+}
+
+static void test_bad_values(void)
+{
+	expect_error("[store]\nflush_interval_ms = abc\n", 2, "not a whole number");
+	expect_error("[store]\nflush_interval_ms = -5\n", 2, "not a whole number");
+	expect_error("[store]\nflush_interval_ms = 5\n", 2, "from 10 to 10000");
+	expect_error("[security]\nban_failures = 99999999999999999999\n", 2, "not a whole number");
+	expect_error("[security]\nban_time = 0\n", 2, "not a whole number");
+	expect_error("[log]\nlevel = loud\n", 2, "not a log level");
+	expect_error("[log]\nlevel = debug # trailing\n", 2, "not a log level");
+	expect_error("[log]\ntarget = file\n", 2, "not a log target");
+	expect_error("[sip]\nrealm = a\"b\n", 2, "realm may hold only");
+	expect_error("[sip]\nrealm = a b\n", 2, "realm may hold only");
+	expect_error("[store]\npath =\n", 2, "path is required");
+}
+
+static void test_bad_listen(void)
+{
+	expect_error("[sip]\nlisten = 127.0.0.1\n", 2, "is not an address:port");
+	expect_error("[sip]\nlisten = 127.0.0.1:0\n", 2, "is not an address:port");
+	expect_error("[sip]\nlisten = 127.0.0.1:65536\n", 2, "is not an address:port");
+	expect_error("[sip]\nlisten = localhost:5060\n", 2, "is not an address:port");
+	expect_error("[sip]\nlisten = ::1:5060\n", 2, "is not an address:port");
+	expect_error("[sip]\nlisten = [::1:5060\n", 2, "is not an address:port");
+	expect_error("[sip]\nlisten = 127.0.0.1:5060x\n", 2, "is not an address:port");
+	expect_error("[sip]\nlisten =\n", 2, "at least one");
+	expect_error("[sip]\nlisten = 127.0.0.1:5060 127.0.0.1:5060\n", 2, "given twice");
+}
+
+static void test_syntax(void)
+{
+	expect_error("[sip]\nrealm = a\njust words\n", 3, "expected '[section]'");
+	expect_error("[sip\nrealm = a\n", 1, "expected '[section]'");
+	expect_error("[sip]\nrealm = a\nrealm = b\n", 3, "already set on line 2");
+	/* The first error is the one reported. */
+	expect_error("[sip]\nnope = 1\n[log]\nlevel = x\n", 2, "unknown key 'nope'");
+	expect_error("[sip]\nwhat\nnope = 1\n", 2, "expected '[section]'");
+}
+
+static void test_long_line(void)
+{
+	char text[600];
+	int n = snprintf(text, sizeof(text), "[sip]\nrealm = ");
+	memset(text + n, 'a', 300);
+	snprintf(text + n + 300, sizeof(text) - (size_t)n - 300, "\n[log]\nlevel = info\n");
+	expect_error(text, 2, "longer than");
+}
+
+static void test_file(void)
+{
+	char path[] = "/tmp/sipreg-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("[sip]\nrealm = ok\n\n[log]\nlevel = verbose\n", f);
+	fclose(f);
+	config_defaults(&cfg);
+	CU_ASSERT_EQUAL(config_load(&cfg, path, err, sizeof(err)), -EINVAL);
+	char want[128];
+	snprintf(want, sizeof(want), "%s:5: ", path);
+	CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+	unlink(path);
+	CU_ASSERT_EQUAL(config_load(&cfg, path, err, sizeof(err)), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+}
+
+static CU_TestInfo const tests[] = {
+	{ "defaults", test_defaults },
+	{ "every key", test_full_file },
+	{ "spacing and line ends", test_spacing },
+	{ "unknown keys and sections", test_unknown_names },
+	{ "bad values", test_bad_values },
+	{ "bad listeners", test_bad_listen },
+	{ "syntax errors and duplicates", test_syntax },
+	{ "overlong line", test_long_line },
+	{ "errors name the file and line", test_file },
+	CU_TEST_INFO_NULL,
+};
+
+static void add_suites(void)
+{
+	tap_add_suite("config", NULL, NULL, tests);
+}
+
+int main(void)
+{
+	return tap_main(add_suites);
+}
