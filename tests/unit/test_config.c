@@ -103,7 +103,8 @@ static void test_spacing(void)
 static void test_unknown_names(void)
 {
 	expect_error("[sip]\nrealm = a\nlisten_on = 1.2.3.4:5\n", 3, "unknown key 'listen_on'");
-	expect_error("[sipp]\nrealm = a\n", 2, "unknown section [sipp]");
+	expect_error("[sipp]\nrealm = a\n", 1, "unknown section [sipp]");
+	expect_error("[sip]\nrealm = a\n[nosuch]\n", 3, "unknown section [nosuch]");
 	expect_error("realm = a\n", 1, "before any [section]");
 }
 
