@@ -2,7 +2,7 @@
 # Installs the Debian packages sipreg needs to build and test, when missing.
 set -eu
 
-PACKAGES="gcc make autoconf automake pkg-config
+PACKAGES="gcc libc6-dev make autoconf automake pkg-config
 libsofia-sip-ua-dev libevent-dev libssl-dev libsqlite3-dev libcunit1-dev
 libjansson-dev libinih-dev
 sip-tester sipsak sqlite3 python3 procps tar gzip"
