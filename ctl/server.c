@@ -113,14 +113,14 @@ static void describe(char *buf, size_t len, char const *cmd, json_t *args)
 	char const *key;
 	json_t *v;
 	size_t n = (size_t)snprintf(buf, len, "%s", cmd);
-	json_object_foreach(args, key, v)
-	{
+	json_object_foreach (args, key, v) {
 		if (n >= len)
 			break;
 		if (strcmp(key, "password") == 0)
 			continue;
 		if (json_is_string(v))
-			n += (size_t)snprintf(buf + n, len - n, " %s=%s", key, json_string_value(v));
+			n += (size_t)snprintf(buf + n, len - n, " %s=%s", key,
+					      json_string_value(v));
 		else if (json_is_integer(v))
 			n += (size_t)snprintf(buf + n, len - n, " %s=%lld", key,
 					      (long long)json_integer_value(v));
@@ -133,7 +133,7 @@ static void describe(char *buf, size_t len, char const *cmd, json_t *args)
 	bool bad_##var = false;                                                                    \
 	char const *var = arg_str(j->args, key, &bad_##var);                                       \
 	if (!var || bad_##var) {                                                                   \
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' (a string) is required",  \
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' (a string) is required",   \
 			 key);                                                                     \
 		return j->err.code = -EINVAL;                                                      \
 	}
@@ -142,7 +142,7 @@ static void describe(char *buf, size_t len, char const *cmd, json_t *args)
 	bool bad_##var = false;                                                                    \
 	char const *var = arg_str(j->args, key, &bad_##var);                                       \
 	if (bad_##var) {                                                                           \
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' must be a string", key);  \
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' must be a string", key);   \
 		return j->err.code = -EINVAL;                                                      \
 	}
 
@@ -274,22 +274,14 @@ static struct {
 	store_cmd_f fn;
 	bool changes; /* logged at notice level when it succeeds */
 } const store_cmds[] = {
-	{ "user.add", cmd_user_add, true },
-	{ "user.passwd", cmd_user_passwd, true },
-	{ "user.del", cmd_user_del, true },
-	{ "user.list", cmd_user_list, false },
-	{ "device.add", cmd_device_add, true },
-	{ "device.set", cmd_device_set, true },
-	{ "device.del", cmd_device_del, true },
-	{ "device.list", cmd_device_list, false },
-	{ "device.show", cmd_device_show, false },
-	{ "device.models", cmd_device_models, false },
-	{ "line.add", cmd_line_add, true },
-	{ "line.del", cmd_line_del, true },
-	{ "line.list", cmd_line_list, false },
-	{ "line.show", cmd_line_show, false },
-	{ "reg.list", cmd_reg_list, false },
-	{ "status", cmd_status, false },
+	{ "user.add", cmd_user_add, true },	   { "user.passwd", cmd_user_passwd, true },
+	{ "user.del", cmd_user_del, true },	   { "user.list", cmd_user_list, false },
+	{ "device.add", cmd_device_add, true },	   { "device.set", cmd_device_set, true },
+	{ "device.del", cmd_device_del, true },	   { "device.list", cmd_device_list, false },
+	{ "device.show", cmd_device_show, false }, { "device.models", cmd_device_models, false },
+	{ "line.add", cmd_line_add, true },	   { "line.del", cmd_line_del, true },
+	{ "line.list", cmd_line_list, false },	   { "line.show", cmd_line_show, false },
+	{ "reg.list", cmd_reg_list, false },	   { "status", cmd_status, false },
 };
 
 static void job_run(store_t *s, void *arg)
@@ -506,8 +498,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(arg);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
 {
 	ctl_server_t *srv = arg;
 	(void)l, (void)sa, (void)salen;
@@ -543,8 +535,7 @@ static bool socket_alive(struct sockaddr_un const *sun)
 }
 
 int ctl_server_start(ctl_server_t **out, struct event_base *base, char const *path,
-		     store_worker_t *store, struct ctl_handlers const *h, char *err,
-		     size_t errlen)
+		     store_worker_t *store, struct ctl_handlers const *h, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;

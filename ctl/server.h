@@ -32,8 +32,7 @@ struct ctl_handlers {
 };
 
 int ctl_server_start(ctl_server_t **out, struct event_base *base, char const *path,
-		     store_worker_t *store, struct ctl_handlers const *h, char *err,
-		     size_t errlen);
+		     store_worker_t *store, struct ctl_handlers const *h, char *err, size_t errlen);
 void ctl_server_stop(ctl_server_t *srv);
 
 #endif

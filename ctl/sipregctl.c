@@ -21,11 +21,11 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+#define EXIT_REFUSED	 1
+#define EXIT_USAGE	 2
 #define EXIT_UNREACHABLE 3
-#define DEFAULT_SOCKET "sipregd.sock"
-#define MAX_REPLY (16 * 1024 * 1024)
+#define DEFAULT_SOCKET	 "sipregd.sock"
+#define MAX_REPLY	 (16 * 1024 * 1024)
 
 static char const usage_text[] =
 	"usage: sipregctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
@@ -216,7 +216,8 @@ static json_t *call(char const *cmd, json_t *args)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		int e = errno;
 		if (e == ENOENT || e == ECONNREFUSED)
-			fprintf(stderr, "sipregctl: sipregd is not running (nothing answers on %s)\n",
+			fprintf(stderr,
+				"sipregctl: sipregd is not running (nothing answers on %s)\n",
 				path);
 		else
 			fprintf(stderr, "sipregctl: cannot reach sipregd at %s: %s\n", path,
@@ -255,7 +256,8 @@ static json_t *call(char const *cmd, json_t *args)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			fprintf(stderr, "sipregctl: sipregd closed the connection without answering%s\n",
+			fprintf(stderr,
+				"sipregctl: sipregd closed the connection without answering%s\n",
 				r < 0 ? " in time" : "");
 			exit(EXIT_UNREACHABLE);
 		}
@@ -329,8 +331,7 @@ static void print_table(json_t *rows, struct column const *cols, int ncols)
 
 	for (int c = 0; c < ncols; c++)
 		width[c] = strlen(cols[c].header);
-	json_array_foreach(rows, i, row)
-	{
+	json_array_foreach (rows, i, row) {
 		for (int c = 0; c < ncols; c++) {
 			cell(buf, sizeof(buf), json_object_get(row, cols[c].key));
 			if (strlen(buf) > width[c])
@@ -339,8 +340,7 @@ static void print_table(json_t *rows, struct column const *cols, int ncols)
 	}
 	for (int c = 0; c < ncols; c++)
 		print_cell(cols[c].header, (int)width[c], c + 1 == ncols);
-	json_array_foreach(rows, i, row)
-	{
+	json_array_foreach (rows, i, row) {
 		for (int c = 0; c < ncols; c++) {
 			cell(buf, sizeof(buf), json_object_get(row, cols[c].key));
 			print_cell(buf, (int)width[c], c + 1 == ncols);
@@ -413,12 +413,14 @@ static int cmd_status(int argc, char **argv)
 	       json_is_true(json_object_get(sip, "trace")) ? ", SIP trace on" : "");
 	size_t i;
 	json_t *l;
-	json_array_foreach(json_object_get(sip, "listeners"), i, l)
+	json_array_foreach (json_object_get(sip, "listeners"), i, l)
 		printf("%-13s %s\n", i ? "" : "listening", json_string_value(l));
-	printf("users         %lld\n", (long long)json_integer_value(json_object_get(counts, "users")));
+	printf("users         %lld\n",
+	       (long long)json_integer_value(json_object_get(counts, "users")));
 	printf("devices       %lld\n",
 	       (long long)json_integer_value(json_object_get(counts, "devices")));
-	printf("lines         %lld\n", (long long)json_integer_value(json_object_get(counts, "lines")));
+	printf("lines         %lld\n",
+	       (long long)json_integer_value(json_object_get(counts, "lines")));
 	printf("bindings      %lld\n",
 	       (long long)json_integer_value(json_object_get(counts, "bindings")));
 	printf("SIP requests  %lld\n",
@@ -436,26 +438,23 @@ static int cmd_config(int argc, char **argv)
 	} else {
 		char const *section, *key;
 		json_t *keys, *v;
-		json_object_foreach(d, section, keys)
-		{
+		json_object_foreach (d, section, keys) {
 			if (!json_is_object(keys)) {
 				char buf[512];
 				cell(buf, sizeof(buf), keys);
 				printf("%-26s %s\n", section, buf);
 				continue;
 			}
-			json_object_foreach(keys, key, v)
-			{
+			json_object_foreach (keys, key, v) {
 				char buf[512] = "", name[128];
 				if (json_is_array(v)) {
 					size_t i, n = 0;
 					json_t *x;
-					json_array_foreach(v, i, x)
-					{
+					json_array_foreach (v, i, x) {
 						if (n < sizeof(buf))
-							n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-									      "%s%s", i ? " " : "",
-									      json_string_value(x));
+							n += (size_t)snprintf(
+								buf + n, sizeof(buf) - n, "%s%s",
+								i ? " " : "", json_string_value(x));
 					}
 				} else {
 					cell(buf, sizeof(buf), v);
@@ -557,7 +556,8 @@ static int cmd_device(int argc, char **argv)
 			if (opts[i].set && !opts[i].value[0])
 				usage_error("%s: %s needs a value", sub, opts[i].name);
 		}
-		if (opts[2].set && strcmp(opts[2].value, "verify") && strcmp(opts[2].value, "identify"))
+		if (opts[2].set && strcmp(opts[2].value, "verify") &&
+		    strcmp(opts[2].value, "identify"))
 			usage_error("device %s: --auth is verify or identify", sub);
 		json_t *args = json_pack("{s:s}", "name", pos[0]);
 		set_opt(args, "model", &opts[0]);
@@ -574,8 +574,8 @@ static int cmd_device(int argc, char **argv)
 	}
 	if (strcmp(sub, "list") == 0) {
 		static struct column const cols[] = {
-			{ "NAME", "name" },	    { "MODEL", "model" }, { "DIGEST USER", "digest_user" },
-			{ "AUTH", "auth" },	    { "LINES", "lines" }, { "BINDINGS", "bindings" },
+			{ "NAME", "name" }, { "MODEL", "model" }, { "DIGEST USER", "digest_user" },
+			{ "AUTH", "auth" }, { "LINES", "lines" }, { "BINDINGS", "bindings" },
 		};
 		parse_args(argc, argv, "device list", NULL, 0, NULL, 0);
 		return show(call("device.list", NULL), cols, NCOLS(cols));
@@ -586,8 +586,10 @@ static int cmd_device(int argc, char **argv)
 		if (opt_json)
 			return show(d, NULL, 0);
 		static struct column const fields[] = {
-			{ "name", "name" },	     { "model", "model" },
-			{ "model lines", "model_lines" }, { "digest user", "digest_user" },
+			{ "name", "name" },
+			{ "model", "model" },
+			{ "model lines", "model_lines" },
+			{ "digest user", "digest_user" },
 			{ "auth", "auth" },
 		};
 		static struct column const cols[] = { { "INDEX", "index" },
@@ -659,8 +661,12 @@ static int cmd_line(int argc, char **argv)
 	if (strcmp(sub, "show") == 0) {
 		char const *pos[1];
 		static struct column const fields[] = {
-			{ "dn", "dn" },		  { "device", "device" }, { "model", "model" },
-			{ "index", "index" },	  { "display", "display" }, { "label", "label" },
+			{ "dn", "dn" },
+			{ "device", "device" },
+			{ "model", "model" },
+			{ "index", "index" },
+			{ "display", "display" },
+			{ "label", "label" },
 			{ "bindings", "bindings" },
 		};
 		parse_args(argc, argv, "line show", pos, 1, NULL, 0);
@@ -675,9 +681,14 @@ static int cmd_reg(int argc, char **argv)
 	if (argc < 1 || strcmp(argv[0], "list") != 0)
 		usage_error("reg: list?");
 	static struct column const cols[] = {
-		{ "DEVICE", "device" },	      { "LINE", "index" },	   { "DN", "dn" },
-		{ "CONTACT", "contact" },     { "TRANSPORT", "transport" }, { "SOURCE", "source" },
-		{ "USER AGENT", "user_agent" }, { "EXPIRES", "expires_in" },
+		{ "DEVICE", "device" },
+		{ "LINE", "index" },
+		{ "DN", "dn" },
+		{ "CONTACT", "contact" },
+		{ "TRANSPORT", "transport" },
+		{ "SOURCE", "source" },
+		{ "USER AGENT", "user_agent" },
+		{ "EXPIRES", "expires_in" },
 	};
 	parse_args(argc - 1, argv + 1, "reg list", NULL, 0, NULL, 0);
 	return show(call("reg.list", NULL), cols, NCOLS(cols));

@@ -40,8 +40,8 @@ void config_listen_format(struct config_listen const *l, char *buf, size_t len)
 typedef int (*value_parse_f)(struct config *cfg, void *field, char const *value, char *why,
 			     size_t whylen, unsigned min, unsigned max);
 
-static int parse_uint(struct config *cfg, void *field, char const *value, char *why,
-		      size_t whylen, unsigned min, unsigned max)
+static int parse_uint(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
+		      unsigned min, unsigned max)
 {
 	char *end;
 	(void)cfg;
@@ -58,8 +58,8 @@ bad:
 	return -EINVAL;
 }
 
-static int parse_path(struct config *cfg, void *field, char const *value, char *why,
-		      size_t whylen, unsigned min, unsigned max)
+static int parse_path(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
+		      unsigned min, unsigned max)
 {
 	(void)cfg, (void)min, (void)max;
 	if (!value[0]) {
@@ -74,8 +74,8 @@ static int parse_path(struct config *cfg, void *field, char const *value, char *
 	return 0;
 }
 
-static int parse_realm(struct config *cfg, void *field, char const *value, char *why,
-		       size_t whylen, unsigned min, unsigned max)
+static int parse_realm(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
+		       unsigned min, unsigned max)
 {
 	(void)cfg, (void)min, (void)max;
 	size_t n = strlen(value);
@@ -98,8 +98,8 @@ static int parse_realm(struct config *cfg, void *field, char const *value, char 
 	return 0;
 }
 
-static int parse_level(struct config *cfg, void *field, char const *value, char *why,
-		       size_t whylen, unsigned min, unsigned max)
+static int parse_level(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
+		       unsigned min, unsigned max)
 {
 	(void)cfg, (void)min, (void)max;
 	if (log_level_parse((enum log_level *)field, value) < 0) {
@@ -185,14 +185,16 @@ static int parse_listen(struct config *cfg, void *field, char const *value, char
 	snprintf(buf, sizeof(buf), "%s", value);
 	for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
 		if (cfg->n_listen >= CONFIG_MAX_LISTEN) {
-			snprintf(why, whylen, "at most %d listeners are allowed", CONFIG_MAX_LISTEN);
+			snprintf(why, whylen, "at most %d listeners are allowed",
+				 CONFIG_MAX_LISTEN);
 			return -EINVAL;
 		}
 		struct config_listen l;
 		if ((err = parse_one_listen(&l, tok, why, whylen)) < 0)
 			return err;
 		for (unsigned i = 0; i < cfg->n_listen; i++) {
-			if (strcmp(cfg->listen[i].host, l.host) == 0 && cfg->listen[i].port == l.port) {
+			if (strcmp(cfg->listen[i].host, l.host) == 0 &&
+			    cfg->listen[i].port == l.port) {
 				snprintf(why, whylen, "listener '%s' is given twice", tok);
 				return -EINVAL;
 			}
@@ -377,7 +379,8 @@ static int ctx_run(struct parse_ctx *ctx, char *err, size_t errlen)
 
 	if (rc > 0 && (!ctx->err_line || (unsigned)rc < ctx->err_line)) {
 		/* inih found a line that is neither a section nor key = value. */
-		snprintf(err, errlen, "%s:%d: expected '[section]' or 'key = value'", ctx->name, rc);
+		snprintf(err, errlen, "%s:%d: expected '[section]' or 'key = value'", ctx->name,
+			 rc);
 		ret = -EINVAL;
 	} else if (ctx->err_line) {
 		snprintf(err, errlen, "%s:%u: %s", ctx->name, ctx->err_line, ctx->err);

@@ -15,9 +15,9 @@
 #include "daemon/log.h"
 
 #define CONFIG_MAX_LISTEN 8
-#define CONFIG_HOST_MAX 64
-#define CONFIG_REALM_MAX 128
-#define CONFIG_PATH_MAX 1024
+#define CONFIG_HOST_MAX	  64
+#define CONFIG_REALM_MAX  128
+#define CONFIG_PATH_MAX	  1024
 
 struct config_listen {
 	char host[CONFIG_HOST_MAX]; /* numeric IPv4 or IPv6 address, without brackets */

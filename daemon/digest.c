@@ -65,8 +65,8 @@ out:
 	return err;
 }
 
-int digest_ha1(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *user,
-	       char const *realm, char const *password)
+int digest_ha1(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *user, char const *realm,
+	       char const *password)
 {
 	char const *parts[] = { user, realm, password };
 	if (!user || !realm || !password)

@@ -27,8 +27,8 @@ char const *digest_alg_name(enum digest_alg alg);
 size_t digest_hex_len(enum digest_alg alg);
 
 /** H(user:realm:password) in hex. 0 or -EIO. */
-int digest_ha1(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *user,
-	       char const *realm, char const *password);
+int digest_ha1(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *user, char const *realm,
+	       char const *password);
 
 /**
  * The request digest of RFC 7616 §3.4.1. With qop NULL or empty the RFC 2069

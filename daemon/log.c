@@ -22,8 +22,8 @@ static char const *const level_names[] = {
 };
 
 static int const syslog_prio[] = {
-	[LOG_LVL_ERROR] = LOG_ERR,   [LOG_LVL_WARNING] = LOG_WARNING, [LOG_LVL_NOTICE] = LOG_NOTICE,
-	[LOG_LVL_INFO] = LOG_INFO,   [LOG_LVL_DEBUG] = LOG_DEBUG,
+	[LOG_LVL_ERROR] = LOG_ERR, [LOG_LVL_WARNING] = LOG_WARNING, [LOG_LVL_NOTICE] = LOG_NOTICE,
+	[LOG_LVL_INFO] = LOG_INFO, [LOG_LVL_DEBUG] = LOG_DEBUG,
 };
 
 void log_open(char const *ident, enum log_target target, enum log_level level)
@@ -110,11 +110,10 @@ static void log_write(enum log_level level, char const *tag, char const *fmt, va
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
-	int len = snprintf(line, sizeof(line),
-			   "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s[%d] %s %s: %s\n",
-			   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			   tm.tm_sec, ts.tv_nsec / 1000000, log_ident, (int)getpid(),
-			   level_names[level], tag, text);
+	int len = snprintf(
+		line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s[%d] %s %s: %s\n",
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		ts.tv_nsec / 1000000, log_ident, (int)getpid(), level_names[level], tag, text);
 	if (len < 0)
 		return;
 	if ((size_t)len >= sizeof(line)) {

@@ -52,10 +52,10 @@ void log_vmsg(enum log_level level, char const *tag, char const *fmt, va_list ap
 /*
  * Each source file defines LOG_TAG before using these.
  */
-#define log_error(...) log_msg(LOG_LVL_ERROR, LOG_TAG, __VA_ARGS__)
+#define log_error(...)	 log_msg(LOG_LVL_ERROR, LOG_TAG, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LVL_WARNING, LOG_TAG, __VA_ARGS__)
-#define log_notice(...) log_msg(LOG_LVL_NOTICE, LOG_TAG, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LVL_INFO, LOG_TAG, __VA_ARGS__)
+#define log_notice(...)	 log_msg(LOG_LVL_NOTICE, LOG_TAG, __VA_ARGS__)
+#define log_info(...)	 log_msg(LOG_LVL_INFO, LOG_TAG, __VA_ARGS__)
 #define log_debug(...)                                                                             \
 	do {                                                                                       \
 		if (log_enabled(LOG_LVL_DEBUG))                                                    \

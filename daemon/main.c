@@ -72,10 +72,10 @@ static json_t *on_status(void *arg)
 {
 	struct daemon *d = arg;
 	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s, s:o}", "version", PACKAGE_VERSION,
-			 "pid", (json_int_t)getpid(), "uptime", (json_int_t)(time(NULL) - d->started),
-			 "realm", d->cfg.realm, "store", d->store_path, "schema", d->schema,
-			 "log_level", log_level_name(log_get_level()), "sip",
-			 sip_thread_status(d->sip));
+			 "pid", (json_int_t)getpid(), "uptime",
+			 (json_int_t)(time(NULL) - d->started), "realm", d->cfg.realm, "store",
+			 d->store_path, "schema", d->schema, "log_level",
+			 log_level_name(log_get_level()), "sip", sip_thread_status(d->sip));
 }
 
 static json_t *on_config(void *arg)
@@ -155,7 +155,8 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	bool listen_same = next.n_listen == d->cfg.n_listen &&
 			   memcmp(next.listen, d->cfg.listen, sizeof(next.listen)) == 0;
 	if (!listen_same || strcmp(next.store_path, d->cfg.store_path) ||
-	    strcmp(next.ctl_socket, d->cfg.ctl_socket) || next.store_flush_ms != d->cfg.store_flush_ms)
+	    strcmp(next.ctl_socket, d->cfg.ctl_socket) ||
+	    next.store_flush_ms != d->cfg.store_flush_ms)
 		log_warning("reload: changes to [sip] listen, [store] and [ctl] take effect at the "
 			    "next restart");
 	/* Keep what runs now for the keys that need a restart. */
@@ -244,8 +245,8 @@ static int run(struct daemon *d, bool foreground)
 		goto out;
 	}
 	struct ctl_handlers h = { on_status, on_config, on_set_log_level, on_set_trace, d };
-	if (ctl_server_start(&d->ctl, d->base, d->ctl_path, d->store_worker, &h, err,
-			     sizeof(err)) < 0) {
+	if (ctl_server_start(&d->ctl, d->base, d->ctl_path, d->store_worker, &h, err, sizeof(err)) <
+	    0) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -334,7 +335,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "sipregd: unexpected argument '%s'\n\n%s", argv[optind], usage_text);
+		fprintf(stderr, "sipregd: unexpected argument '%s'\n\n%s", argv[optind],
+			usage_text);
 		return 2;
 	}
 
@@ -345,7 +347,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: configuration OK\n", d.config_path ? d.config_path : "embedded defaults");
+		printf("%s: configuration OK\n",
+		       d.config_path ? d.config_path : "embedded defaults");
 		return 0;
 	}
 	log_open("sipregd", d.cfg.log_target, d.cfg.log_level);

@@ -13,9 +13,9 @@
 
 struct sip_thread;
 #define NTA_AGENT_MAGIC_T struct sip_thread
-#define NTA_LEG_MAGIC_T struct sip_thread
-#define SU_ROOT_MAGIC_T struct sip_thread
-#define SU_MSG_ARG_T struct sip_cmd
+#define NTA_LEG_MAGIC_T	  struct sip_thread
+#define SU_ROOT_MAGIC_T	  struct sip_thread
+#define SU_MSG_ARG_T	  struct sip_cmd
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_tport.h>
@@ -31,8 +31,8 @@ struct sip_thread;
 #define LOG_TAG "sip"
 
 /* What this server answers; every other method gets 501. */
-#define SIP_ALLOW "OPTIONS"
-#define SIP_ACCEPT "application/sdp"
+#define SIP_ALLOW     "OPTIONS"
+#define SIP_ACCEPT    "application/sdp"
 #define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
 
 enum sip_cmd_op {
@@ -228,8 +228,8 @@ static void *sip_main(void *arg)
 	}
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
-	ctx->agent = nta_agent_create(ctx->root, URL_STRING_MAKE(u), on_stray, t,
-				      NTATAG_UA(1), NTATAG_SERVER_RPORT(1), TAG_END());
+	ctx->agent = nta_agent_create(ctx->root, URL_STRING_MAKE(u), on_stray, t, NTATAG_UA(1),
+				      NTATAG_SERVER_RPORT(1), TAG_END());
 	if (!ctx->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		goto fail;
@@ -344,8 +344,7 @@ json_t *sip_thread_status(sip_thread_t *t)
 		json_array_append_new(l, json_string(t->listeners[i]));
 	pthread_mutex_unlock(&t->lock);
 	return json_pack("{s:o, s:b, s:I, s:I, s:I}", "listeners", l, "trace",
-			 atomic_load(&t->trace), "requests",
-			 (json_int_t)atomic_load(&t->requests), "options",
-			 (json_int_t)atomic_load(&t->options), "not_implemented",
+			 atomic_load(&t->trace), "requests", (json_int_t)atomic_load(&t->requests),
+			 "options", (json_int_t)atomic_load(&t->options), "not_implemented",
 			 (json_int_t)atomic_load(&t->not_implemented));
 }

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #define SEAL_VERSION 1
-#define IV_LEN 12
-#define TAG_LEN 16
+#define IV_LEN	     12
+#define TAG_LEN	     16
 
 int secret_random(void *buf, size_t len)
 {
@@ -82,8 +82,8 @@ int secret_key_load(uint8_t key[SECRET_KEY_LEN], char const *path, int create, c
 	return 0;
 }
 
-int secret_seal(uint8_t **out, size_t *outlen, uint8_t const key[SECRET_KEY_LEN],
-		char const *aad, void const *plain, size_t plainlen)
+int secret_seal(uint8_t **out, size_t *outlen, uint8_t const key[SECRET_KEY_LEN], char const *aad,
+		void const *plain, size_t plainlen)
 {
 	int err = -EIO, len = 0;
 	size_t total = 1 + IV_LEN + plainlen + TAG_LEN;

@@ -25,8 +25,8 @@ int secret_key_load(uint8_t key[SECRET_KEY_LEN], char const *path, int create, c
  * Seals plain text with key, binding it to aad (for example the user name).
  * *out is malloc()ed; *outlen its size. 0 or a negative errno.
  */
-int secret_seal(uint8_t **out, size_t *outlen, uint8_t const key[SECRET_KEY_LEN],
-		char const *aad, void const *plain, size_t plainlen);
+int secret_seal(uint8_t **out, size_t *outlen, uint8_t const key[SECRET_KEY_LEN], char const *aad,
+		void const *plain, size_t plainlen);
 
 /**
  * Opens a sealed blob into out (NUL-terminated, at most outsize - 1 bytes).

@@ -75,7 +75,7 @@
 	X(ROLLBACK, "ROLLBACK")
 
 #define STMT_ENUM(name, sql) ST_##name,
-#define STMT_SQL(name, sql) [ST_##name] = sql,
+#define STMT_SQL(name, sql)  [ST_##name] = sql,
 enum stmt_id { STATEMENTS(STMT_ENUM) ST__COUNT };
 static char const *const stmt_sql[ST__COUNT] = { STATEMENTS(STMT_SQL) };
 
@@ -392,8 +392,8 @@ static int load_key(store_t *s, char const *dbpath, struct store_err *e)
 	if (have_check) {
 		char plain[64];
 		int n = hex_decode(blob, sizeof(blob), check);
-		if (n < 0 || secret_open(plain, sizeof(plain), s->key, "key-check", blob,
-					 (size_t)n) < 0)
+		if (n < 0 ||
+		    secret_open(plain, sizeof(plain), s->key, "key-check", blob, (size_t)n) < 0)
 			return seterr(e, -EINVAL, "key file %s does not belong to database %s",
 				      keypath, dbpath);
 		return 0;
@@ -663,8 +663,8 @@ int store_user_password(store_t *s, char const *name, char *out, size_t outsize,
 	return err;
 }
 
-int store_user_ha1(store_t *s, char const *name, enum digest_alg alg,
-		   char out[DIGEST_HEX_SIZE], struct store_err *e)
+int store_user_ha1(store_t *s, char const *name, enum digest_alg alg, char out[DIGEST_HEX_SIZE],
+		   struct store_err *e)
 {
 	int err = 0;
 	sqlite3_stmt *st = stmt(s, ST_USER_HA1);
@@ -718,15 +718,13 @@ static int model_lines(store_t *s, char const *model)
 static int check_model(store_t *s, char const *model, struct store_err *e)
 {
 	if (!model || model_lines(s, model) < 0)
-		return seterr(e, -EINVAL,
-			      "unknown model '%s' (sipregctl device models lists them)",
+		return seterr(e, -EINVAL, "unknown model '%s' (sipregctl device models lists them)",
 			      model ? model : "");
 	return 0;
 }
 
 /* The digest user must exist and belong to no other device. */
-static int check_digest_user(store_t *s, char const *user, char const *device,
-			     struct store_err *e)
+static int check_digest_user(store_t *s, char const *user, char const *device, struct store_err *e)
 {
 	char other[STORE_NAME_MAX + 1];
 	if (!user_exists(s, user))
@@ -858,11 +856,10 @@ int store_device_show(store_t *s, char const *name_in, json_t **out, struct stor
 	sqlite3_stmt *st = stmt(s, ST_LINE_OF_DEVICE);
 	bind_text(st, 1, name);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(lines, json_pack("{s:i, s:s, s:o, s:o}", "index",
-						       sqlite3_column_int(st, 1), "dn",
-						       col_text(st, 0), "display",
-						       json_text_or_null(st, 2), "label",
-						       json_text_or_null(st, 3)));
+		json_array_append_new(
+			lines, json_pack("{s:i, s:s, s:o, s:o}", "index", sqlite3_column_int(st, 1),
+					 "dn", col_text(st, 0), "display", json_text_or_null(st, 2),
+					 "label", json_text_or_null(st, 3)));
 	}
 	sqlite3_reset(st);
 	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:o}", "name", row.name, "model",
@@ -903,7 +900,8 @@ int store_line_add(store_t *s, struct store_line_spec const *spec, unsigned *ind
 	struct device_row row;
 	int err;
 
-	if ((err = check_dn(spec->dn, e)) < 0 || (err = check_text("display", spec->display, e)) < 0 ||
+	if ((err = check_dn(spec->dn, e)) < 0 ||
+	    (err = check_text("display", spec->display, e)) < 0 ||
 	    (err = check_text("label", spec->label, e)) < 0)
 		return err;
 	store_device_name_canon(device, sizeof(device), spec->device);
@@ -926,9 +924,9 @@ int store_line_add(store_t *s, struct store_line_spec const *spec, unsigned *ind
 	if (idx == 0) {
 		idx = free_index(s, device, row.model_lines);
 		if (!idx) {
-			err = seterr(e, -EINVAL, "device %s has no free line: model %s has %d line%s",
-				     device, row.model, row.model_lines,
-				     row.model_lines == 1 ? "" : "s");
+			err = seterr(e, -EINVAL,
+				     "device %s has no free line: model %s has %d line%s", device,
+				     row.model, row.model_lines, row.model_lines == 1 ? "" : "s");
 			goto out;
 		}
 	} else if (idx > (unsigned)row.model_lines) {
@@ -1011,11 +1009,10 @@ int store_model_list(store_t *s, json_t **out, struct store_err *e)
 	json_t *arr = json_array();
 	sqlite3_stmt *st = stmt(s, ST_MODEL_LIST);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:b}", "name",
-						     col_text(st, 0), "lines",
-						     sqlite3_column_int(st, 1), "vendor",
-						     col_text(st, 2), "cucm_mode",
-						     sqlite3_column_int(st, 3)));
+		json_array_append_new(
+			arr, json_pack("{s:s, s:i, s:s, s:b}", "name", col_text(st, 0), "lines",
+				       sqlite3_column_int(st, 1), "vendor", col_text(st, 2),
+				       "cucm_mode", sqlite3_column_int(st, 3)));
 	}
 	sqlite3_reset(st);
 	*out = arr;

@@ -26,9 +26,9 @@ struct store_err {
 	char msg[256];
 };
 
-#define STORE_NAME_MAX 64
+#define STORE_NAME_MAX	   64
 #define STORE_PASSWORD_MAX 128
-#define STORE_TEXT_MAX 64
+#define STORE_TEXT_MAX	   64
 
 /**
  * Opens (creating if needed) the database at path, applies pending
@@ -56,8 +56,8 @@ int store_user_list(store_t *s, json_t **out, struct store_err *e);
 int store_user_password(store_t *s, char const *name, char *out, size_t outsize,
 			struct store_err *e);
 /** The stored HA1 of the user for alg, in hex. */
-int store_user_ha1(store_t *s, char const *name, enum digest_alg alg,
-		   char out[DIGEST_HEX_SIZE], struct store_err *e);
+int store_user_ha1(store_t *s, char const *name, enum digest_alg alg, char out[DIGEST_HEX_SIZE],
+		   struct store_err *e);
 
 /* ---- devices ---- */
 struct store_device_spec {

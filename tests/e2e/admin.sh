@@ -21,6 +21,41 @@ expect_exit 1 "a user name with a colon is refused" add_user 'a:b' x
 expect_exit 1 "an empty password is refused" add_user dave ''
 expect_exit 2 "no terminal and no --password-stdin: usage" sh -c "setsid '$SIPREGCTL' -s '$SOCK' user add dave </dev/null"
 
+# Without --password-stdin the password is asked twice on the terminal.
+prompt_add() {
+	python3 - "$SIPREGCTL" "$SOCK" "$1" "$2" "$3" <<'PY'
+import os, pty, sys, time
+ctl, sock, user, first, second = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(ctl, [ctl, "-s", sock, "user", "add", user])
+out = b""
+answers = [first, second]
+deadline = time.time() + 10
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if answers and out.rstrip().endswith(b":"):
+        os.write(fd, answers.pop(0).encode() + b"\n")
+        out += b"<answered>"
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+expect_exit 0 "user add prompts for the password twice" prompt_add erin 'erin pw' 'erin pw'
+check "the prompts name the user" last_has "Password for erin:"
+check "the password is not echoed" sh -c "! grep -q 'erin pw' '$WORK/last.out'"
+expect_exit 1 "two different answers are refused" prompt_add frank 'one' 'two'
+check "saying they differ" last_has "the passwords differ"
+check "erin's HA1 matches the prompted password" sh -c \
+	"test \"\$(python3 '$E2E_DIR/ha1.py' erin sipreg 'erin pw' md5)\" = \"\$(sqlite3 'file:$DB?mode=ro' \"SELECT ha1_md5 FROM user WHERE name = 'erin'\")\""
+
 check "device add (SEP name in lower case)" \
 	ctl device add sep001122334455 --model cisco-7941 --digest-user alice
 check "the name is stored in upper case" sh -c "'$SIPREGCTL' -s '$SOCK' device show SEP001122334455 | grep -q SEP001122334455"
@@ -73,7 +108,7 @@ check "device show --json: line 2 is 1002" json_is lines.1.dn 1002 device show S
 check "line show --json: display name" json_is display "Alice Doe" line show 1001
 check "line list --json: 3 lines" sh -c "test \$('$SIPREGCTL' -s '$SOCK' line list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') = 3"
 check "user list --json: alice's device" json_is 0.device SEP001122334455 user list
-check "status --json: 3 users" json_is counts.users 3 status
+check "status --json: 4 users" json_is counts.users 4 status
 check "status --json: 2 devices" json_is counts.devices 2 status
 check "device models lists the 7861 with 16 lines" sh -c "'$SIPREGCTL' -s '$SOCK' device models | grep -Eq '^cisco-7861 +16 '"
 

@@ -6,6 +6,8 @@
 start_sipregd || exit 1
 SIPP_DIR="$E2E_DIR/sipp"
 
+check "sipregd runs three threads (main, SIP, store)" test "$(ls /proc/"$PID"/task | wc -l)" -eq 3
+
 check "sipsak OPTIONS over UDP gets 200" sh -c \
 	"sipsak -s sip:probe@$SIP_ADDR -r $SIP_PORT -vv 2>&1 | grep -q 'SIP/2.0 200 OK'"
 check "SIPp OPTIONS over UDP: 200 with Allow, Accept, Supported (50 calls)" \

@@ -7,12 +7,12 @@
 #include "tests/unit/tap.h"
 
 /* RFC 7616 §3.9.1: the same request, MD5 then SHA-256. */
-#define R7616_USER "Mufasa"
-#define R7616_REALM "http-auth@example.org"
-#define R7616_PASS "Circle of Life"
-#define R7616_NONCE "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
+#define R7616_USER   "Mufasa"
+#define R7616_REALM  "http-auth@example.org"
+#define R7616_PASS   "Circle of Life"
+#define R7616_NONCE  "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
 #define R7616_CNONCE "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
-#define R7616_URI "/dir/index.html"
+#define R7616_URI    "/dir/index.html"
 
 static void test_rfc7616_md5(void)
 {
@@ -42,9 +42,8 @@ static void test_rfc7616_sha256(void)
 static void test_rfc2617_md5(void)
 {
 	char ha1[DIGEST_HEX_SIZE], resp[DIGEST_HEX_SIZE];
-	CU_ASSERT_EQUAL(digest_ha1(ha1, DIGEST_MD5, "Mufasa", "testrealm@host.com",
-				   "Circle Of Life"),
-			0);
+	CU_ASSERT_EQUAL(
+		digest_ha1(ha1, DIGEST_MD5, "Mufasa", "testrealm@host.com", "Circle Of Life"), 0);
 	CU_ASSERT_STRING_EQUAL(ha1, "939e7578ed9e3c518a452acee763bce9");
 	CU_ASSERT_EQUAL(digest_response(resp, DIGEST_MD5, ha1, "dcd98b7102dd2f0e8b11d0f600bfb0c093",
 					"00000001", "0a4f113b", "auth", "GET", "/dir/index.html"),

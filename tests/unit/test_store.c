@@ -444,8 +444,7 @@ static void test_models(void)
 	size_t i;
 	json_t *row;
 	int seen = 0;
-	json_array_foreach(m, i, row)
-	{
+	json_array_foreach (m, i, row) {
 		char const *name = json_string_value(json_object_get(row, "name"));
 		int lines = (int)json_integer_value(json_object_get(row, "lines"));
 		if (!strcmp(name, "cisco-7960"))
