@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "registrar/registrar.h"
 #include "store/store.h"
 
 #define LOG_TAG "ctl"
@@ -49,7 +50,11 @@ struct job {
 	json_t *args;
 	json_t *data;
 	struct store_err err;
-	bool status; /* merge the daemon's status into data */
+	bool status;	/* merge the daemon's status into data */
+	bool changes;	/* a change: the SIP thread gets a new directory */
+	directory_t *dir;
+	/* for SIP-thread commands */
+	void (*sip_fn)(struct job *j, registrar_t *r);
 };
 
 /* ---- replies ---- */
@@ -177,7 +182,9 @@ static int cmd_device_add(store_t *s, struct job *j)
 	REQUIRE(model, "model");
 	REQUIRE(user, "digest_user");
 	OPTIONAL(auth, "auth");
-	struct store_device_spec spec = { name, model, user, auth };
+	OPTIONAL(algs, "digest_algs");
+	OPTIONAL(qop, "qop");
+	struct store_device_spec spec = { name, model, user, auth, algs, qop };
 	int err = store_device_add(s, &spec, &j->err);
 	if (err == 0) {
 		char canon[STORE_NAME_MAX + 1];
@@ -193,7 +200,9 @@ static int cmd_device_set(store_t *s, struct job *j)
 	OPTIONAL(model, "model");
 	OPTIONAL(user, "digest_user");
 	OPTIONAL(auth, "auth");
-	struct store_device_spec spec = { name, model, user, auth };
+	OPTIONAL(algs, "digest_algs");
+	OPTIONAL(qop, "qop");
+	struct store_device_spec spec = { name, model, user, auth, algs, qop };
 	return store_device_set(s, &spec, &j->err);
 }
 
@@ -259,10 +268,6 @@ static int cmd_line_show(store_t *s, struct job *j)
 	return store_line_show(s, dn, &j->data, &j->err);
 }
 
-static int cmd_reg_list(store_t *s, struct job *j)
-{
-	return store_binding_list(s, &j->data, &j->err);
-}
 
 static int cmd_status(store_t *s, struct job *j)
 {
@@ -281,7 +286,7 @@ static struct {
 	{ "device.show", cmd_device_show, false }, { "device.models", cmd_device_models, false },
 	{ "line.add", cmd_line_add, true },	   { "line.del", cmd_line_del, true },
 	{ "line.list", cmd_line_list, false },	   { "line.show", cmd_line_show, false },
-	{ "reg.list", cmd_reg_list, false },	   { "status", cmd_status, false },
+	{ "status", cmd_status, false },
 };
 
 static void job_run(store_t *s, void *arg)
@@ -292,21 +297,19 @@ static void job_run(store_t *s, void *arg)
 	int err = j->fn(s, j);
 	if (err < 0 && !j->err.code)
 		j->err.code = err;
+	if (err == 0 && j->changes) {
+		struct store_err e = { 0 };
+		if (store_directory_load(s, &j->dir, &e) < 0)
+			log_error("the change is stored but the registrar keeps the old view: %s",
+				  e.msg);
+	}
 }
 
 static void conn_free(struct conn *c);
 static void conn_process(struct conn *c);
 
-static bool cmd_changes(char const *cmd)
-{
-	for (size_t i = 0; i < sizeof(store_cmds) / sizeof(store_cmds[0]); i++) {
-		if (strcmp(store_cmds[i].name, cmd) == 0)
-			return store_cmds[i].changes;
-	}
-	return false;
-}
-
-static void job_done(void *arg)
+/* Answers the client of a finished job and frees the job. */
+static void job_finish(void *arg)
 {
 	struct job *j = arg;
 	struct conn *c = j->conn;
@@ -315,7 +318,7 @@ static void job_done(void *arg)
 	describe(what, sizeof(what), j->cmd, j->args);
 	if (j->err.code < 0) {
 		log_info("%s: refused: %s", what, j->err.msg);
-	} else if (cmd_changes(j->cmd)) {
+	} else if (j->changes) {
 		log_notice("%s: done", what);
 	}
 	if (c->closed) {
@@ -332,6 +335,7 @@ static void job_done(void *arg)
 		reply_ok(c, j->data);
 	}
 	json_decref(j->args);
+	directory_destroy(j->dir);
 	free(j);
 	c->busy = false;
 	if (c->closed) {
@@ -340,6 +344,127 @@ static void job_done(void *arg)
 	}
 	bufferevent_enable(c->bev, EV_READ);
 	conn_process(c);
+}
+
+static void install_directory(sip_thread_t *t, void *arg)
+{
+	struct job *j = arg;
+	sip_thread_install_directory(t, j->dir);
+	j->dir = NULL;
+}
+
+/*
+ * After a change the SIP thread gets the new directory before the client
+ * hears "done", so a phone registering right after sees the change.
+ */
+static void job_done(void *arg)
+{
+	struct job *j = arg;
+	ctl_server_t *srv = j->conn->srv;
+	sip_thread_t *t = srv->h.sip ? srv->h.sip(srv->h.arg) : NULL;
+	if (j->dir && t && sip_thread_call(t, install_directory, job_finish, j) == 0)
+		return;
+	job_finish(j);
+}
+
+/* ---- commands run on the SIP thread ---- */
+
+static void sip_job_run(sip_thread_t *t, void *arg)
+{
+	struct job *j = arg;
+	j->sip_fn(j, sip_thread_registrar(t));
+}
+
+static void sip_reg_list(struct job *j, registrar_t *r)
+{
+	j->data = registrar_list(r, NULL);
+}
+
+static void sip_reg_show(struct job *j, registrar_t *r)
+{
+	char const *name = json_string_value(json_object_get(j->args, "device"));
+	char canon[STORE_NAME_MAX + 1];
+	store_device_name_canon(canon, sizeof(canon), name);
+	j->data = registrar_list(r, canon);
+}
+
+static void sip_reg_flush(struct job *j, registrar_t *r)
+{
+	char const *what = json_string_value(json_object_get(j->args, "what"));
+	char canon[STORE_NAME_MAX + 1];
+	size_t n = 0;
+	store_device_name_canon(canon, sizeof(canon), what);
+	if (registrar_flush(r, canon, &n) < 0 && registrar_flush(r, what, &n) < 0) {
+		j->err.code = -ENOENT;
+		snprintf(j->err.msg, sizeof(j->err.msg), "no device or DN %s", what);
+		return;
+	}
+	j->data = json_pack("{s:I}", "removed", (json_int_t)n);
+}
+
+static void sip_ban_list(struct job *j, registrar_t *r)
+{
+	j->data = registrar_bans(r);
+}
+
+static void sip_ban_del(struct job *j, registrar_t *r)
+{
+	char const *addr = json_string_value(json_object_get(j->args, "address"));
+	if (!registrar_unban(r, addr)) {
+		j->err.code = -ENOENT;
+		snprintf(j->err.msg, sizeof(j->err.msg), "%s is not banned", addr);
+	}
+}
+
+static struct {
+	char const *name;
+	void (*fn)(struct job *j, registrar_t *r);
+	char const *required; /* a string argument it needs, or NULL */
+	bool changes;
+} const sip_cmds[] = {
+	{ "reg.list", sip_reg_list, NULL, false },
+	{ "reg.show", sip_reg_show, "device", false },
+	{ "reg.flush", sip_reg_flush, "what", true },
+	{ "ban.list", sip_ban_list, NULL, false },
+	{ "ban.del", sip_ban_del, "address", true },
+};
+
+static bool handle_sip(struct conn *c, char const *cmd, json_t *args)
+{
+	ctl_server_t *srv = c->srv;
+	for (size_t i = 0; i < sizeof(sip_cmds) / sizeof(sip_cmds[0]); i++) {
+		if (strcmp(sip_cmds[i].name, cmd))
+			continue;
+		char const *req = sip_cmds[i].required;
+		if (req && !json_is_string(json_object_get(args, req))) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "argument '%s' (a string) is required", req);
+			reply_err(c, "invalid", msg);
+			return true;
+		}
+		sip_thread_t *t = srv->h.sip ? srv->h.sip(srv->h.arg) : NULL;
+		struct job *j = calloc(1, sizeof(*j));
+		if (!j || !t) {
+			free(j);
+			reply_err(c, "internal", "the SIP thread is not running");
+			return true;
+		}
+		j->conn = c;
+		snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
+		j->sip_fn = sip_cmds[i].fn;
+		j->args = args ? json_incref(args) : json_object();
+		j->changes = sip_cmds[i].changes;
+		if (sip_thread_call(t, sip_job_run, job_finish, j) < 0) {
+			json_decref(j->args);
+			free(j);
+			reply_err(c, "internal", "sipregd is shutting down");
+			return true;
+		}
+		c->busy = true;
+		bufferevent_disable(c->bev, EV_READ);
+		return true;
+	}
+	return false;
 }
 
 /* ---- commands handled on the main thread ---- */
@@ -404,7 +529,7 @@ static void handle_line(struct conn *c, char const *line, size_t len)
 		reply_err(c, "invalid", "\"args\" must be an object");
 		goto out;
 	}
-	if (handle_local(c, cmd, args))
+	if (handle_local(c, cmd, args) || handle_sip(c, cmd, args))
 		goto out;
 	for (size_t i = 0; i < sizeof(store_cmds) / sizeof(store_cmds[0]); i++) {
 		if (strcmp(store_cmds[i].name, cmd))
@@ -419,6 +544,7 @@ static void handle_line(struct conn *c, char const *line, size_t len)
 		j->fn = store_cmds[i].fn;
 		j->args = args ? json_incref(args) : json_object();
 		j->status = strcmp(cmd, "status") == 0;
+		j->changes = store_cmds[i].changes;
 		if (store_worker_submit(c->srv->store, job_run, job_done, j) < 0) {
 			json_decref(j->args);
 			free(j);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "daemon/log.h"
+#include "sip/sip.h"
 #include "store/worker.h"
 
 typedef struct ctl_server ctl_server_t;
@@ -28,6 +29,8 @@ struct ctl_handlers {
 	json_t *(*config)(void *arg);
 	void (*set_log_level)(void *arg, enum log_level level);
 	int (*set_trace)(void *arg, bool on);
+	/** The SIP thread, for registrations and bans. */
+	sip_thread_t *(*sip)(void *arg);
 	void *arg;
 };
 

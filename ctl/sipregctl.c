@@ -39,7 +39,9 @@ static char const usage_text[] =
 	"  user del NAME\n"
 	"  user list\n"
 	"  device add NAME --model MODEL --digest-user USER [--auth verify|identify]\n"
+	"             [--digest-algs md5|sha256|both|default] [--qop auth|optional]\n"
 	"  device set NAME [--auth verify|identify] [--digest-user USER] [--model MODEL]\n"
+	"             [--digest-algs md5|sha256|both|default] [--qop auth|optional]\n"
 	"  device del NAME\n"
 	"  device list\n"
 	"  device show NAME\n"
@@ -49,6 +51,10 @@ static char const usage_text[] =
 	"  line list\n"
 	"  line show DN\n"
 	"  reg list\n"
+	"  reg show DEVICE\n"
+	"  reg flush DEVICE|DN\n"
+	"  ban list\n"
+	"  ban del ADDRESS|user:NAME\n"
 	"\n"
 	"  -s, --socket PATH   control socket (default $SIPREG_SOCKET or ./" DEFAULT_SOCKET ")\n"
 	"  --json              print the answer as JSON\n"
@@ -545,24 +551,34 @@ static int cmd_device(int argc, char **argv)
 		bool add = strcmp(sub, "add") == 0;
 		struct opt opts[] = { { "--model", true, NULL, false },
 				      { "--digest-user", true, NULL, false },
-				      { "--auth", true, NULL, false } };
+				      { "--auth", true, NULL, false },
+				      { "--digest-algs", true, NULL, false },
+				      { "--qop", true, NULL, false } };
 		parse_args(argc, argv, add ? "device add" : "device set", pos, 1, opts,
 			   NCOLS(opts));
 		if (add && (!opts[0].set || !opts[1].set))
 			usage_error("device add: --model and --digest-user are required");
-		if (!add && !opts[0].set && !opts[1].set && !opts[2].set)
+		if (!add && !opts[0].set && !opts[1].set && !opts[2].set && !opts[3].set &&
+		    !opts[4].set)
 			usage_error("device set: nothing to change");
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < 5; i++) {
 			if (opts[i].set && !opts[i].value[0])
 				usage_error("%s: %s needs a value", sub, opts[i].name);
 		}
 		if (opts[2].set && strcmp(opts[2].value, "verify") &&
 		    strcmp(opts[2].value, "identify"))
 			usage_error("device %s: --auth is verify or identify", sub);
+		if (opts[3].set && strcmp(opts[3].value, "md5") && strcmp(opts[3].value, "sha256") &&
+		    strcmp(opts[3].value, "both") && strcmp(opts[3].value, "default"))
+			usage_error("device %s: --digest-algs is md5, sha256, both or default", sub);
+		if (opts[4].set && strcmp(opts[4].value, "auth") && strcmp(opts[4].value, "optional"))
+			usage_error("device %s: --qop is auth or optional", sub);
 		json_t *args = json_pack("{s:s}", "name", pos[0]);
 		set_opt(args, "model", &opts[0]);
 		set_opt(args, "digest_user", &opts[1]);
 		set_opt(args, "auth", &opts[2]);
+		set_opt(args, "digest_algs", &opts[3]);
+		set_opt(args, "qop", &opts[4]);
 		json_t *d = call(add ? "device.add" : "device.set", args);
 		char const *canon = json_string_value(json_object_get(d, "name"));
 		return done(d, "device %s %s", canon ? canon : pos[0], add ? "added" : "changed");
@@ -590,7 +606,8 @@ static int cmd_device(int argc, char **argv)
 			{ "model", "model" },
 			{ "model lines", "model_lines" },
 			{ "digest user", "digest_user" },
-			{ "auth", "auth" },
+			{ "auth", "auth" },	     { "digest algs", "digest_algs" },
+			{ "qop", "qop" },
 		};
 		static struct column const cols[] = { { "INDEX", "index" },
 						      { "DN", "dn" },
@@ -678,20 +695,51 @@ static int cmd_line(int argc, char **argv)
 
 static int cmd_reg(int argc, char **argv)
 {
-	if (argc < 1 || strcmp(argv[0], "list") != 0)
-		usage_error("reg: list?");
 	static struct column const cols[] = {
-		{ "DEVICE", "device" },
-		{ "LINE", "index" },
-		{ "DN", "dn" },
-		{ "CONTACT", "contact" },
-		{ "TRANSPORT", "transport" },
-		{ "SOURCE", "source" },
-		{ "USER AGENT", "user_agent" },
-		{ "EXPIRES", "expires_in" },
+		{ "DEVICE", "device" },	      { "LINE", "index" },	   { "DN", "dn" },
+		{ "CONTACT", "contact" },     { "TRANSPORT", "transport" }, { "SOURCE", "source" },
+		{ "USER AGENT", "user_agent" }, { "EXPIRES", "expires_in" },
 	};
-	parse_args(argc - 1, argv + 1, "reg list", NULL, 0, NULL, 0);
-	return show(call("reg.list", NULL), cols, NCOLS(cols));
+	char const *pos[1];
+	if (argc < 1)
+		usage_error("reg: list, show or flush?");
+	if (strcmp(argv[0], "list") == 0) {
+		parse_args(argc - 1, argv + 1, "reg list", NULL, 0, NULL, 0);
+		return show(call("reg.list", NULL), cols, NCOLS(cols));
+	}
+	if (strcmp(argv[0], "show") == 0) {
+		parse_args(argc - 1, argv + 1, "reg show", pos, 1, NULL, 0);
+		return show(call("reg.show", json_pack("{s:s}", "device", pos[0])), cols,
+			    NCOLS(cols));
+	}
+	if (strcmp(argv[0], "flush") == 0) {
+		parse_args(argc - 1, argv + 1, "reg flush", pos, 1, NULL, 0);
+		json_t *d = call("reg.flush", json_pack("{s:s}", "what", pos[0]));
+		long long n = (long long)json_integer_value(json_object_get(d, "removed"));
+		return done(d, "%lld registration%s of %s removed", n, n == 1 ? "" : "s", pos[0]);
+	}
+	usage_error("reg: unknown subcommand '%s'", argv[0]);
+}
+
+static int cmd_ban(int argc, char **argv)
+{
+	static struct column const cols[] = { { "KIND", "kind" },
+					      { "WHAT", "what" },
+					      { "FAILURES", "failures" },
+					      { "SECONDS LEFT", "seconds_left" } };
+	char const *pos[1];
+	if (argc < 1)
+		usage_error("ban: list or del?");
+	if (strcmp(argv[0], "list") == 0) {
+		parse_args(argc - 1, argv + 1, "ban list", NULL, 0, NULL, 0);
+		return show(call("ban.list", NULL), cols, NCOLS(cols));
+	}
+	if (strcmp(argv[0], "del") == 0) {
+		parse_args(argc - 1, argv + 1, "ban del", pos, 1, NULL, 0);
+		return done(call("ban.del", json_pack("{s:s}", "address", pos[0])),
+			    "ban on %s lifted", pos[0]);
+	}
+	usage_error("ban: unknown subcommand '%s'", argv[0]);
 }
 
 static struct {
@@ -700,7 +748,7 @@ static struct {
 } const commands[] = {
 	{ "status", cmd_status }, { "config", cmd_config }, { "log", cmd_log },
 	{ "trace", cmd_trace },	  { "user", cmd_user },	    { "device", cmd_device },
-	{ "line", cmd_line },	  { "reg", cmd_reg },
+	{ "line", cmd_line },	  { "reg", cmd_reg },	    { "ban", cmd_ban },
 };
 
 int main(int argc, char **argv)

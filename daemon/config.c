@@ -22,6 +22,13 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "sipregd.sock");
 	cfg->log_level = LOG_LVL_NOTICE;
 	cfg->log_target = LOG_TARGET_STDERR;
+	cfg->min_expires = 60;
+	cfg->max_expires = 3600;
+	cfg->default_expires = 3600;
+	cfg->cucm_max_expires = 120;
+	cfg->nonce_lifetime = 300;
+	cfg->digest_algs = 1;
+	cfg->max_contacts = 16;
 	cfg->ban_failures = 10;
 	cfg->ban_window = 60;
 	cfg->ban_time = 600;
@@ -120,6 +127,23 @@ static int parse_target(struct config *cfg, void *field, char const *value, char
 		*(enum log_target *)field = LOG_TARGET_SYSLOG;
 	else {
 		snprintf(why, whylen, "'%s' is not a log target (stderr, syslog)", value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_algs(struct config *cfg, void *field, char const *value, char *why,
+		      size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	if (strcmp(value, "md5") == 0)
+		*(unsigned *)field = 1;
+	else if (strcmp(value, "sha256") == 0)
+		*(unsigned *)field = 2;
+	else if (strcmp(value, "both") == 0)
+		*(unsigned *)field = 3;
+	else {
+		snprintf(why, whylen, "'%s' is not md5, sha256 or both", value);
 		return -EINVAL;
 	}
 	return 0;
@@ -228,6 +252,13 @@ static struct key_def const keys[] = {
 	{ "ctl", "socket", parse_path, FIELD(ctl_socket), 0, 0, false },
 	{ "log", "level", parse_level, FIELD(log_level), 0, 0, false },
 	{ "log", "target", parse_target, FIELD(log_target), 0, 0, false },
+	{ "registrar", "min_expires", parse_uint, FIELD(min_expires), 1, 86400, false },
+	{ "registrar", "max_expires", parse_uint, FIELD(max_expires), 1, 86400, false },
+	{ "registrar", "default_expires", parse_uint, FIELD(default_expires), 1, 86400, false },
+	{ "registrar", "cucm_max_expires", parse_uint, FIELD(cucm_max_expires), 1, 86400, false },
+	{ "registrar", "nonce_lifetime", parse_uint, FIELD(nonce_lifetime), 10, 86400, false },
+	{ "registrar", "digest_algs", parse_algs, FIELD(digest_algs), 0, 0, false },
+	{ "registrar", "max_contacts", parse_uint, FIELD(max_contacts), 1, 1000, false },
 	{ "security", "ban_failures", parse_uint, FIELD(ban_failures), 1, 1000000, false },
 	{ "security", "ban_window", parse_uint, FIELD(ban_window), 1, 86400, false },
 	{ "security", "ban_time", parse_uint, FIELD(ban_time), 1, 31536000, false },
@@ -376,6 +407,24 @@ static int ctx_run(struct parse_ctx *ctx, char *err, size_t errlen)
 {
 	int rc = ini_parse_stream(ctx_reader, ctx, ctx_handler, ctx);
 	int ret = 0;
+	struct config *c = ctx->cfg;
+
+	/* Relations between keys, checked once the whole file is read. */
+	if (!ctx->err_line && rc == 0 && c->min_expires > c->max_expires) {
+		unsigned line = 0;
+		for (unsigned i = 0; i < N_KEYS; i++) {
+			if (!strcmp(keys[i].section, "registrar") &&
+			    (!strcmp(keys[i].name, "min_expires") ||
+			     !strcmp(keys[i].name, "max_expires")) &&
+			    ctx->set_line[i] > line)
+				line = ctx->set_line[i];
+		}
+		snprintf(err, errlen, "%s:%u: [registrar] min_expires (%u) is above max_expires (%u)",
+			 ctx->name, line, c->min_expires, c->max_expires);
+		free(ctx->line);
+		ctx->line = NULL;
+		return -EINVAL;
+	}
 
 	if (rc > 0 && (!ctx->err_line || (unsigned)rc < ctx->err_line)) {
 		/* inih found a line that is neither a section nor key = value. */

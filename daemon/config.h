@@ -37,6 +37,14 @@ struct config {
 	/* [log] */
 	enum log_level log_level;
 	enum log_target log_target;
+	/* [registrar] */
+	unsigned min_expires;
+	unsigned max_expires;
+	unsigned default_expires;
+	unsigned cucm_max_expires;
+	unsigned nonce_lifetime;
+	unsigned digest_algs; /* 1 md5, 2 sha256, 3 both (as enum dir_algs) */
+	unsigned max_contacts;
 	/* [security] */
 	unsigned ban_failures;
 	unsigned ban_window;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -87,15 +88,21 @@ static json_t *on_config(void *arg)
 		config_listen_format(&d->cfg.listen[i], buf, sizeof(buf));
 		json_array_append_new(listen, json_string(buf));
 	}
+	static char const *const algs[] = { "default", "md5", "sha256", "both" };
 	return json_pack("{s:s?, s:{s:o, s:s}, s:{s:s, s:i}, s:{s:s}, s:{s:s, s:s}, "
-			 "s:{s:i, s:i, s:i}}",
+			 "s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i, s:s, s:i}}",
 			 "file", d->config_path, "sip", "listen", listen, "realm", d->cfg.realm,
 			 "store", "path", d->store_path, "flush_interval_ms",
 			 (int)d->cfg.store_flush_ms, "ctl", "socket", d->ctl_path, "log", "level",
 			 log_level_name(log_get_level()), "target",
 			 d->cfg.log_target == LOG_TARGET_SYSLOG ? "syslog" : "stderr", "security",
 			 "ban_failures", (int)d->cfg.ban_failures, "ban_window",
-			 (int)d->cfg.ban_window, "ban_time", (int)d->cfg.ban_time);
+			 (int)d->cfg.ban_window, "ban_time", (int)d->cfg.ban_time, "registrar",
+			 "min_expires", (int)d->cfg.min_expires, "max_expires",
+			 (int)d->cfg.max_expires, "default_expires", (int)d->cfg.default_expires,
+			 "cucm_max_expires", (int)d->cfg.cucm_max_expires, "nonce_lifetime",
+			 (int)d->cfg.nonce_lifetime, "digest_algs", algs[d->cfg.digest_algs & 3],
+			 "max_contacts", (int)d->cfg.max_contacts);
 }
 
 static void set_level(enum log_level level)
@@ -114,6 +121,38 @@ static int on_set_trace(void *arg, bool on)
 {
 	struct daemon *d = arg;
 	return sip_thread_set_trace(d->sip, on);
+}
+
+static sip_thread_t *on_sip(void *arg)
+{
+	struct daemon *d = arg;
+	return d->sip;
+}
+
+static void apply_config(sip_thread_t *t, void *arg)
+{
+	sip_thread_apply_config(t, arg);
+}
+
+/* ---- bindings read back at start ---- */
+
+struct restored {
+	struct store_binding *b;
+	size_t n, cap;
+};
+
+static void collect_binding(struct store_binding const *b, void *arg)
+{
+	struct restored *r = arg;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 256;
+		struct store_binding *nb = realloc(r->b, nc * sizeof(*nb));
+		if (!nb)
+			return;
+		r->b = nb;
+		r->cap = nc;
+	}
+	r->b[r->n++] = *b;
 }
 
 /* ---- signals ---- */
@@ -169,6 +208,9 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	d->cfg = next;
 	log_set_target(next.log_target);
 	set_level(next.log_level);
+	/* The SIP thread reads its copy; the main thread's stays valid until exit. */
+	if (sip_thread_call(d->sip, apply_config, NULL, &d->cfg) < 0)
+		log_error("reload: the SIP thread did not take the new settings");
 	log_notice("configuration reloaded from %s: log level %s, ban after %u failures in %u s "
 		   "for %u s",
 		   d->config_path, log_level_name(next.log_level), next.ban_failures,
@@ -209,6 +251,10 @@ static int run(struct daemon *d, bool foreground)
 	char err[600];
 	int rc = 1;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	directory_t *dir = NULL;
+	struct restored restored = { 0 };
+	char secret[80];
+	int rc_sip;
 
 	if (absolute_path(d->store_path, sizeof(d->store_path), d->cfg.store_path) < 0 ||
 	    absolute_path(d->ctl_path, sizeof(d->ctl_path), d->cfg.ctl_socket) < 0) {
@@ -234,17 +280,32 @@ static int run(struct daemon *d, bool foreground)
 		goto out;
 	}
 	d->schema = store_schema_version(store);
+	/* Read what the SIP thread starts with while the store is still ours alone. */
+	if (store_directory_load(store, &dir, &serr) < 0 ||
+	    store_nonce_secret(store, secret, sizeof(secret), &serr) < 0 ||
+	    store_binding_load(store, (long long)time(NULL), collect_binding, &restored, &serr) < 0) {
+		log_error("%s", serr.msg);
+		goto out;
+	}
 	if (store_worker_start(&d->store_worker, store, d->base) < 0) {
 		log_error("cannot start the store thread");
 		goto out;
 	}
 	sofia_log_redirect();
 	sofia_log_set_level(log_get_level());
-	if (sip_thread_start(&d->sip, &d->cfg, err, sizeof(err)) < 0) {
+	struct sip_start start = {
+		.cfg = &d->cfg, .base = d->base, .store = d->store_worker, .dir = dir,
+		.bindings = restored.b, .n_bindings = restored.n, .nonce_secret = secret,
+	};
+	dir = NULL; /* the SIP thread's now, even if it fails to start */
+	rc_sip = sip_thread_start(&d->sip, &start, err, sizeof(err));
+	free(restored.b);
+	restored.b = NULL;
+	if (rc_sip < 0) {
 		log_error("%s", err);
 		goto out;
 	}
-	struct ctl_handlers h = { on_status, on_config, on_set_log_level, on_set_trace, d };
+	struct ctl_handlers h = { on_status, on_config, on_set_log_level, on_set_trace, on_sip, d };
 	if (ctl_server_start(&d->ctl, d->base, d->ctl_path, d->store_worker, &h, err, sizeof(err)) <
 	    0) {
 		log_error("%s", err);
@@ -278,6 +339,9 @@ out:
 	store_worker_stop(d->store_worker);
 	ctl_server_stop(d->ctl);
 	store_close(store);
+	directory_destroy(dir);
+	free(restored.b);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)

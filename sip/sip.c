@@ -9,15 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct sip_thread;
 #define NTA_AGENT_MAGIC_T struct sip_thread
-#define NTA_LEG_MAGIC_T	  struct sip_thread
-#define SU_ROOT_MAGIC_T	  struct sip_thread
-#define SU_MSG_ARG_T	  struct sip_cmd
+#define SU_ROOT_MAGIC_T struct sip_thread
+#define SU_TIMER_ARG_T struct sip_thread
+#define SU_MSG_ARG_T struct sip_cmd
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -26,36 +28,46 @@ struct sip_thread;
 #include <sofia-sip/tport_tag.h>
 
 #include "daemon/log.h"
+#include "registrar/registrar.h"
 #include "sip/sip.h"
 
 #define LOG_TAG "sip"
 
 /* What this server answers; every other method gets 501. */
-#define SIP_ALLOW     "OPTIONS"
-#define SIP_ACCEPT    "application/sdp"
+#define SIP_ALLOW "REGISTER, OPTIONS"
+#define SIP_ACCEPT "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
 #define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
 
 enum sip_cmd_op {
 	SIP_CMD_QUIT,
 	SIP_CMD_TRACE,
+	SIP_CMD_CALL,
 };
 
 struct sip_cmd {
 	enum sip_cmd_op op;
 	int value;
+	void (*fn)(struct sip_thread *t, void *arg);
+	void (*done)(void *arg);
+	void *arg;
 };
 
-struct sip_ctx {
-	/* owned by the SIP thread */
-	su_root_t *root;
-	nta_agent_t *agent;
-	nta_leg_t *leg;
+/* A completion waiting for the main thread. */
+struct completion {
+	struct completion *next;
+	void (*done)(void *arg);
+	void *arg;
 };
 
 struct sip_thread {
 	struct config cfg;
 	pthread_t thread;
-	struct sip_ctx ctx;
+	su_root_t *root;
+	nta_agent_t *agent;
+	su_timer_t *tick;
+	registrar_t *registrar;
+	store_worker_t *store;
+	struct sip_start const *start; /* valid only while starting */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -65,11 +77,16 @@ struct sip_thread {
 	su_task_r task;
 	char listeners[MAX_LISTENERS][96];
 	unsigned n_listeners;
+	struct completion *done_head, *done_tail;
+
+	struct event *wake; /* on the main thread's base */
 
 	_Atomic bool trace;
 	_Atomic unsigned long requests;
 	_Atomic unsigned long options;
+	_Atomic unsigned long registers;
 	_Atomic unsigned long not_implemented;
+	_Atomic unsigned long bindings;
 };
 
 /*
@@ -127,55 +144,159 @@ static void url_for(char *buf, size_t len, struct config_listen const *l)
 		snprintf(buf, len, "sip:%s:%u", l->host, l->port);
 }
 
-/* Requests no dialog claims: answered here. */
-static int on_request(sip_thread_t *t, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
+static void registrar_config_from(struct registrar_config *rc, struct config const *cfg)
 {
-	(void)leg;
+	memset(rc, 0, sizeof(*rc));
+	snprintf(rc->realm, sizeof(rc->realm), "%s", cfg->realm);
+	rc->min_expires = cfg->min_expires;
+	rc->max_expires = cfg->max_expires;
+	rc->default_expires = cfg->default_expires;
+	rc->cucm_max_expires = cfg->cucm_max_expires;
+	rc->nonce_lifetime = cfg->nonce_lifetime;
+	rc->default_algs = (enum dir_algs)cfg->digest_algs;
+	rc->max_contacts = cfg->max_contacts;
+	rc->ban_failures = cfg->ban_failures;
+	rc->ban_window = cfg->ban_window;
+	rc->ban_time = cfg->ban_time;
+	snprintf(rc->server, sizeof(rc->server), "sipreg/%s", PACKAGE_VERSION);
+}
 
-	atomic_fetch_add(&t->requests, 1);
-	switch (sip->sip_request->rq_method) {
-	case sip_method_options:
-		atomic_fetch_add(&t->options, 1);
-		nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ALLOW_STR(SIP_ALLOW),
-				    SIPTAG_ACCEPT_STR(SIP_ACCEPT), SIPTAG_SUPPORTED_STR(""),
-				    TAG_END());
-		return 0;
-	case sip_method_ack:
-		return 0;
-	default:
-		atomic_fetch_add(&t->not_implemented, 1);
-		log_debug("%s answered 501", sip->sip_request->rq_method_name);
-		nta_incoming_treply(irq, SIP_501_NOT_IMPLEMENTED, SIPTAG_ALLOW_STR(SIP_ALLOW),
-				    TAG_END());
-		return 0;
+/* ---- write-behind ---- */
+
+struct batch {
+	struct store_binding *b;
+	size_t n;
+};
+
+static void batch_run(store_t *s, void *arg)
+{
+	struct batch *bt = arg;
+	struct store_err e = { 0 };
+	if (store_binding_apply(s, bt->b, bt->n, &e) < 0)
+		log_error("writing %zu binding changes: %s", bt->n, e.msg);
+	free(bt->b);
+	free(bt);
+}
+
+static void sink(struct store_binding *b, size_t n, void *arg)
+{
+	sip_thread_t *t = arg;
+	struct batch *bt = malloc(sizeof(*bt));
+	if (!bt || !t->store) {
+		free(b);
+		free(bt);
+		return;
+	}
+	bt->b = b;
+	bt->n = n;
+	if (store_worker_submit(t->store, batch_run, NULL, bt) < 0) {
+		free(b);
+		free(bt);
 	}
 }
 
-/* Messages that match no transaction or leg (stray responses). */
-static int on_stray(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *sip)
+/* ---- requests ---- */
+
+static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 {
-	(void)t, (void)agent, (void)sip;
-	msg_destroy(msg);
+	if (!sip || !sip->sip_request) {
+		msg_destroy(msg); /* a stray response */
+		return 0;
+	}
+	atomic_fetch_add(&t->requests, 1);
+	switch (sip->sip_request->rq_method) {
+	case sip_method_register:
+		atomic_fetch_add(&t->registers, 1);
+		registrar_handle(t->registrar, msg, sip);
+		break;
+	case sip_method_options:
+		atomic_fetch_add(&t->options, 1);
+		nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_ALLOW_STR(SIP_ALLOW),
+			       SIPTAG_ACCEPT_STR(SIP_ACCEPT), SIPTAG_SUPPORTED_STR(""), TAG_END());
+		break;
+	case sip_method_ack:
+		msg_destroy(msg);
+		break;
+	default:
+		atomic_fetch_add(&t->not_implemented, 1);
+		log_debug("%s answered 501", sip->sip_request->rq_method_name);
+		nta_msg_treply(agent, msg, SIP_501_NOT_IMPLEMENTED, SIPTAG_ALLOW_STR(SIP_ALLOW),
+			       TAG_END());
+		break;
+	}
 	return 0;
+}
+
+static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
+{
+	(void)magic, (void)timer;
+	registrar_tick(t->registrar, time(NULL));
+	atomic_store(&t->bindings, registrar_count(t->registrar));
+}
+
+/* ---- commands from other threads ---- */
+
+static void post_completion(sip_thread_t *t, void (*done)(void *), void *arg)
+{
+	struct completion *c = calloc(1, sizeof(*c));
+	if (!c) {
+		log_error("out of memory: a completion is lost");
+		return;
+	}
+	c->done = done;
+	c->arg = arg;
+	pthread_mutex_lock(&t->lock);
+	if (t->done_tail)
+		t->done_tail->next = c;
+	else
+		t->done_head = c;
+	t->done_tail = c;
+	pthread_mutex_unlock(&t->lock);
+	event_active(t->wake, EV_READ, 0);
+}
+
+static void run_completions(sip_thread_t *t)
+{
+	pthread_mutex_lock(&t->lock);
+	struct completion *c = t->done_head;
+	t->done_head = t->done_tail = NULL;
+	pthread_mutex_unlock(&t->lock);
+	while (c) {
+		struct completion *next = c->next;
+		c->done(c->arg);
+		free(c);
+		c = next;
+	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	run_completions(arg);
 }
 
 static void on_cmd(sip_thread_t *t, su_msg_r msg, struct sip_cmd *cmd)
 {
 	(void)msg;
-
 	switch (cmd->op) {
 	case SIP_CMD_QUIT:
-		su_root_break(t->ctx.root);
+		su_root_break(t->root);
 		break;
 	case SIP_CMD_TRACE:
-		tport_set_params(nta_agent_tports(t->ctx.agent), TPTAG_LOG(cmd->value), TAG_END());
+		tport_set_params(nta_agent_tports(t->agent), TPTAG_LOG(cmd->value), TAG_END());
 		atomic_store(&t->trace, cmd->value != 0);
 		log_notice("SIP message trace %s", cmd->value ? "on" : "off");
+		break;
+	case SIP_CMD_CALL:
+		cmd->fn(t, cmd->arg);
+		atomic_store(&t->bindings, registrar_count(t->registrar));
+		if (cmd->done)
+			post_completion(t, cmd->done, cmd->arg);
 		break;
 	}
 }
 
-static int send_cmd(sip_thread_t *t, enum sip_cmd_op op, int value)
+static int send_cmd(sip_thread_t *t, struct sip_cmd const *cmd)
 {
 	su_msg_r m = SU_MSG_R_INIT;
 	int err = -ESRCH;
@@ -183,18 +304,43 @@ static int send_cmd(sip_thread_t *t, enum sip_cmd_op op, int value)
 	pthread_mutex_lock(&t->lock);
 	if (t->state == 1 &&
 	    su_msg_create(m, t->task, su_task_null, on_cmd, sizeof(struct sip_cmd)) == 0) {
-		struct sip_cmd *c = su_msg_data(m);
-		c->op = op;
-		c->value = value;
+		*(struct sip_cmd *)su_msg_data(m) = *cmd;
 		err = su_msg_send(m) == 0 ? 0 : -EIO;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
+int sip_thread_call(sip_thread_t *t, void (*fn)(sip_thread_t *t, void *arg),
+		    void (*done)(void *arg), void *arg)
+{
+	struct sip_cmd c = { .op = SIP_CMD_CALL, .fn = fn, .done = done, .arg = arg };
+	return send_cmd(t, &c);
+}
+
+struct registrar *sip_thread_registrar(sip_thread_t *t)
+{
+	return t->registrar;
+}
+
+void sip_thread_install_directory(sip_thread_t *t, directory_t *d)
+{
+	registrar_set_directory(t->registrar, d);
+}
+
+void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg)
+{
+	struct registrar_config rc;
+	t->cfg = *cfg;
+	registrar_config_from(&rc, cfg);
+	registrar_set_config(t->registrar, &rc);
+}
+
+/* ---- the thread ---- */
+
 static void record_listeners(sip_thread_t *t)
 {
-	tport_t *tp = tport_primaries(nta_agent_tports(t->ctx.agent));
+	tport_t *tp = tport_primaries(nta_agent_tports(t->agent));
 	t->n_listeners = 0;
 	for (; tp && t->n_listeners < MAX_LISTENERS; tp = tport_next(tp)) {
 		tp_name_t const *n = tport_name(tp);
@@ -213,85 +359,125 @@ static void set_state(sip_thread_t *t, int state)
 	pthread_mutex_unlock(&t->lock);
 }
 
-static void *sip_main(void *arg)
+static int setup(sip_thread_t *t)
 {
-	sip_thread_t *t = arg;
-	struct sip_ctx *ctx = &t->ctx;
+	struct sip_start const *st = t->start;
+	struct registrar_config rc;
 	char url[128];
 	char const *u = url; /* URL_STRING_MAKE() wants a pointer, not an array */
 
-	su_init();
-	ctx->root = su_root_create(t);
-	if (!ctx->root) {
+	t->root = su_root_create(t);
+	if (!t->root) {
 		snprintf(t->err, sizeof(t->err), "cannot create the SIP event loop");
-		goto fail;
+		directory_destroy(st->dir);
+		return -1;
 	}
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
-	ctx->agent = nta_agent_create(ctx->root, URL_STRING_MAKE(u), on_stray, t, NTATAG_UA(1),
-				      NTATAG_SERVER_RPORT(1), TAG_END());
-	if (!ctx->agent) {
+	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
+				    NTATAG_SERVER_RPORT(1), TAG_END());
+	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
-		goto fail;
+		directory_destroy(st->dir);
+		return -1;
 	}
 	for (unsigned i = 1; i < t->cfg.n_listen; i++) {
 		url_for(url, sizeof(url), &t->cfg.listen[i]);
-		if (nta_agent_add_tport(ctx->agent, URL_STRING_MAKE(u), TAG_END()) < 0) {
+		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TAG_END()) < 0) {
 			listen_error(t, &t->cfg.listen[i]);
-			goto fail;
+			directory_destroy(st->dir);
+			return -1;
 		}
 	}
-	ctx->leg = nta_leg_tcreate(ctx->agent, on_request, t, NTATAG_NO_DIALOG(1), TAG_END());
-	if (!ctx->leg) {
-		snprintf(t->err, sizeof(t->err), "cannot create the default SIP leg");
-		goto fail;
+	registrar_config_from(&rc, &t->cfg);
+	if (registrar_create(&t->registrar, t->agent, &rc, st->nonce_secret, sink, t) < 0) {
+		snprintf(t->err, sizeof(t->err), "cannot create the registrar");
+		directory_destroy(st->dir);
+		return -1;
 	}
+	registrar_set_directory(t->registrar, st->dir);
+	for (size_t i = 0; i < st->n_bindings; i++)
+		registrar_restore(t->registrar, &st->bindings[i]);
+	if (st->n_bindings)
+		log_notice("%zu registrations restored from the database", st->n_bindings);
+	atomic_store(&t->bindings, registrar_count(t->registrar));
+	t->tick = su_timer_create(su_root_task(t->root), t->cfg.store_flush_ms);
+	if (!t->tick || su_timer_set_for_ever(t->tick, on_tick, t) < 0) {
+		snprintf(t->err, sizeof(t->err), "cannot start the registrar timer");
+		return -1;
+	}
+	return 0;
+}
 
+static void teardown(sip_thread_t *t)
+{
+	if (t->tick)
+		su_timer_destroy(t->tick);
+	registrar_destroy(t->registrar);
+	if (t->agent)
+		nta_agent_destroy(t->agent);
+	if (t->root)
+		su_root_destroy(t->root);
+}
+
+static void *sip_main(void *arg)
+{
+	sip_thread_t *t = arg;
+
+	su_init();
+	if (setup(t) < 0) {
+		teardown(t);
+		su_deinit();
+		set_state(t, -1);
+		return NULL;
+	}
 	pthread_mutex_lock(&t->lock);
 	record_listeners(t);
-	su_task_copy(t->task, su_root_task(ctx->root));
+	su_task_copy(t->task, su_root_task(t->root));
+	t->start = NULL;
 	pthread_mutex_unlock(&t->lock);
 	set_state(t, 1);
 
-	su_root_run(ctx->root);
+	su_root_run(t->root);
 
 	pthread_mutex_lock(&t->lock);
 	t->state = 2;
 	su_task_deinit(t->task);
 	pthread_mutex_unlock(&t->lock);
-	nta_leg_destroy(ctx->leg);
-	nta_agent_destroy(ctx->agent);
-	su_root_destroy(ctx->root);
+	/* Messages sent before the state changed are still in the mailbox. */
+	su_root_step(t->root, 0);
+	teardown(t);
 	su_deinit();
 	unsigned long dropped = sofia_log_dropped_transactions();
 	if (dropped)
 		log_info("%lu SIP transactions were still open at shutdown", dropped);
 	return NULL;
-
-fail:
-	if (ctx->leg)
-		nta_leg_destroy(ctx->leg);
-	if (ctx->agent)
-		nta_agent_destroy(ctx->agent);
-	if (ctx->root)
-		su_root_destroy(ctx->root);
-	su_deinit();
-	set_state(t, -1);
-	return NULL;
 }
 
-int sip_thread_start(sip_thread_t **out, struct config const *cfg, char *err, size_t errlen)
+int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *err,
+		     size_t errlen)
 {
 	sip_thread_t *t = calloc(1, sizeof(*t));
 	int ret = 0;
 
-	if (!t)
+	if (!t) {
+		directory_destroy(start->dir);
 		return -ENOMEM;
-	t->cfg = *cfg;
+	}
+	t->cfg = *start->cfg;
+	t->store = start->store;
+	t->start = start;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
+	t->wake = event_new(start->base, -1, 0, on_wake, t);
+	if (!t->wake) {
+		directory_destroy(start->dir);
+		ret = -ENOMEM;
+		goto fail;
+	}
 	if ((ret = -pthread_create(&t->thread, NULL, sip_main, t)) < 0) {
 		snprintf(err, errlen, "cannot start the SIP thread: %s", strerror(-ret));
+		directory_destroy(start->dir);
 		goto fail;
 	}
 	pthread_mutex_lock(&t->lock);
@@ -308,6 +494,8 @@ int sip_thread_start(sip_thread_t **out, struct config const *cfg, char *err, si
 	*out = t;
 	return 0;
 fail:
+	if (t->wake)
+		event_free(t->wake);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -316,11 +504,14 @@ fail:
 
 void sip_thread_stop(sip_thread_t *t)
 {
+	struct sip_cmd quit = { .op = SIP_CMD_QUIT };
 	if (!t)
 		return;
-	if (send_cmd(t, SIP_CMD_QUIT, 0) < 0)
+	if (send_cmd(t, &quit) < 0)
 		log_error("cannot tell the SIP thread to stop");
 	pthread_join(t->thread, NULL);
+	run_completions(t);
+	event_free(t->wake);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -328,7 +519,8 @@ void sip_thread_stop(sip_thread_t *t)
 
 int sip_thread_set_trace(sip_thread_t *t, bool on)
 {
-	return send_cmd(t, SIP_CMD_TRACE, on);
+	struct sip_cmd c = { .op = SIP_CMD_TRACE, .value = on };
+	return send_cmd(t, &c);
 }
 
 bool sip_thread_trace(sip_thread_t *t)
@@ -343,8 +535,10 @@ json_t *sip_thread_status(sip_thread_t *t)
 	for (unsigned i = 0; i < t->n_listeners; i++)
 		json_array_append_new(l, json_string(t->listeners[i]));
 	pthread_mutex_unlock(&t->lock);
-	return json_pack("{s:o, s:b, s:I, s:I, s:I}", "listeners", l, "trace",
+	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:I, s:I}", "listeners", l, "trace",
 			 atomic_load(&t->trace), "requests", (json_int_t)atomic_load(&t->requests),
-			 "options", (json_int_t)atomic_load(&t->options), "not_implemented",
-			 (json_int_t)atomic_load(&t->not_implemented));
+			 "options", (json_int_t)atomic_load(&t->options), "registers",
+			 (json_int_t)atomic_load(&t->registers), "not_implemented",
+			 (json_int_t)atomic_load(&t->not_implemented), "bindings",
+			 (json_int_t)atomic_load(&t->bindings));
 }

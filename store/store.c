@@ -40,14 +40,15 @@
 	X(MODEL_LIST, "SELECT name, lines, vendor, cucm_mode FROM model ORDER BY name")            \
 	X(DEVICE_BY_USER, "SELECT name FROM device WHERE digest_user = ?1")                        \
 	X(DEVICE_GET, "SELECT d.name, d.model, d.digest_user, d.auth, d.created_at, "              \
-		      "d.updated_at, m.lines FROM device d JOIN model m ON m.name = d.model "      \
-		      "WHERE d.name = ?1")                                                         \
+		      "d.updated_at, m.lines, coalesce(d.digest_algs, 'default'), d.qop "          \
+		      "FROM device d JOIN model m ON m.name = d.model WHERE d.name = ?1")                                                         \
 	X(DEVICE_INSERT, "INSERT INTO device (name, model, digest_user, auth, created_at, "        \
 			 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")                            \
 	X(DEVICE_UPDATE, "UPDATE device SET model = ?2, digest_user = ?3, auth = ?4, "             \
-			 "updated_at = ?5 WHERE name = ?1")                                        \
+			 "updated_at = ?5, digest_algs = ?6, qop = ?7 WHERE name = ?1")                                        \
 	X(DEVICE_DELETE, "DELETE FROM device WHERE name = ?1")                                     \
 	X(DEVICE_LIST, "SELECT d.name, d.model, d.digest_user, d.auth, "                           \
+		       "coalesce(d.digest_algs, 'default'), d.qop, "                               \
 		       "(SELECT count(*) FROM line l WHERE l.device = d.name), "                   \
 		       "(SELECT count(*) FROM binding b WHERE b.device = d.name) "                 \
 		       "FROM device d ORDER BY d.name")                                            \
@@ -70,6 +71,24 @@
 			"ORDER BY b.device, l.idx, b.contact")                                     \
 	X(COUNTS, "SELECT (SELECT count(*) FROM user), (SELECT count(*) FROM device), "            \
 		  "(SELECT count(*) FROM line), (SELECT count(*) FROM binding)")                   \
+	X(DIR_USERS, "SELECT name, ha1_md5, ha1_sha256 FROM user")                                \
+	X(DIR_DEVICES, "SELECT d.name, d.model, m.lines, m.vendor, m.cucm_mode, d.digest_user, "   \
+		       "d.auth, d.qop, d.digest_algs FROM device d JOIN model m ON m.name = d.model") \
+	X(DIR_LINES, "SELECT dn, device, idx, display FROM line")                                  \
+	X(BINDING_UPSERT, "INSERT INTO binding (dn, device, contact, received, transport, "        \
+			  "instance, user_agent, call_id, cseq, expires_at, updated_at, derived) "  \
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "             \
+			  "ON CONFLICT (dn, contact) DO UPDATE SET device = excluded.device, "      \
+			  "received = excluded.received, transport = excluded.transport, "          \
+			  "instance = excluded.instance, user_agent = excluded.user_agent, "        \
+			  "call_id = excluded.call_id, cseq = excluded.cseq, "                      \
+			  "expires_at = excluded.expires_at, updated_at = excluded.updated_at, "    \
+			  "derived = excluded.derived")                                             \
+	X(BINDING_DELETE, "DELETE FROM binding WHERE dn = ?1 AND contact = ?2")                   \
+	X(BINDING_PURGE, "DELETE FROM binding WHERE expires_at <= ?1 OR "                          \
+			 "lower(coalesce(transport, 'udp')) <> 'udp'")                              \
+	X(BINDING_ALL, "SELECT dn, device, contact, received, transport, instance, user_agent, "  \
+		       "call_id, cseq, expires_at, derived FROM binding")                          \
 	X(BEGIN, "BEGIN IMMEDIATE")                                                                \
 	X(COMMIT, "COMMIT")                                                                        \
 	X(ROLLBACK, "ROLLBACK")
@@ -242,6 +261,19 @@ static int check_auth(char const *auth, struct store_err *e)
 {
 	if (auth && strcmp(auth, "verify") && strcmp(auth, "identify"))
 		return seterr(e, -EINVAL, "auth must be verify or identify, not '%s'", auth);
+	return 0;
+}
+
+static int check_policy(struct store_device_spec const *spec, struct store_err *e)
+{
+	char const *a = spec->digest_algs, *q = spec->qop;
+	if (a && strcmp(a, "md5") && strcmp(a, "sha256") && strcmp(a, "both") &&
+	    strcmp(a, "default"))
+		return seterr(e, -EINVAL, "digest algorithms must be md5, sha256, both or default, "
+					  "not '%s'",
+			      a);
+	if (q && strcmp(q, "auth") && strcmp(q, "optional"))
+		return seterr(e, -EINVAL, "qop must be auth or optional, not '%s'", q);
 	return 0;
 }
 
@@ -686,6 +718,8 @@ struct device_row {
 	char auth[16];
 	long long created_at, updated_at;
 	int model_lines;
+	char digest_algs[16];
+	char qop[16];
 };
 
 static bool device_get(store_t *s, char const *name, struct device_row *row)
@@ -701,6 +735,8 @@ static bool device_get(store_t *s, char const *name, struct device_row *row)
 		row->created_at = sqlite3_column_int64(st, 4);
 		row->updated_at = sqlite3_column_int64(st, 5);
 		row->model_lines = sqlite3_column_int(st, 6);
+		snprintf(row->digest_algs, sizeof(row->digest_algs), "%s", col_text(st, 7));
+		snprintf(row->qop, sizeof(row->qop), "%s", col_text(st, 8));
 	}
 	sqlite3_reset(st);
 	return found;
@@ -736,13 +772,16 @@ static int check_digest_user(store_t *s, char const *user, char const *device, s
 	return 0;
 }
 
+static int device_update(store_t *s, struct store_device_spec const *spec, struct store_err *e);
+
 int store_device_add(store_t *s, struct store_device_spec const *spec, struct store_err *e)
 {
 	char name[STORE_NAME_MAX + 1];
 	struct device_row row;
 	int err;
 
-	if ((err = check_device_name(spec->name, e)) < 0 || (err = check_auth(spec->auth, e)) < 0)
+	if ((err = check_device_name(spec->name, e)) < 0 || (err = check_auth(spec->auth, e)) < 0 ||
+	    (err = check_policy(spec, e)) < 0)
 		return err;
 	if (!spec->digest_user || (err = check_user_name(spec->digest_user, e)) < 0)
 		return err ? err : seterr(e, -EINVAL, "a digest user is required");
@@ -760,51 +799,66 @@ int store_device_add(store_t *s, struct store_device_spec const *spec, struct st
 		bind_text(st, 4, spec->auth ? spec->auth : "verify");
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
 		err = run(s, st, e, "add the device");
+		if (err == 0 && (spec->digest_algs || spec->qop)) {
+			struct store_device_spec set = *spec;
+			set.name = name;
+			set.model = set.digest_user = set.auth = NULL;
+			err = device_update(s, &set, e);
+		}
 	}
 	return tx_end(s, err, e);
+}
+
+/* Applies a device change; the caller holds a transaction. */
+static int device_update(store_t *s, struct store_device_spec const *spec, struct store_err *e)
+{
+	struct device_row row;
+	int err;
+
+	if (!device_get(s, spec->name, &row))
+		return seterr(e, -ENOENT, "no device %s", spec->name);
+	if (spec->model && (err = check_model(s, spec->model, e)) < 0)
+		return err;
+	if (spec->model) {
+		int lines = model_lines(s, spec->model);
+		sqlite3_stmt *st = stmt(s, ST_DEVICE_MAX_INDEX);
+		bind_text(st, 1, spec->name);
+		int maxidx = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_reset(st);
+		if (maxidx > lines)
+			return seterr(e, -EINVAL,
+				      "device %s has a line at index %d, beyond the %d line%s of "
+				      "model %s: delete that line first",
+				      spec->name, maxidx, lines, lines == 1 ? "" : "s", spec->model);
+	}
+	if (spec->digest_user &&
+	    (err = check_digest_user(s, spec->digest_user, spec->name, e)) < 0)
+		return err;
+	char const *algs = spec->digest_algs ? spec->digest_algs : row.digest_algs;
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_UPDATE);
+	bind_text(st, 1, spec->name);
+	bind_text(st, 2, spec->model ? spec->model : row.model);
+	bind_text(st, 3, spec->digest_user ? spec->digest_user : row.digest_user);
+	bind_text(st, 4, spec->auth ? spec->auth : row.auth);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	bind_text(st, 6, strcmp(algs, "default") ? algs : NULL);
+	bind_text(st, 7, spec->qop ? spec->qop : row.qop);
+	return run(s, st, e, "update the device");
 }
 
 int store_device_set(store_t *s, struct store_device_spec const *spec, struct store_err *e)
 {
 	char name[STORE_NAME_MAX + 1];
-	struct device_row row;
 	int err;
 
-	if ((err = check_auth(spec->auth, e)) < 0)
+	if ((err = check_auth(spec->auth, e)) < 0 || (err = check_policy(spec, e)) < 0)
 		return err;
 	store_device_name_canon(name, sizeof(name), spec->name);
+	struct store_device_spec canon = *spec;
+	canon.name = name;
 	if ((err = tx_begin(s, e)) < 0)
 		return err;
-	if (!device_get(s, name, &row)) {
-		err = seterr(e, -ENOENT, "no device %s", name);
-		goto out;
-	}
-	if (spec->model && (err = check_model(s, spec->model, e)) < 0)
-		goto out;
-	if (spec->model) {
-		int lines = model_lines(s, spec->model);
-		sqlite3_stmt *st = stmt(s, ST_DEVICE_MAX_INDEX);
-		bind_text(st, 1, name);
-		int maxidx = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-		sqlite3_reset(st);
-		if (maxidx > lines) {
-			err = seterr(e, -EINVAL,
-				     "device %s has a line at index %d, beyond the %d line%s of "
-				     "model %s: delete that line first",
-				     name, maxidx, lines, lines == 1 ? "" : "s", spec->model);
-			goto out;
-		}
-	}
-	if (spec->digest_user && (err = check_digest_user(s, spec->digest_user, name, e)) < 0)
-		goto out;
-	sqlite3_stmt *st = stmt(s, ST_DEVICE_UPDATE);
-	bind_text(st, 1, name);
-	bind_text(st, 2, spec->model ? spec->model : row.model);
-	bind_text(st, 3, spec->digest_user ? spec->digest_user : row.digest_user);
-	bind_text(st, 4, spec->auth ? spec->auth : row.auth);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-	err = run(s, st, e, "update the device");
-out:
+	err = device_update(s, &canon, e);
 	return tx_end(s, err, e);
 }
 
@@ -834,10 +888,12 @@ int store_device_list(store_t *s, json_t **out, struct store_err *e)
 	sqlite3_stmt *st = stmt(s, ST_DEVICE_LIST);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "name", col_text(st, 0),
-				       "model", col_text(st, 1), "digest_user", col_text(st, 2),
-				       "auth", col_text(st, 3), "lines", sqlite3_column_int(st, 4),
-				       "bindings", sqlite3_column_int(st, 5)));
+			arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "name",
+				       col_text(st, 0), "model", col_text(st, 1), "digest_user",
+				       col_text(st, 2), "auth", col_text(st, 3), "digest_algs",
+				       col_text(st, 4), "qop", col_text(st, 5), "lines",
+				       sqlite3_column_int(st, 6), "bindings",
+				       sqlite3_column_int(st, 7)));
 	}
 	sqlite3_reset(st);
 	*out = arr;
@@ -862,9 +918,10 @@ int store_device_show(store_t *s, char const *name_in, json_t **out, struct stor
 					 "label", json_text_or_null(st, 3)));
 	}
 	sqlite3_reset(st);
-	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:o}", "name", row.name, "model",
-			 row.model, "model_lines", row.model_lines, "digest_user", row.digest_user,
-			 "auth", row.auth, "created_at", (json_int_t)row.created_at, "updated_at",
+	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "name", row.name,
+			 "model", row.model, "model_lines", row.model_lines, "digest_user",
+			 row.digest_user, "auth", row.auth, "digest_algs", row.digest_algs, "qop",
+			 row.qop, "created_at", (json_int_t)row.created_at, "updated_at",
 			 (json_int_t)row.updated_at, "lines", lines);
 	return 0;
 }
@@ -1052,6 +1109,133 @@ int store_counts(store_t *s, json_t **out, struct store_err *e)
 		err = db_error(s, e, "count rows");
 	sqlite3_reset(st);
 	return err;
+}
+
+/* ---- the SIP thread's view ---- */
+
+static enum dir_algs algs_from_text(char const *t)
+{
+	if (!t)
+		return DIR_ALGS_DEFAULT;
+	if (!strcmp(t, "md5"))
+		return DIR_ALGS_MD5;
+	if (!strcmp(t, "sha256"))
+		return DIR_ALGS_SHA256;
+	if (!strcmp(t, "both"))
+		return DIR_ALGS_BOTH;
+	return DIR_ALGS_DEFAULT;
+}
+
+int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
+{
+	directory_t *d = directory_create();
+	int err = 0;
+	sqlite3_stmt *st;
+
+	if (!d)
+		return seterr(e, -ENOMEM, "out of memory");
+	st = stmt(s, ST_DIR_USERS);
+	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+		err = directory_add_user(d, col_text(st, 0), col_text(st, 1), col_text(st, 2));
+	sqlite3_reset(st);
+	st = stmt(s, ST_DIR_DEVICES);
+	while (err == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		char const *vendor = col_text(st, 3);
+		err = directory_add_device(
+			d, col_text(st, 0), col_text(st, 1), (unsigned)sqlite3_column_int(st, 2),
+			vendor && !strcmp(vendor, "cisco"), sqlite3_column_int(st, 4) != 0,
+			col_text(st, 5), !strcmp(col_text(st, 6), "identify"),
+			!strcmp(col_text(st, 7), "auth"), algs_from_text(col_text(st, 8)));
+	}
+	sqlite3_reset(st);
+	st = stmt(s, ST_DIR_LINES);
+	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+		err = directory_add_line(d, col_text(st, 0), col_text(st, 1),
+					 (unsigned)sqlite3_column_int(st, 2), col_text(st, 3));
+	sqlite3_reset(st);
+	if (err == 0)
+		err = directory_seal(d);
+	if (err < 0) {
+		directory_destroy(d);
+		return seterr(e, err, "cannot build the directory");
+	}
+	*out = d;
+	return 0;
+}
+
+int store_binding_apply(store_t *s, struct store_binding const *b, size_t n, struct store_err *e)
+{
+	int err;
+	long long now = (long long)time(NULL);
+	if (n == 0)
+		return 0;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		sqlite3_stmt *st;
+		if (b[i].op == STORE_BINDING_DELETE) {
+			st = stmt(s, ST_BINDING_DELETE);
+			bind_text(st, 1, b[i].dn);
+			bind_text(st, 2, b[i].contact);
+			err = run(s, st, e, "delete a binding");
+			continue;
+		}
+		st = stmt(s, ST_BINDING_UPSERT);
+		bind_text(st, 1, b[i].dn);
+		bind_text(st, 2, b[i].device);
+		bind_text(st, 3, b[i].contact);
+		bind_text(st, 4, b[i].source[0] ? b[i].source : NULL);
+		bind_text(st, 5, b[i].transport[0] ? b[i].transport : NULL);
+		bind_text(st, 6, b[i].instance[0] ? b[i].instance : NULL);
+		bind_text(st, 7, b[i].user_agent[0] ? b[i].user_agent : NULL);
+		bind_text(st, 8, b[i].call_id);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)b[i].cseq);
+		sqlite3_bind_int64(st, 10, b[i].expires_at);
+		sqlite3_bind_int64(st, 11, now);
+		sqlite3_bind_int(st, 12, b[i].derived);
+		err = run(s, st, e, "write a binding");
+		/* A line deleted meanwhile: its binding has nowhere to go. */
+		if (err == -EEXIST) {
+			err = 0;
+			e->code = 0;
+		}
+	}
+	return tx_end(s, err, e);
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int i)
+{
+	char const *v = col_text(st, i);
+	snprintf(dst, n, "%s", v ? v : "");
+}
+
+int store_binding_load(store_t *s, long long now,
+		       void (*fn)(struct store_binding const *b, void *arg), void *arg,
+		       struct store_err *e)
+{
+	int err;
+	sqlite3_stmt *st = stmt(s, ST_BINDING_PURGE);
+	sqlite3_bind_int64(st, 1, now);
+	if ((err = run(s, st, e, "purge old bindings")) < 0)
+		return err;
+	st = stmt(s, ST_BINDING_ALL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct store_binding b = { .op = STORE_BINDING_UPSERT };
+		copy_col(b.dn, sizeof(b.dn), st, 0);
+		copy_col(b.device, sizeof(b.device), st, 1);
+		copy_col(b.contact, sizeof(b.contact), st, 2);
+		copy_col(b.source, sizeof(b.source), st, 3);
+		copy_col(b.transport, sizeof(b.transport), st, 4);
+		copy_col(b.instance, sizeof(b.instance), st, 5);
+		copy_col(b.user_agent, sizeof(b.user_agent), st, 6);
+		copy_col(b.call_id, sizeof(b.call_id), st, 7);
+		b.cseq = (unsigned long)sqlite3_column_int64(st, 8);
+		b.expires_at = sqlite3_column_int64(st, 9);
+		b.derived = sqlite3_column_int(st, 10) != 0;
+		fn(&b, arg);
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
 int store_nonce_secret(store_t *s, char *out, size_t outsize, struct store_err *e)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "daemon/digest.h"
+#include "store/directory.h"
 
 typedef struct store store_t;
 
@@ -65,6 +66,8 @@ struct store_device_spec {
 	char const *model;	 /* NULL: unchanged (set) */
 	char const *digest_user; /* NULL: unchanged (set) */
 	char const *auth;	 /* "verify" or "identify"; NULL: default (add) or unchanged */
+	char const *digest_algs; /* "md5", "sha256", "both", "default"; NULL: unchanged */
+	char const *qop;	 /* "auth" or "optional"; NULL: unchanged */
 };
 
 int store_device_add(store_t *s, struct store_device_spec const *spec, struct store_err *e);
@@ -94,6 +97,43 @@ int store_model_list(store_t *s, json_t **out, struct store_err *e);
 int store_binding_list(store_t *s, json_t **out, struct store_err *e);
 /** {"users":N,"devices":N,"lines":N,"bindings":N} */
 int store_counts(store_t *s, json_t **out, struct store_err *e);
+
+/* ---- the SIP thread's view ---- */
+
+/** Builds a sealed snapshot of users, devices and lines. */
+int store_directory_load(store_t *s, directory_t **out, struct store_err *e);
+
+enum store_binding_op {
+	STORE_BINDING_UPSERT,
+	STORE_BINDING_DELETE, /* the binding (dn, contact) */
+};
+
+/* A registration as written behind to the database. */
+struct store_binding {
+	enum store_binding_op op;
+	char dn[33];
+	char device[65];
+	char contact[512];
+	char source[64];
+	char transport[8];
+	char instance[128];
+	char user_agent[128];
+	char call_id[256];
+	unsigned long cseq;
+	long long expires_at; /* wall-clock seconds */
+	bool derived;
+};
+
+/** Applies a batch of binding changes in one transaction, in order. */
+int store_binding_apply(store_t *s, struct store_binding const *b, size_t n, struct store_err *e);
+
+/**
+ * Deletes expired bindings and those made over a connection (TCP, TLS:
+ * their phones reconnect), then calls fn for each remaining one.
+ */
+int store_binding_load(store_t *s, long long now,
+		       void (*fn)(struct store_binding const *b, void *arg), void *arg,
+		       struct store_err *e);
 
 /** The per-install secret for nonces (hex, 64 characters). */
 int store_nonce_secret(store_t *s, char *out, size_t outsize, struct store_err *e);

@@ -1,0 +1,264 @@
+#include "autoconfig.h"
+
+#include "registrar/auth.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/url.h>
+
+#include "store/secret.h"
+
+/* Nonce: 8 hex of time, 8 hex of random, 32 hex of HMAC-SHA-256 over the first 16. */
+#define TS_HEX 8
+#define RND_HEX 8
+#define MAC_HEX 32
+
+struct nc_slot {
+	char nonce[AUTH_NONCE_LEN + 1];
+	uint32_t last_nc;
+	uint64_t last_key;
+	time_t issued;
+};
+
+struct auth_server {
+	uint8_t secret[64];
+	size_t secret_len;
+	unsigned lifetime;
+	struct nc_slot *slots;
+	unsigned n_slots;
+};
+
+int auth_server_create(auth_server_t **out, void const *secret, size_t secret_len,
+		       unsigned lifetime, unsigned slots)
+{
+	auth_server_t *a;
+	if (!secret || secret_len == 0 || secret_len > sizeof(a->secret) || slots == 0)
+		return -EINVAL;
+	if (!(a = calloc(1, sizeof(*a))))
+		return -ENOMEM;
+	if (!(a->slots = calloc(slots, sizeof(*a->slots)))) {
+		free(a);
+		return -ENOMEM;
+	}
+	memcpy(a->secret, secret, secret_len);
+	a->secret_len = secret_len;
+	a->lifetime = lifetime;
+	a->n_slots = slots;
+	*out = a;
+	return 0;
+}
+
+void auth_server_destroy(auth_server_t *a)
+{
+	if (!a)
+		return;
+	OPENSSL_cleanse(a->secret, sizeof(a->secret));
+	free(a->slots);
+	free(a);
+}
+
+void auth_server_set_lifetime(auth_server_t *a, unsigned lifetime)
+{
+	a->lifetime = lifetime;
+}
+
+static void hex(char *out, uint8_t const *in, size_t n)
+{
+	static char const digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void nonce_mac(auth_server_t *a, char const *prefix, char out[MAC_HEX + 1])
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	HMAC(EVP_sha256(), a->secret, (int)a->secret_len, (uint8_t const *)prefix, TS_HEX + RND_HEX,
+	     md, &len);
+	hex(out, md, MAC_HEX / 2);
+}
+
+void auth_nonce_make(auth_server_t *a, time_t now, char out[AUTH_NONCE_LEN + 1])
+{
+	uint8_t rnd[RND_HEX / 2] = { 0 };
+	secret_random(rnd, sizeof(rnd));
+	snprintf(out, TS_HEX + 1, "%08lx", (unsigned long)((uint64_t)now & 0xffffffffu));
+	hex(out + TS_HEX, rnd, sizeof(rnd));
+	nonce_mac(a, out, out + TS_HEX + RND_HEX);
+}
+
+/* 0 and the issue time when the nonce is ours. */
+static int nonce_parse(auth_server_t *a, char const *nonce, time_t now, time_t *issued)
+{
+	char mac[MAC_HEX + 1];
+	if (!nonce || strlen(nonce) != AUTH_NONCE_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < AUTH_NONCE_LEN; i++) {
+		char c = nonce[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -EINVAL;
+	}
+	nonce_mac(a, nonce, mac);
+	if (CRYPTO_memcmp(mac, nonce + TS_HEX + RND_HEX, MAC_HEX) != 0)
+		return -EINVAL;
+	char ts[TS_HEX + 1];
+	memcpy(ts, nonce, TS_HEX);
+	ts[TS_HEX] = '\0';
+	/* The stamp holds the low 32 bits of the time; rebuild the rest from now. */
+	uint64_t low = strtoull(ts, NULL, 16);
+	uint64_t t = ((uint64_t)now & ~(uint64_t)0xffffffffu) | low;
+	if (t > (uint64_t)now + 60)
+		t -= (uint64_t)1 << 32;
+	*issued = (time_t)t;
+	return 0;
+}
+
+int auth_challenge_format(char *buf, size_t len, char const *realm, char const *nonce,
+			  enum digest_alg alg, bool stale)
+{
+	int n = snprintf(buf, len, "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
+			 realm, nonce, digest_alg_name(alg), stale ? ", stale=true" : "");
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+char const *auth_verdict_name(enum auth_verdict v)
+{
+	static char const *const names[] = {
+		[AUTH_OK] = "ok",
+		[AUTH_FAILED] = "wrong credentials",
+		[AUTH_STALE] = "stale nonce",
+		[AUTH_BAD_NONCE] = "unknown nonce",
+		[AUTH_REPLAY] = "replayed nonce count",
+		[AUTH_QOP_REQUIRED] = "qop required",
+		[AUTH_ALG_REFUSED] = "algorithm not offered",
+		[AUTH_MALFORMED] = "malformed credentials",
+	};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+static bool is_nc(char const *nc)
+{
+	if (!nc || strlen(nc) != 8)
+		return false;
+	for (int i = 0; i < 8; i++) {
+		char c = nc[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+static uint64_t fnv1a(char const *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * The slot tracking a nonce: found, or taken over from an expired or the
+ * oldest one among a few probes. *fresh tells a new slot.
+ */
+static struct nc_slot *nc_slot(auth_server_t *a, char const *nonce, time_t issued, time_t now,
+			       bool *fresh)
+{
+	uint64_t h = fnv1a(nonce);
+	struct nc_slot *victim = NULL;
+	for (unsigned i = 0; i < 8; i++) {
+		struct nc_slot *s = &a->slots[(h + i) % a->n_slots];
+		if (strcmp(s->nonce, nonce) == 0) {
+			*fresh = false;
+			return s;
+		}
+		bool dead = !s->nonce[0] || s->issued + (time_t)a->lifetime < now;
+		if (dead && (!victim || victim->nonce[0]))
+			victim = s;
+		else if (!victim || (victim->nonce[0] && s->issued < victim->issued))
+			victim = s;
+	}
+	snprintf(victim->nonce, sizeof(victim->nonce), "%s", nonce);
+	victim->issued = issued;
+	victim->last_nc = 0;
+	victim->last_key = 0;
+	*fresh = true;
+	return victim;
+}
+
+enum auth_verdict auth_verify(auth_server_t *a, struct auth_creds const *c,
+			      struct auth_check const *chk, time_t now, enum digest_alg *alg_out)
+{
+	enum digest_alg alg = DIGEST_MD5;
+	bool qop = c->qop && c->qop[0];
+	time_t issued;
+	char expect[DIGEST_HEX_SIZE];
+
+	if (!c->username || !c->nonce || !c->uri || !c->response || !chk->method)
+		return AUTH_MALFORMED;
+	if (qop && (strcasecmp(c->qop, "auth") != 0 || !is_nc(c->nc) || !c->cnonce))
+		return AUTH_MALFORMED;
+	if (c->algorithm && digest_alg_parse(&alg, c->algorithm) < 0)
+		return AUTH_ALG_REFUSED;
+	if (alg_out)
+		*alg_out = alg;
+	if (!(chk->algs_offered & (1u << alg)))
+		return AUTH_ALG_REFUSED;
+	if (nonce_parse(a, c->nonce, now, &issued) < 0)
+		return AUTH_BAD_NONCE;
+	if (chk->qop_required && !qop)
+		return AUTH_QOP_REQUIRED;
+
+	if (chk->verify_password || !(alg == DIGEST_SHA256 ? chk->ha1_sha256 : chk->ha1_md5)) {
+		char const *ha1 = alg == DIGEST_SHA256 ? chk->ha1_sha256 : chk->ha1_md5;
+		/* An unknown user costs the same work as a known one. */
+		char const *use = ha1 ? ha1 : (alg == DIGEST_SHA256 ? "0000000000000000000000000000000000000000000000000000000000000000" : "00000000000000000000000000000000");
+		if (digest_response(expect, alg, use, c->nonce, c->nc, c->cnonce, c->qop,
+				    chk->method, c->uri) < 0)
+			return AUTH_MALFORMED;
+		bool same = digest_equal(expect, c->response);
+		if (!ha1 || !same)
+			return AUTH_FAILED;
+	}
+	if (issued + (time_t)a->lifetime < now || issued > now + 60)
+		return AUTH_STALE;
+	if (qop) {
+		uint32_t nc = (uint32_t)strtoul(c->nc, NULL, 16);
+		bool fresh;
+		struct nc_slot *s = nc_slot(a, c->nonce, issued, now, &fresh);
+		if (nc == 0)
+			return AUTH_REPLAY;
+		if (!fresh && nc <= s->last_nc) {
+			/* The same request again (a retransmission) is no replay. */
+			if (nc == s->last_nc && chk->request_key && chk->request_key == s->last_key)
+				return AUTH_OK;
+			return AUTH_REPLAY;
+		}
+		s->last_nc = nc;
+		s->last_key = chk->request_key;
+	}
+	return AUTH_OK;
+}
+
+bool auth_uri_matches(char const *digest_uri, char const *request_uri)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	bool same = false;
+	if (digest_uri && request_uri) {
+		url_t *a = url_make(home, digest_uri);
+		url_t *b = url_make(home, request_uri);
+		same = a && b && a->url_type != url_invalid && url_cmp(a, b) == 0;
+	}
+	su_home_deinit(home);
+	return same;
+}

@@ -1,0 +1,100 @@
+/*
+ * The location table: contacts bound to each line (AOR = the DN), with the
+ * ordering rules of RFC 3261 §10.3 (Call-ID and CSeq), expiry, and removal
+ * by device or by connection.
+ *
+ * Thread: SIP.
+ * Ownership: binding_table_create()/binding_table_destroy(); a struct
+ * binding belongs to the table and lives until removed (the remove callback
+ * sees it last).
+ */
+#ifndef SIPREG_BINDINGS_H
+#define SIPREG_BINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef struct binding_table binding_table_t;
+
+struct binding {
+	struct binding *next; /* the next binding of the same AOR */
+	char *dn;
+	char *device;
+	char *contact; /* the contact URI as sent, without its header parameters */
+	char *call_id;
+	uint32_t cseq;
+	uint64_t req_key; /* the request that last wrote it (retransmission check) */
+	time_t expires;	  /* wall clock */
+	time_t created;
+	char source[64]; /* address:port the REGISTER came from */
+	char transport[8];
+	char *instance;
+	char *user_agent;
+	void *conn;   /* the connection it was made over, or NULL (opaque here) */
+	bool derived; /* bound by the server on behalf of line 1 */
+	bool dirty;   /* to be written behind */
+};
+
+/* What a REGISTER asks for one contact. */
+struct binding_update {
+	char const *dn;
+	char const *device;
+	char const *contact;
+	char const *call_id;
+	uint32_t cseq;
+	uint64_t req_key;
+	time_t expires; /* absolute; 0 or <= now removes */
+	char const *source;
+	char const *transport;
+	char const *instance;
+	char const *user_agent;
+	void *conn;
+	bool derived;
+};
+
+enum binding_check {
+	BINDING_CHECK_OK,
+	BINDING_CHECK_RETRANSMISSION, /* the same request again: answer as before */
+	BINDING_CHECK_OUT_OF_ORDER,   /* same Call-ID, CSeq not higher */
+};
+
+/* Called for each binding just before it is removed. */
+typedef void (*binding_removed_f)(struct binding *b, void *arg);
+
+int binding_table_create(binding_table_t **out, binding_removed_f on_remove, void *arg);
+void binding_table_destroy(binding_table_t *t);
+
+/** RFC 3261 §10.3 step 6-7 for one contact (or every binding of dn when contact is NULL). */
+enum binding_check binding_check(binding_table_t const *t, char const *dn, char const *contact,
+				 char const *call_id, uint32_t cseq, uint64_t req_key);
+
+/**
+ * Adds, refreshes or (expires <= now) removes one binding. *out gets the
+ * binding (NULL when removed). -ENOMEM, or -ENOSPC beyond max per AOR.
+ */
+int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now,
+		  unsigned max_per_aor, struct binding **out);
+
+/** The bindings of an AOR (follow ->next), or NULL. */
+struct binding *binding_first(binding_table_t const *t, char const *dn);
+struct binding *binding_find(binding_table_t const *t, char const *dn, char const *contact);
+
+/** Removes one binding. */
+void binding_remove(binding_table_t *t, struct binding *b);
+/** Removes every binding of dn (for a "*" unregistration); returns how many. */
+size_t binding_remove_aor(binding_table_t *t, char const *dn);
+/** Removes the bindings made over conn. */
+size_t binding_remove_conn(binding_table_t *t, void const *conn);
+/** Removes the bindings of a device (all its lines). */
+size_t binding_remove_device(binding_table_t *t, char const *device);
+/** Removes the bindings whose time is up. */
+size_t binding_expire(binding_table_t *t, time_t now);
+
+size_t binding_count(binding_table_t const *t);
+/** Calls fn for every binding, in no particular order; fn must not change the table. */
+void binding_foreach(binding_table_t const *t, void (*fn)(struct binding *b, void *arg),
+		     void *arg);
+
+#endif

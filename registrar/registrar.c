@@ -1,0 +1,980 @@
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct registrar;
+struct conn;
+#define TP_CLIENT_T struct conn
+
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_string.h>
+#include <sofia-sip/tport.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "daemon/log.h"
+#include "registrar/auth.h"
+#include "registrar/ban.h"
+#include "registrar/bindings.h"
+#include "registrar/identity.h"
+#include "registrar/registrar.h"
+
+#define LOG_TAG "registrar"
+
+/* What the answer to a Cisco phone's first REGISTER selects: unsolicited
+ * NOTIFYs rather than subscriptions (usecallmanager and CUCM answer alike). */
+static char const remotecc_response[] =
+	"<x-cisco-remotecc-response><response><code>200</code><optionsind>"
+	"<combine max=\"6\"><remotecc><status/></remotecc><service-control/></combine>"
+	"<dialog usage=\"hook status\"><unot/></dialog>"
+	"<dialog usage=\"shared line\"><unot/></dialog>"
+	"<presence usage=\"blf speed dial\"><unot/></presence>"
+	"<joinreq></joinreq></optionsind></response></x-cisco-remotecc-response>";
+
+#define CISCO_SUPPORTED "X-cisco-sis-7.0.0"
+#define RETRY_AFTER "30"
+
+/* A connection (TCP, TLS) bindings were made over: held open while they last. */
+struct conn {
+	struct conn *next;
+	struct registrar *r;
+	tport_t *tp;
+	int pend;
+	unsigned refs;
+	char name[80];
+};
+
+struct registrar {
+	nta_agent_t *agent;
+	struct registrar_config cfg;
+	auth_server_t *auth;
+	ban_table_t *bans;
+	binding_table_t *bindings;
+	directory_t *dir;
+	struct conn *conns;
+	registrar_sink_f sink;
+	void *sink_arg;
+	struct store_binding *pending; /* changes not yet written behind */
+	size_t n_pending, cap_pending;
+	bool restoring;
+};
+
+/* The outcome of a REGISTER, mapped to a status in one place. */
+enum reg_outcome {
+	REG_OK,
+	REG_CHALLENGE,
+	REG_BAD_REQUEST,
+	REG_FORBIDDEN, /* another device's line, a device name that does not match */
+	REG_NOT_FOUND, /* a DN nobody has */
+	REG_INTERVAL_TOO_BRIEF,
+	REG_OUT_OF_ORDER,
+	REG_TOO_MANY_CONTACTS,
+	REG_SERVER_ERROR,
+};
+
+static struct {
+	int status;
+	char const *phrase;
+} const outcome_status[] = {
+	[REG_OK] = { 200, "OK" },
+	[REG_CHALLENGE] = { 401, "Unauthorized" },
+	[REG_BAD_REQUEST] = { 400, "Bad Request" },
+	[REG_FORBIDDEN] = { 403, "Forbidden" },
+	[REG_NOT_FOUND] = { 404, "Not Found" },
+	[REG_INTERVAL_TOO_BRIEF] = { 423, "Interval Too Brief" },
+	[REG_OUT_OF_ORDER] = { 500, "Out of Order CSeq" },
+	[REG_TOO_MANY_CONTACTS] = { 403, "Too Many Contacts" },
+	[REG_SERVER_ERROR] = { 500, "Server Internal Error" },
+};
+
+/* ---- write-behind ---- */
+
+static void queue_change(registrar_t *r, struct binding const *b, enum store_binding_op op)
+{
+	if (r->restoring)
+		return;
+	if (r->n_pending == r->cap_pending) {
+		size_t nc = r->cap_pending ? r->cap_pending * 2 : 64;
+		struct store_binding *np = realloc(r->pending, nc * sizeof(*np));
+		if (!np) {
+			log_error("out of memory: a binding change is not written to the database");
+			return;
+		}
+		r->pending = np;
+		r->cap_pending = nc;
+	}
+	struct store_binding *s = &r->pending[r->n_pending++];
+	memset(s, 0, sizeof(*s));
+	s->op = op;
+	snprintf(s->dn, sizeof(s->dn), "%s", b->dn);
+	snprintf(s->contact, sizeof(s->contact), "%s", b->contact);
+	if (op == STORE_BINDING_DELETE)
+		return;
+	snprintf(s->device, sizeof(s->device), "%s", b->device ? b->device : "");
+	snprintf(s->source, sizeof(s->source), "%s", b->source);
+	snprintf(s->transport, sizeof(s->transport), "%s", b->transport);
+	snprintf(s->instance, sizeof(s->instance), "%s", b->instance ? b->instance : "");
+	snprintf(s->user_agent, sizeof(s->user_agent), "%s", b->user_agent ? b->user_agent : "");
+	snprintf(s->call_id, sizeof(s->call_id), "%s", b->call_id ? b->call_id : "");
+	s->cseq = b->cseq;
+	s->expires_at = (long long)b->expires;
+	s->derived = b->derived;
+}
+
+static void flush_changes(registrar_t *r)
+{
+	if (!r->n_pending || !r->sink)
+		return;
+	r->sink(r->pending, r->n_pending, r->sink_arg);
+	r->pending = NULL;
+	r->n_pending = r->cap_pending = 0;
+}
+
+/* ---- connections ---- */
+
+static void conn_release(struct conn *c);
+
+static void on_binding_removed(struct binding *b, void *arg)
+{
+	registrar_t *r = arg;
+	queue_change(r, b, STORE_BINDING_DELETE);
+	if (b->conn)
+		conn_release(b->conn);
+}
+
+static void on_conn_closed(tp_stack_t *stack, struct conn *c, tport_t *tp, msg_t *msg, int error)
+{
+	registrar_t *r = c->r;
+	(void)stack, (void)tp, (void)msg;
+	/* Keep c alive while its bindings go (each one releases it). */
+	c->refs++;
+	size_t n = binding_remove_conn(r->bindings, c);
+	log_info("connection %s closed (%s): %zu binding%s removed", c->name,
+		 error ? strerror(error) : "by the peer", n, n == 1 ? "" : "s");
+	conn_release(c);
+}
+
+static struct conn *conn_get(registrar_t *r, tport_t *tp)
+{
+	for (struct conn *c = r->conns; c; c = c->next) {
+		if (c->tp == tp)
+			return c;
+	}
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->r = r;
+	c->tp = tport_ref(tp);
+	tp_name_t const *n = tport_name(tp);
+	snprintf(c->name, sizeof(c->name), "%s/%s:%s", n->tpn_proto, n->tpn_host, n->tpn_port);
+	/* Learn of the close; the reference keeps the idle timer from closing it. */
+	tport_set_params(tp, TPTAG_SDWN_ERROR(1), TAG_END());
+	c->pend = tport_pend(tp, NULL, on_conn_closed, c);
+	c->next = r->conns;
+	r->conns = c;
+	return c;
+}
+
+static void conn_release(struct conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	registrar_t *r = c->r;
+	struct conn **pp = &r->conns;
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	if (c->pend > 0)
+		tport_release(c->tp, c->pend, NULL, NULL, c, 0);
+	tport_unref(c->tp);
+	free(c);
+}
+
+/* ---- set-up ---- */
+
+static unsigned algs_bits(enum dir_algs a)
+{
+	switch (a) {
+	case DIR_ALGS_SHA256:
+		return AUTH_ALG_SHA256;
+	case DIR_ALGS_BOTH:
+		return AUTH_ALG_SHA256 | AUTH_ALG_MD5;
+	default:
+		return AUTH_ALG_MD5;
+	}
+}
+
+static enum dir_algs device_algs(registrar_t *r, struct dir_device const *d)
+{
+	return d && d->algs != DIR_ALGS_DEFAULT ? d->algs : r->cfg.default_algs;
+}
+
+int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_config const *cfg,
+		     char const *secret_hex, registrar_sink_f sink, void *sink_arg)
+{
+	registrar_t *r = calloc(1, sizeof(*r));
+	int err;
+	if (!r)
+		return -ENOMEM;
+	r->agent = agent;
+	r->cfg = *cfg;
+	r->sink = sink;
+	r->sink_arg = sink_arg;
+	if ((err = auth_server_create(&r->auth, secret_hex, strlen(secret_hex), cfg->nonce_lifetime,
+				      65536)) < 0 ||
+	    (err = ban_table_create(&r->bans, 100000)) < 0 ||
+	    (err = binding_table_create(&r->bindings, on_binding_removed, r)) < 0) {
+		registrar_destroy(r);
+		return err;
+	}
+	ban_set_limits(r->bans, cfg->ban_failures, cfg->ban_window, cfg->ban_time);
+	*out = r;
+	return 0;
+}
+
+void registrar_destroy(registrar_t *r)
+{
+	if (!r)
+		return;
+	/* Bindings stay in the database; only the memory goes. */
+	r->restoring = true;
+	binding_table_destroy(r->bindings);
+	while (r->conns) {
+		struct conn *c = r->conns;
+		r->conns = c->next;
+		if (c->pend > 0)
+			tport_release(c->tp, c->pend, NULL, NULL, c, 0);
+		tport_unref(c->tp);
+		free(c);
+	}
+	r->restoring = false;
+	flush_changes(r);
+	free(r->pending);
+	auth_server_destroy(r->auth);
+	ban_table_destroy(r->bans);
+	directory_destroy(r->dir);
+	free(r);
+}
+
+void registrar_set_config(registrar_t *r, struct registrar_config const *cfg)
+{
+	r->cfg = *cfg;
+	auth_server_set_lifetime(r->auth, cfg->nonce_lifetime);
+	ban_set_limits(r->bans, cfg->ban_failures, cfg->ban_window, cfg->ban_time);
+}
+
+struct stale_list {
+	struct binding **items;
+	size_t n, cap;
+	directory_t const *dir;
+};
+
+static void collect_stale(struct binding *b, void *arg)
+{
+	struct stale_list *l = arg;
+	struct dir_line const *line = directory_line(l->dir, b->dn);
+	if (line && line->device && b->device && strcmp(line->device->name, b->device) == 0)
+		return;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 16;
+		struct binding **ni = realloc(l->items, nc * sizeof(*ni));
+		if (!ni)
+			return;
+		l->items = ni;
+		l->cap = nc;
+	}
+	l->items[l->n++] = b;
+}
+
+void registrar_set_directory(registrar_t *r, directory_t *d)
+{
+	struct stale_list l = { .dir = d };
+	directory_destroy(r->dir);
+	r->dir = d;
+	/* A line deleted or moved to another device takes its bindings along. */
+	binding_foreach(r->bindings, collect_stale, &l);
+	for (size_t i = 0; i < l.n; i++)
+		binding_remove(r->bindings, l.items[i]);
+	if (l.n)
+		log_info("%zu binding%s removed: their lines changed", l.n, l.n == 1 ? "" : "s");
+	free(l.items);
+}
+
+void registrar_restore(registrar_t *r, struct store_binding const *s)
+{
+	struct binding *b;
+	struct binding_update u = {
+		.dn = s->dn, .device = s->device, .contact = s->contact, .call_id = s->call_id,
+		.cseq = (uint32_t)s->cseq, .expires = (time_t)s->expires_at, .source = s->source,
+		.transport = s->transport, .instance = s->instance[0] ? s->instance : NULL,
+		.user_agent = s->user_agent[0] ? s->user_agent : NULL, .derived = s->derived,
+	};
+	r->restoring = true;
+	if (binding_apply(r->bindings, &u, time(NULL), 0, &b) == 0 && b)
+		b->dirty = false;
+	r->restoring = false;
+}
+
+/* ---- helpers on the request ---- */
+
+static void source_of(msg_t *msg, char *addr, size_t alen, char *hostport, size_t hlen)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	su_sockaddr_t const *su = ai ? (su_sockaddr_t const *)ai->ai_addr : NULL;
+	char ip[64] = "?";
+	unsigned port = 0;
+	if (su) {
+		su_inet_ntop(su->su_family, SU_ADDR(su), ip, sizeof(ip));
+		port = ntohs(su->su_port);
+	}
+	snprintf(addr, alen, "%s", ip);
+	if (strchr(ip, ':'))
+		snprintf(hostport, hlen, "[%s]:%u", ip, port);
+	else
+		snprintf(hostport, hlen, "%s:%u", ip, port);
+}
+
+static uint64_t request_key(sip_t const *sip)
+{
+	uint64_t h = 1469598103934665603ull;
+	char cseq[16];
+	char const *parts[3] = { sip->sip_call_id ? sip->sip_call_id->i_id : "", cseq,
+				 sip->sip_via && sip->sip_via->v_branch ? sip->sip_via->v_branch : "" };
+	snprintf(cseq, sizeof(cseq), "%u", sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
+	for (int i = 0; i < 3; i++) {
+		for (char const *s = parts[i]; *s; s++)
+			h = (h ^ (uint8_t)*s) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+/* The device name the phone gives, from any of the three places; "" if none. */
+static void claimed_device_name(sip_t const *sip, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (sip_contact_t const *m = sip->sip_contact; m; m = m->m_next) {
+		for (msg_param_t const *p = m->m_params; p && *p; p++) {
+			if (identity_from_contact_param(*p, out, len))
+				return;
+		}
+	}
+	if (sip->sip_reason) {
+		char const *text = msg_params_find(sip->sip_reason->re_params, "text=");
+		if (text && identity_from_reason_text(text, out, len))
+			return;
+	}
+	for (sip_contact_t const *m = sip->sip_contact; m; m = m->m_next) {
+		char const *inst = msg_params_find(m->m_params, "+sip.instance=");
+		if (inst && identity_from_instance(inst, out, len))
+			return;
+	}
+}
+
+static bool is_keepalive(sip_t const *sip)
+{
+	for (sip_contact_t const *m = sip->sip_contact; m; m = m->m_next) {
+		for (msg_param_t const *p = m->m_params; p && *p; p++) {
+			if (identity_is_keepalive_param(*p))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Our credentials among the Authorization headers: Digest, our realm. */
+static msg_auth_t const *our_authorization(registrar_t *r, sip_t const *sip)
+{
+	for (msg_auth_t const *au = sip->sip_authorization; au; au = au->au_next) {
+		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0)
+			continue;
+		char const *realm = msg_params_find(au->au_params, "realm=");
+		if (!realm)
+			continue;
+		size_t n = strlen(realm);
+		if (n >= 2 && realm[0] == '"' && realm[n - 1] == '"' &&
+		    n - 2 == strlen(r->cfg.realm) && strncmp(realm + 1, r->cfg.realm, n - 2) == 0)
+			return au;
+		if (strcmp(realm, r->cfg.realm) == 0)
+			return au;
+	}
+	return NULL;
+}
+
+/* ---- answers ---- */
+
+static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const *dev, bool stale)
+{
+	su_home_t *home = msg_home(msg);
+	char nonce[AUTH_NONCE_LEN + 1], h1[512], h2[512];
+	enum dir_algs algs = device_algs(r, dev);
+
+	auth_nonce_make(r->auth, time(NULL), nonce);
+	if (algs == DIR_ALGS_BOTH) {
+		auth_challenge_format(h1, sizeof(h1), r->cfg.realm, nonce, DIGEST_SHA256, stale);
+		auth_challenge_format(h2, sizeof(h2), r->cfg.realm, nonce, DIGEST_MD5, stale);
+		char *hdrs = su_sprintf(home, "WWW-Authenticate: %s\r\nWWW-Authenticate: %s\r\n", h1, h2);
+		nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_HEADER_STR(hdrs),
+			       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+		return;
+	}
+	auth_challenge_format(h1, sizeof(h1), r->cfg.realm, nonce,
+			      algs == DIR_ALGS_SHA256 ? DIGEST_SHA256 : DIGEST_MD5, stale);
+	nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(h1),
+		       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+}
+
+/*
+ * A refusal. A Cisco phone takes almost any 4xx to REGISTER as "rejected"
+ * and may reboot, so Cisco devices get 503 with Retry-After instead.
+ */
+static void reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisco)
+{
+	if (cisco && o != REG_INTERVAL_TOO_BRIEF && o != REG_BAD_REQUEST) {
+		nta_msg_treply(r->agent, msg, SIP_503_SERVICE_UNAVAILABLE,
+			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER), SIPTAG_SERVER_STR(r->cfg.server),
+			       TAG_END());
+		return;
+	}
+	nta_msg_treply(r->agent, msg, outcome_status[o].status, outcome_status[o].phrase,
+		       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+}
+
+/* ---- the REGISTER ---- */
+
+struct reg_ctx {
+	registrar_t *r;
+	msg_t *msg;
+	sip_t *sip;
+	time_t now;
+	char addr[64];
+	char source[80];
+	char transport[8];
+	tport_t *tp;
+	struct dir_line const *line;
+	struct dir_device const *dev;
+	char const *dn;
+};
+
+static void count_failure(struct reg_ctx *c, char const *user, char const *why)
+{
+	registrar_t *r = c->r;
+	bool banned = false;
+	char key[128];
+	unsigned n = ban_failure(r->bans, c->addr, c->now, &banned);
+	/* One line per failure, in a fixed form a fail2ban filter can match. */
+	log_warning("auth failure: user=%s dn=%s source=%s reason=%s", user ? user : "-", c->dn,
+		    c->source, why);
+	if (banned)
+		log_warning("ban: source %s banned for %u s after %u failures", c->addr,
+			    r->cfg.ban_time, n);
+	if (user) {
+		snprintf(key, sizeof(key), "user:%s", user);
+		ban_failure(r->bans, key, c->now, &banned);
+		if (banned)
+			log_warning("ban: user %s locked for %u s against new sources after %u failures",
+				    user, r->cfg.ban_time, r->cfg.ban_failures);
+	}
+}
+
+/* True when the device has a binding from this address (its own source). */
+static bool device_known_at(registrar_t *r, struct dir_device const *dev, char const *addr)
+{
+	for (unsigned i = 0; i < dev->model_lines; i++) {
+		struct dir_line const *l = dev->lines[i];
+		if (!l)
+			continue;
+		for (struct binding *b = binding_first(r->bindings, l->dn); b; b = b->next) {
+			size_t n = strlen(addr);
+			char const *s = b->source[0] == '[' ? b->source + 1 : b->source;
+			if (strncmp(s, addr, n) == 0 && (s[n] == ':' || s[n] == ']'))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Authenticates; answers and returns false when the request stops here. */
+static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
+{
+	registrar_t *r = c->r;
+	msg_auth_t const *au = our_authorization(r, c->sip);
+	su_home_t *home = msg_home(c->msg);
+	auth_response_t ar[1] = { { sizeof(ar) } };
+
+	if (!au) {
+		reply_challenge(r, c->msg, c->dev, false);
+		return false;
+	}
+	if (auth_digest_response_get(home, ar, au->au_params) < 0 || !ar->ar_username) {
+		reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+		return false;
+	}
+	struct dir_user const *user = directory_user(r->dir, ar->ar_username);
+	struct dir_device const *dev = user ? user->device : NULL;
+	char key[128];
+	snprintf(key, sizeof(key), "user:%s", ar->ar_username);
+	if (dev && ban_failures(r->bans, key, c->now) >= r->cfg.ban_failures &&
+	    !device_known_at(r, dev, c->addr)) {
+		/* Locked against new sources; the phone's own address still gets in. */
+		log_info("REGISTER for user %s from %s ignored: user locked after failures",
+			 ar->ar_username, c->source);
+		msg_destroy(c->msg);
+		return false;
+	}
+
+	char ruri[512];
+	url_e(ruri, sizeof(ruri), c->sip->sip_request->rq_url);
+	struct auth_creds cr = {
+		.username = ar->ar_username, .realm = ar->ar_realm, .nonce = ar->ar_nonce,
+		.uri = ar->ar_uri, .response = ar->ar_response, .algorithm = ar->ar_algorithm,
+		.cnonce = ar->ar_cnonce, .qop = ar->ar_qop, .nc = ar->ar_nc,
+	};
+	struct auth_check chk = {
+		.method = "REGISTER",
+		.ha1_md5 = dev ? user->ha1_md5 : NULL,
+		.ha1_sha256 = dev ? user->ha1_sha256 : NULL,
+		.verify_password = !dev || !dev->identify,
+		.qop_required = dev && dev->qop_required,
+		.algs_offered = algs_bits(device_algs(r, dev ? dev : c->dev)),
+		.request_key = request_key(c->sip),
+	};
+	enum auth_verdict v = auth_verify(r->auth, &cr, &chk, c->now, NULL);
+	if (v == AUTH_OK && !auth_uri_matches(ar->ar_uri, ruri))
+		v = AUTH_FAILED, log_info("digest uri %s does not match Request-URI %s", ar->ar_uri, ruri);
+	switch (v) {
+	case AUTH_OK:
+		*who = dev;
+		return true;
+	case AUTH_STALE:
+		reply_challenge(r, c->msg, dev, true);
+		return false;
+	case AUTH_MALFORMED:
+		reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+		return false;
+	case AUTH_FAILED:
+		count_failure(c, ar->ar_username, auth_verdict_name(v));
+		reply_challenge(r, c->msg, dev ? dev : c->dev, false);
+		return false;
+	default:
+		log_info("REGISTER from %s for user %s: %s, challenged again", c->source,
+			 ar->ar_username, auth_verdict_name(v));
+		reply_challenge(r, c->msg, dev ? dev : c->dev, false);
+		return false;
+	}
+}
+
+static unsigned requested_expires(struct reg_ctx *c, sip_contact_t const *m)
+{
+	if (m && m->m_expires)
+		return (unsigned)strtoul(m->m_expires, NULL, 10);
+	if (c->sip->sip_expires)
+		return (unsigned)c->sip->sip_expires->ex_delta;
+	return c->r->cfg.default_expires;
+}
+
+static void contact_uri(su_home_t *home, sip_contact_t const *m, char *out, size_t len)
+{
+	char *s = url_as_string(home, m->m_url);
+	snprintf(out, len, "%s", s ? s : "");
+}
+
+/* "sip:<dn>@<host:port of line 1's contact>" with its transport, for a line bound by us. */
+static void derived_contact(su_home_t *home, char const *line1, char const *dn, char *out,
+			    size_t len)
+{
+	url_t *u = url_make(home, line1);
+	out[0] = '\0';
+	if (!u || !u->url_host)
+		return;
+	char const *tp = u->url_params ? strstr(u->url_params, "transport=") : NULL;
+	char tparam[32] = "";
+	if (tp) {
+		size_t n = strcspn(tp, ";");
+		snprintf(tparam, sizeof(tparam), ";%.*s", (int)(n < 30 ? n : 30), tp);
+	}
+	snprintf(out, len, "%s:%s@%s%s%s%s", u->url_scheme ? u->url_scheme : "sip", dn,
+		 u->url_host, u->url_port ? ":" : "", u->url_port ? u->url_port : "", tparam);
+}
+
+/* Binds (or unbinds) lines 2..N of a CUCM-mode device along with line 1. */
+static void bind_other_lines(struct reg_ctx *c, struct binding const *line1, time_t expires)
+{
+	registrar_t *r = c->r;
+	su_home_t *home = msg_home(c->msg);
+	for (unsigned i = 1; i < c->dev->model_lines; i++) {
+		struct dir_line const *l = c->dev->lines[i];
+		if (!l)
+			continue;
+		if (!line1 || expires <= c->now) {
+			for (struct binding *b = binding_first(r->bindings, l->dn); b;) {
+				struct binding *next = b->next;
+				if (b->derived)
+					binding_remove(r->bindings, b);
+				b = next;
+			}
+			continue;
+		}
+		char contact[512];
+		derived_contact(home, line1->contact, l->dn, contact, sizeof(contact));
+		if (!contact[0])
+			continue;
+		struct binding_update u = {
+			.dn = l->dn, .device = c->dev->name, .contact = contact,
+			.call_id = line1->call_id, .cseq = line1->cseq, .expires = expires,
+			.source = line1->source, .transport = line1->transport,
+			.instance = line1->instance, .user_agent = line1->user_agent,
+			.conn = line1->conn, .derived = true,
+		};
+		struct binding *old = binding_find(r->bindings, l->dn, contact);
+		struct conn *oldc = old ? old->conn : NULL;
+		struct binding *b;
+		if (u.conn && u.conn != oldc)
+			((struct conn *)u.conn)->refs++;
+		if (binding_apply(r->bindings, &u, c->now, r->cfg.max_contacts, &b) < 0) {
+			if (u.conn && u.conn != oldc)
+				conn_release(u.conn);
+			continue;
+		}
+		if (oldc && oldc != u.conn)
+			conn_release(oldc);
+		queue_change(r, b, STORE_BINDING_UPSERT);
+	}
+}
+
+static void reply_ok(struct reg_ctx *c, unsigned granted_max, bool newreg)
+{
+	registrar_t *r = c->r;
+	su_home_t *home = msg_home(c->msg);
+	sip_contact_t *list = NULL, **tail = &list;
+	for (struct binding *b = binding_first(r->bindings, c->dn); b; b = b->next) {
+		if (!b->device || strcmp(b->device, c->dev->name) != 0)
+			continue;
+		long left = (long)(b->expires - c->now);
+		sip_contact_t *m = sip_contact_format(home, "<%s>;expires=%ld", b->contact,
+						      left > 0 ? left : 0);
+		if (m) {
+			*tail = m;
+			tail = &m->m_next;
+		}
+	}
+	sip_date_t *date = sip_date_create(home, sip_now());
+	if (c->dev->cisco) {
+		sip_expires_t *ex = granted_max ? sip_expires_create(home, granted_max) : NULL;
+		nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list), SIPTAG_DATE(date),
+			       TAG_IF(ex, SIPTAG_EXPIRES(ex)), SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED),
+			       SIPTAG_SERVER_STR(r->cfg.server),
+			       TAG_IF(newreg, SIPTAG_CONTENT_TYPE_STR(
+						      "application/x-cisco-remotecc-response+xml")),
+			       TAG_IF(newreg, SIPTAG_PAYLOAD_STR(remotecc_response)), TAG_END());
+		return;
+	}
+	nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list), SIPTAG_DATE(date),
+		       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+}
+
+static void handle_register(struct reg_ctx *c)
+{
+	registrar_t *r = c->r;
+	sip_t *sip = c->sip;
+	su_home_t *home = msg_home(c->msg);
+	struct dir_device const *who = NULL;
+
+	/* Keep-alive to a standby server: answer, touch nothing. */
+	if (is_keepalive(sip) && ((sip->sip_expires && sip->sip_expires->ex_delta == 0) ||
+				  (sip->sip_contact && sip->sip_contact->m_expires &&
+				   strtoul(sip->sip_contact->m_expires, NULL, 10) == 0))) {
+		nta_msg_treply(r->agent, c->msg, SIP_200_OK,
+			       SIPTAG_DATE(sip_date_create(home, sip_now())),
+			       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+		return;
+	}
+	if (!sip->sip_to || !sip->sip_to->a_url->url_user || !sip->sip_call_id || !sip->sip_cseq) {
+		reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+		return;
+	}
+	c->dn = sip->sip_to->a_url->url_user;
+	c->line = directory_line(r->dir, c->dn);
+	c->dev = c->line ? c->line->device : NULL;
+
+	if (!authenticate(c, &who))
+		return;
+
+	bool cisco = who->cisco;
+	/* One digest user per phone: it must own the line it registers. */
+	if (!c->line || c->line->device != who) {
+		if (c->line)
+			log_warning("hijack attempt: user %s (device %s) tried to register DN %s "
+				    "of device %s from %s; refused, that device's bindings kept",
+				    who->user->name, who->name, c->dn, c->line->device->name,
+				    c->source);
+		else
+			log_notice("device %s registered unknown DN %s from %s; refused", who->name,
+				   c->dn, c->source);
+		reply_refusal(r, c->msg, c->line ? REG_FORBIDDEN : REG_NOT_FOUND, cisco);
+		return;
+	}
+	c->dev = who;
+	char claimed[80];
+	claimed_device_name(sip, claimed, sizeof(claimed));
+	if (claimed[0] && strcasecmp(claimed, who->name) != 0) {
+		log_warning("device name mismatch: user %s belongs to device %s but the REGISTER "
+			    "from %s names %s; refused",
+			    who->user->name, who->name, c->source, claimed);
+		reply_refusal(r, c->msg, REG_FORBIDDEN, cisco);
+		return;
+	}
+
+	uint64_t key = request_key(sip);
+	char const *call_id = sip->sip_call_id->i_id;
+	uint32_t cseq = sip->sip_cseq->cs_seq;
+	unsigned maxexp = who->cucm_mode ? r->cfg.cucm_max_expires : r->cfg.max_expires;
+	sip_contact_t const *m = sip->sip_contact;
+
+	/* "Contact: *" with Expires: 0 removes every binding of the AOR. */
+	if (m && m->m_url->url_type == url_any) {
+		if (m->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0) {
+			reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+			return;
+		}
+		enum binding_check chk = binding_check(r->bindings, c->dn, NULL, call_id, cseq, key);
+		if (chk == BINDING_CHECK_OUT_OF_ORDER) {
+			reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
+			return;
+		}
+		size_t n = binding_remove_aor(r->bindings, c->dn);
+		if (c->line->index == 1 && who->cucm_mode)
+			bind_other_lines(c, NULL, 0);
+		log_info("%s unregistered DN %s (%zu binding%s)", who->name, c->dn, n,
+			 n == 1 ? "" : "s");
+		reply_ok(c, 0, false);
+		return;
+	}
+
+	/* Check every contact before changing anything. */
+	unsigned granted_max = 0;
+	for (sip_contact_t const *k = m; k; k = k->m_next) {
+		char uri[512];
+		if (k->m_url->url_type == url_any) {
+			reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+			return;
+		}
+		unsigned want = requested_expires(c, k);
+		if (want > 0 && want < r->cfg.min_expires) {
+			char *min = su_sprintf(home, "%u", r->cfg.min_expires);
+			nta_msg_treply(r->agent, c->msg, SIP_423_INTERVAL_TOO_BRIEF,
+				       SIPTAG_MIN_EXPIRES_STR(min), SIPTAG_SERVER_STR(r->cfg.server),
+				       TAG_END());
+			return;
+		}
+		contact_uri(home, k, uri, sizeof(uri));
+		enum binding_check chk = binding_check(r->bindings, c->dn, uri, call_id, cseq, key);
+		if (chk == BINDING_CHECK_OUT_OF_ORDER) {
+			log_info("REGISTER from %s for DN %s: CSeq %u not above the binding's; refused",
+				 c->source, c->dn, cseq);
+			reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
+			return;
+		}
+	}
+
+	struct conn *conn = NULL;
+	if (c->tp && tport_is_reliable(c->tp))
+		conn = conn_get(r, c->tp);
+	bool newreg = false;
+	char const *ua = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
+	struct binding *line1 = NULL;
+	time_t line1_expires = 0;
+	for (sip_contact_t const *k = m; k; k = k->m_next) {
+		char uri[512];
+		contact_uri(home, k, uri, sizeof(uri));
+		unsigned want = requested_expires(c, k);
+		unsigned grant = want > maxexp ? maxexp : want;
+		if (grant > granted_max)
+			granted_max = grant;
+		struct binding *old = binding_find(r->bindings, c->dn, uri);
+		struct conn *oldc = old ? old->conn : NULL;
+		if (grant && (!old || strcmp(old->source, c->source) != 0))
+			newreg = true;
+		struct binding_update u = {
+			.dn = c->dn, .device = who->name, .contact = uri, .call_id = call_id,
+			.cseq = cseq, .req_key = key, .expires = grant ? c->now + (time_t)grant : 0,
+			.source = c->source, .transport = c->transport,
+			.instance = msg_params_find(k->m_params, "+sip.instance="), .user_agent = ua,
+			.conn = conn,
+		};
+		struct binding *b = NULL;
+		if (conn && conn != oldc && grant)
+			conn->refs++;
+		int err = binding_apply(r->bindings, &u, c->now, r->cfg.max_contacts, &b);
+		if (err < 0) {
+			if (conn && conn != oldc && grant)
+				conn_release(conn);
+			reply_refusal(r, c->msg,
+				      err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR, cisco);
+			return;
+		}
+		if (b) {
+			if (oldc && oldc != conn)
+				conn_release(oldc);
+			queue_change(r, b, STORE_BINDING_UPSERT);
+			if (!line1) {
+				line1 = b;
+				line1_expires = b->expires;
+			}
+		}
+	}
+	if (conn && conn->refs == 0)
+		conn_release((conn->refs++, conn));
+
+	if (who->cucm_mode && c->line->index == 1)
+		bind_other_lines(c, line1, line1 ? line1_expires : 0);
+	if (newreg)
+		log_info("%s registered DN %s from %s (%s)", who->name, c->dn, c->source,
+			 ua ? ua : "no User-Agent");
+	reply_ok(c, granted_max, newreg);
+}
+
+void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
+{
+	struct reg_ctx c = { .r = r, .msg = msg, .sip = sip, .now = time(NULL) };
+	char hostport[80];
+
+	source_of(msg, c.addr, sizeof(c.addr), hostport, sizeof(hostport));
+	if (ban_is_banned(r->bans, c.addr, c.now)) {
+		msg_destroy(msg); /* a banned source gets no answer at all */
+		return;
+	}
+	c.tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+	snprintf(c.transport, sizeof(c.transport), "%s",
+		 c.tp && tport_name(c.tp) ? tport_name(c.tp)->tpn_proto : "udp");
+	snprintf(c.source, sizeof(c.source), "%s", hostport);
+	handle_register(&c);
+}
+
+void registrar_tick(registrar_t *r, time_t now)
+{
+	size_t n = binding_expire(r->bindings, now);
+	if (n)
+		log_debug("%zu binding%s expired", n, n == 1 ? "" : "s");
+	flush_changes(r);
+}
+
+/* ---- administration ---- */
+
+struct list_ctx {
+	registrar_t *r;
+	json_t *arr;
+	char const *device;
+	time_t now;
+};
+
+static void list_one(struct binding *b, void *arg)
+{
+	struct list_ctx *l = arg;
+	if (l->device && (!b->device || strcmp(b->device, l->device) != 0))
+		return;
+	struct dir_line const *line = directory_line(l->r->dir, b->dn);
+	long left = (long)(b->expires - l->now);
+	json_array_append_new(
+		l->arr, json_pack("{s:s?, s:i, s:s, s:s, s:s, s:s, s:s?, s:I, s:b}", "device",
+				  b->device, "index", line ? (int)line->index : 0, "dn", b->dn,
+				  "contact", b->contact, "transport", b->transport, "source",
+				  b->source, "user_agent", b->user_agent, "expires_in",
+				  (json_int_t)(left > 0 ? left : 0), "derived", b->derived));
+}
+
+static int cmp_entries(void const *a, void const *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c = strcmp(json_string_value(json_object_get(x, "device")) ?: "",
+		       json_string_value(json_object_get(y, "device")) ?: "");
+	if (c)
+		return c;
+	c = (int)(json_integer_value(json_object_get(x, "index")) -
+		  json_integer_value(json_object_get(y, "index")));
+	if (c)
+		return c;
+	return strcmp(json_string_value(json_object_get(x, "contact")),
+		      json_string_value(json_object_get(y, "contact")));
+}
+
+json_t *registrar_list(registrar_t *r, char const *device)
+{
+	struct list_ctx l = { r, json_array(), device, time(NULL) };
+	binding_foreach(r->bindings, list_one, &l);
+	/* Sorted by device and line, for people reading it. */
+	size_t n = json_array_size(l.arr);
+	json_t **items = calloc(n ? n : 1, sizeof(*items));
+	json_t *sorted = json_array();
+	if (!items)
+		return l.arr;
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_incref(json_array_get(l.arr, i));
+	qsort(items, n, sizeof(*items), cmp_entries);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(sorted, items[i]);
+	free(items);
+	json_decref(l.arr);
+	return sorted;
+}
+
+int registrar_flush(registrar_t *r, char const *what, size_t *removed)
+{
+	*removed = 0;
+	struct dir_device const *dev = directory_device(r->dir, what);
+	if (dev) {
+		*removed = binding_remove_device(r->bindings, dev->name);
+		return 0;
+	}
+	struct dir_line const *line = directory_line(r->dir, what);
+	if (line) {
+		*removed = binding_remove_aor(r->bindings, line->dn);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void ban_one(char const *key, unsigned failures, long left, void *arg)
+{
+	if (strncmp(key, "user:", 5) == 0)
+		json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I}", "kind", "user", "what",
+						     key + 5, "failures", (int)failures,
+						     "seconds_left", (json_int_t)left));
+	else
+		json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I}", "kind", "address",
+						     "what", key, "failures", (int)failures,
+						     "seconds_left", (json_int_t)left));
+}
+
+json_t *registrar_bans(registrar_t *r)
+{
+	json_t *arr = json_array();
+	ban_foreach(r->bans, time(NULL), ban_one, arr);
+	return arr;
+}
+
+bool registrar_unban(registrar_t *r, char const *address)
+{
+	char key[128];
+	if (strncmp(address, "user:", 5) == 0)
+		return ban_lift(r->bans, address);
+	if (ban_lift(r->bans, address))
+		return true;
+	snprintf(key, sizeof(key), "user:%s", address);
+	return ban_lift(r->bans, key);
+}
+
+size_t registrar_count(registrar_t *r)
+{
+	return binding_count(r->bindings);
+}

@@ -1,0 +1,71 @@
+/*
+ * The registrar: REGISTER answered statelessly (RFC 3261 §10.3) with
+ * digest authentication by the device's digest user, device identity
+ * checks, multi-line (bulk) bindings for Cisco phones, bans, and the
+ * location table written behind to the store.
+ *
+ * Thread: SIP (everything here runs on the SIP thread).
+ * Ownership: registrar_create()/registrar_destroy() (NULL-safe). The
+ * registrar owns the directory it is given, and the bindings.
+ */
+#ifndef SIPREG_REGISTRAR_H
+#define SIPREG_REGISTRAR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+
+#include "store/directory.h"
+#include "store/store.h"
+
+typedef struct registrar registrar_t;
+
+struct registrar_config {
+	char realm[128];
+	unsigned min_expires;
+	unsigned max_expires;
+	unsigned default_expires;
+	unsigned cucm_max_expires;
+	unsigned nonce_lifetime;
+	enum dir_algs default_algs; /* DIR_ALGS_MD5, _SHA256 or _BOTH */
+	unsigned max_contacts;
+	unsigned ban_failures, ban_window, ban_time;
+	char server[64]; /* Server header value */
+};
+
+/* Receives batches of binding changes to write behind; takes ownership of b (free()). */
+typedef void (*registrar_sink_f)(struct store_binding *b, size_t n, void *arg);
+
+int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_config const *cfg,
+		     char const *secret_hex, registrar_sink_f sink, void *sink_arg);
+void registrar_destroy(registrar_t *r);
+
+/** Replaces the directory (takes ownership) and drops bindings it no longer allows. */
+void registrar_set_directory(registrar_t *r, directory_t *d);
+/** Applies reloadable settings (ban limits, nonce lifetime, expiry bounds). */
+void registrar_set_config(registrar_t *r, struct registrar_config const *cfg);
+
+/** Puts back a binding read from the store at start. */
+void registrar_restore(registrar_t *r, struct store_binding const *b);
+
+/** Handles a REGISTER received statelessly; consumes msg. */
+void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip);
+
+/** Expires bindings and writes changes behind; call every flush interval. */
+void registrar_tick(registrar_t *r, time_t now);
+
+/** [{device, index, dn, contact, transport, source, user_agent, expires_in, derived}] */
+json_t *registrar_list(registrar_t *r, char const *device);
+/** Removes the bindings of a device or a DN; -ENOENT when neither exists. */
+int registrar_flush(registrar_t *r, char const *device_or_dn, size_t *removed);
+/** [{address, failures, seconds_left}] */
+json_t *registrar_bans(registrar_t *r);
+bool registrar_unban(registrar_t *r, char const *address);
+size_t registrar_count(registrar_t *r);
+
+#endif

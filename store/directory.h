@@ -1,0 +1,73 @@
+/*
+ * An immutable snapshot of users, devices and lines for the SIP thread,
+ * built by the store thread and handed over whole; a change made by an
+ * administrator produces a new snapshot that replaces the old one.
+ *
+ * Thread: built on the store thread, then owned and read by the SIP thread.
+ * Ownership: directory_destroy() frees the snapshot and everything in it;
+ * lookups return pointers into it, valid until it is destroyed.
+ */
+#ifndef SIPREG_DIRECTORY_H
+#define SIPREG_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Digest algorithms offered to a device. */
+enum dir_algs {
+	DIR_ALGS_DEFAULT = 0, /* from the configuration */
+	DIR_ALGS_MD5,
+	DIR_ALGS_SHA256,
+	DIR_ALGS_BOTH, /* SHA-256 offered first */
+};
+
+struct dir_user {
+	char *name;
+	char ha1_md5[33];
+	char ha1_sha256[65];
+	struct dir_device *device; /* NULL when no device has this digest user */
+};
+
+struct dir_device {
+	char *name;
+	char *model;
+	unsigned model_lines;
+	bool cisco;	  /* a Cisco model (not the third-party ones) */
+	bool cucm_mode;	  /* registers line 1 only; the server binds the rest */
+	bool identify;	  /* auth identify: the password is not checked */
+	bool qop_required;
+	enum dir_algs algs;
+	struct dir_user *user;
+	struct dir_line **lines; /* by index - 1; NULL where no line is configured */
+};
+
+struct dir_line {
+	char *dn;
+	unsigned index;
+	char *display;
+	struct dir_device *device;
+};
+
+typedef struct directory directory_t;
+
+directory_t *directory_create(void);
+void directory_destroy(directory_t *d);
+
+/* Building (store thread). Each returns 0 or -ENOMEM / -EINVAL. */
+int directory_add_user(directory_t *d, char const *name, char const *ha1_md5,
+		       char const *ha1_sha256);
+int directory_add_device(directory_t *d, char const *name, char const *model, unsigned lines,
+			 bool cisco, bool cucm_mode, char const *digest_user, bool identify,
+			 bool qop_required, enum dir_algs algs);
+int directory_add_line(directory_t *d, char const *dn, char const *device, unsigned index,
+		       char const *display);
+/** Sorts and links everything; call once after adding. */
+int directory_seal(directory_t *d);
+
+/* Lookups (SIP thread), after directory_seal(). */
+struct dir_user const *directory_user(directory_t const *d, char const *name);
+struct dir_device const *directory_device(directory_t const *d, char const *name);
+struct dir_line const *directory_line(directory_t const *d, char const *dn);
+size_t directory_count_lines(directory_t const *d);
+
+#endif
