@@ -1,0 +1,228 @@
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "registrar/ban.h"
+#include "registrar/bindings.h"
+#include "registrar/identity.h"
+#include "tests/unit/tap.h"
+
+static binding_table_t *t;
+static unsigned removed;
+static time_t const NOW = 1800000000;
+
+static void on_removed(struct binding *b, void *arg)
+{
+	(void)b, (void)arg;
+	removed++;
+}
+
+static int setup(void)
+{
+	removed = 0;
+	return binding_table_create(&t, on_removed, NULL);
+}
+
+static int teardown(void)
+{
+	binding_table_destroy(t);
+	t = NULL;
+	return 0;
+}
+
+static struct binding *bind(char const *dn, char const *contact, char const *call_id,
+			    uint32_t cseq, time_t expires, void *conn)
+{
+	struct binding_update u = { .dn = dn, .device = "dev1", .contact = contact,
+				    .call_id = call_id, .cseq = cseq, .req_key = cseq,
+				    .expires = expires, .source = "127.0.0.1:5060",
+				    .transport = "udp", .conn = conn };
+	struct binding *b = NULL;
+	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), 0);
+	return b;
+}
+
+static void test_add_refresh_remove(void)
+{
+	struct binding *b = bind("1001", "sip:1001@10.0.0.1", "c1", 10, NOW + 60, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(binding_count(t), 1);
+	CU_ASSERT_PTR_EQUAL(binding_find(t, "1001", "sip:1001@10.0.0.1"), b);
+	/* A refresh updates the same binding. */
+	struct binding *b2 = bind("1001", "sip:1001@10.0.0.1", "c1", 11, NOW + 120, NULL);
+	CU_ASSERT_PTR_EQUAL(b2, b);
+	CU_ASSERT_EQUAL(b->expires, NOW + 120);
+	CU_ASSERT_EQUAL(b->cseq, 11);
+	CU_ASSERT_EQUAL(binding_count(t), 1);
+	/* A second contact on the same AOR. */
+	bind("1001", "sip:1001@10.0.0.2", "c2", 1, NOW + 60, NULL);
+	CU_ASSERT_EQUAL(binding_count(t), 2);
+	/* Expires 0 removes one. */
+	removed = 0;
+	CU_ASSERT_PTR_NULL(bind("1001", "sip:1001@10.0.0.1", "c1", 12, 0, NULL));
+	CU_ASSERT_EQUAL(binding_count(t), 1);
+	CU_ASSERT_EQUAL(removed, 1);
+	CU_ASSERT_PTR_NULL(binding_find(t, "1001", "sip:1001@10.0.0.1"));
+	/* "*" removes all of the AOR. */
+	bind("1001", "sip:1001@10.0.0.3", "c3", 1, NOW + 60, NULL);
+	bind("1002", "sip:1002@10.0.0.3", "c3", 1, NOW + 60, NULL);
+	CU_ASSERT_EQUAL(binding_remove_aor(t, "1001"), 2);
+	CU_ASSERT_PTR_NULL(binding_first(t, "1001"));
+	CU_ASSERT_EQUAL(binding_count(t), 1);
+	CU_ASSERT_EQUAL(binding_remove_device(t, "dev1"), 1);
+	CU_ASSERT_EQUAL(binding_count(t), 0);
+}
+
+static void test_cseq_order(void)
+{
+	bind("2001", "sip:2001@10.0.0.1", "call-a", 20, NOW + 60, NULL);
+	CU_ASSERT_EQUAL(binding_check(t, "2001", "sip:2001@10.0.0.1", "call-a", 21, 21),
+			BINDING_CHECK_OK);
+	CU_ASSERT_EQUAL(binding_check(t, "2001", "sip:2001@10.0.0.1", "call-a", 19, 19),
+			BINDING_CHECK_OUT_OF_ORDER);
+	CU_ASSERT_EQUAL(binding_check(t, "2001", "sip:2001@10.0.0.1", "call-a", 20, 99),
+			BINDING_CHECK_OUT_OF_ORDER);
+	/* The very request that made it, again: a retransmission. */
+	CU_ASSERT_EQUAL(binding_check(t, "2001", "sip:2001@10.0.0.1", "call-a", 20, 20),
+			BINDING_CHECK_RETRANSMISSION);
+	/* Another Call-ID may use any CSeq. */
+	CU_ASSERT_EQUAL(binding_check(t, "2001", "sip:2001@10.0.0.1", "call-b", 1, 1),
+			BINDING_CHECK_OK);
+	/* For "*", every binding of the AOR counts. */
+	CU_ASSERT_EQUAL(binding_check(t, "2001", NULL, "call-a", 5, 5), BINDING_CHECK_OUT_OF_ORDER);
+	CU_ASSERT_EQUAL(binding_check(t, "9999", NULL, "call-a", 5, 5), BINDING_CHECK_OK);
+	binding_remove_aor(t, "2001");
+}
+
+static void test_expiry_and_limits(void)
+{
+	bind("3001", "sip:a@h", "c", 1, NOW + 10, NULL);
+	bind("3001", "sip:b@h", "c", 1, NOW + 20, NULL);
+	CU_ASSERT_EQUAL(binding_expire(t, NOW + 9), 0);
+	CU_ASSERT_EQUAL(binding_expire(t, NOW + 10), 1);
+	CU_ASSERT_EQUAL(binding_count(t), 1);
+	CU_ASSERT_EQUAL(binding_expire(t, NOW + 30), 1);
+	CU_ASSERT_EQUAL(binding_count(t), 0);
+	/* At most 4 per AOR here. */
+	for (int i = 0; i < 4; i++) {
+		char c[32];
+		snprintf(c, sizeof(c), "sip:%d@h", i);
+		bind("3002", c, "c", 1, NOW + 60, NULL);
+	}
+	struct binding_update u = { .dn = "3002", .device = "dev1", .contact = "sip:9@h",
+				    .call_id = "c", .cseq = 1, .expires = NOW + 60 };
+	struct binding *b;
+	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), -ENOSPC);
+	CU_ASSERT_EQUAL(binding_remove_aor(t, "3002"), 4);
+}
+
+static void test_many_and_connections(void)
+{
+	int conn1, conn2;
+	char dn[16], c[64];
+	for (int i = 0; i < 2000; i++) {
+		snprintf(dn, sizeof(dn), "%d", 10000 + i);
+		snprintf(c, sizeof(c), "sip:%d@10.0.0.1", i);
+		bind(dn, c, "c", 1, NOW + 60, i % 2 ? &conn1 : &conn2);
+	}
+	CU_ASSERT_EQUAL(binding_count(t), 2000);
+	CU_ASSERT_PTR_NOT_NULL(binding_find(t, "11999", "sip:1999@10.0.0.1"));
+	CU_ASSERT_EQUAL(binding_remove_conn(t, &conn1), 1000);
+	CU_ASSERT_EQUAL(binding_count(t), 1000);
+	CU_ASSERT_EQUAL(binding_expire(t, NOW + 60), 1000);
+	CU_ASSERT_EQUAL(binding_count(t), 0);
+}
+
+static void test_identity(void)
+{
+	char out[64];
+	CU_ASSERT_TRUE(identity_from_contact_param(
+		"+u.sip!devicename.ccm.cisco.com=\"SEP0024142DDF24\"", out, sizeof(out)));
+	CU_ASSERT_STRING_EQUAL(out, "SEP0024142DDF24");
+	CU_ASSERT_TRUE(identity_from_contact_param(
+		"+u.sip!devicename.ccm.features.cisco.com=\"test_secure\"", out, sizeof(out)));
+	CU_ASSERT_STRING_EQUAL(out, "test_secure");
+	CU_ASSERT_FALSE(identity_from_contact_param("+u.sip!model.ccm.cisco.com=\"437\"", out,
+						    sizeof(out)));
+	CU_ASSERT_TRUE(identity_from_reason_text(
+		"\"cisco-alarm:23 Name=SEPC80084AA8743 ActiveLoad=sip78xx.12-1-1-12.loads "
+		"InactiveLoad=sip78xx.10-3-1-12.loads Last=reset-restart\"",
+		out, sizeof(out)));
+	CU_ASSERT_STRING_EQUAL(out, "SEPC80084AA8743");
+	CU_ASSERT_TRUE(identity_from_reason_text(
+		"\"cisco-alarm:23 Name=SEP001B2A893698 Load=SIP70.8-4-2-30S Last=reset-restart\"",
+		out, sizeof(out)));
+	CU_ASSERT_STRING_EQUAL(out, "SEP001B2A893698");
+	CU_ASSERT_FALSE(identity_from_reason_text("\"UserName=x\"", out, sizeof(out)));
+	CU_ASSERT_TRUE(identity_from_instance("\"<urn:uuid:00000000-0000-0000-0000-0024142ddf24>\"",
+					      out, sizeof(out)));
+	CU_ASSERT_STRING_EQUAL(out, "SEP0024142DDF24");
+	CU_ASSERT_FALSE(identity_from_instance("\"<urn:uuid:12345678-0000-0000-0000-0024142ddf24>\"",
+					       out, sizeof(out)));
+	CU_ASSERT_FALSE(identity_from_instance("\"<urn:uuid:00000000-0000-0000-0000-0024142ddf2>\"",
+					       out, sizeof(out)));
+	CU_ASSERT_TRUE(identity_is_keepalive_param("cisco-keep-alive"));
+	CU_ASSERT_FALSE(identity_is_keepalive_param("expires=0"));
+	char const body[] = "--b\r\n\r\n<x-cisco-remotecc-request><bulkregisterreq><contact "
+			    "all=\"true\"><register></register></contact></bulkregisterreq>";
+	CU_ASSERT_TRUE(identity_body_is_bulk(body, sizeof(body) - 1));
+	CU_ASSERT_FALSE(identity_body_is_bulk("<optionsind/>", 13));
+	CU_ASSERT_FALSE(identity_body_is_bulk(NULL, 0));
+}
+
+static void test_bans(void)
+{
+	ban_table_t *b;
+	bool now_banned;
+	CU_ASSERT_EQUAL_FATAL(ban_table_create(&b, 100), 0);
+	ban_set_limits(b, 3, 60, 600);
+	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW, &now_banned), 1);
+	CU_ASSERT_FALSE(now_banned);
+	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW + 1, &now_banned), 2);
+	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.1", NOW + 1));
+	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW + 2, &now_banned), 3);
+	CU_ASSERT_TRUE(now_banned);
+	CU_ASSERT_TRUE(ban_is_banned(b, "10.0.0.1", NOW + 3));
+	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.2", NOW + 3));
+	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.1", NOW + 603));
+	/* Failures spread beyond the window do not add up. */
+	ban_failure(b, "10.0.0.3", NOW, &now_banned);
+	ban_failure(b, "10.0.0.3", NOW + 61, &now_banned);
+	ban_failure(b, "10.0.0.3", NOW + 122, &now_banned);
+	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.3", NOW + 122));
+	CU_ASSERT_EQUAL(ban_failures(b, "10.0.0.3", NOW + 122), 1);
+	/* Lifting a ban. */
+	CU_ASSERT_TRUE(ban_lift(b, "10.0.0.1"));
+	CU_ASSERT_FALSE(ban_lift(b, "10.0.0.1"));
+	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.1", NOW + 4));
+	/* Bounded: a flood of sources does not grow the table past its size. */
+	char key[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "10.1.%d.%d", i / 250, i % 250);
+		ban_failure(b, key, NOW + 200, &now_banned);
+	}
+	CU_ASSERT_EQUAL(ban_failures(b, "10.1.3.249", NOW + 200), 0);
+	ban_table_destroy(b);
+}
+
+static CU_TestInfo const tests[] = {
+	{ "add, refresh, remove, star", test_add_refresh_remove },
+	{ "Call-ID and CSeq order", test_cseq_order },
+	{ "expiry and the per-AOR limit", test_expiry_and_limits },
+	{ "many bindings, removal by connection", test_many_and_connections },
+	{ "device name from Contact, Reason, instance", test_identity },
+	{ "failures and bans", test_bans },
+	CU_TEST_INFO_NULL,
+};
+
+static void add_suites(void)
+{
+	tap_add_suite("bindings", setup, teardown, tests);
+}
+
+int main(void)
+{
+	return tap_main(add_suites);
+}
