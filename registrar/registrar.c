@@ -478,30 +478,19 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 	if (banned)
 		log_warning("ban: source %s banned for %u s after %u failures", c->addr,
 			    r->cfg.ban_time, n);
+	/*
+	 * Per user the failures are counted and reported, never enforced: a
+	 * lock on the user would lock out the phone itself, which a guesser
+	 * elsewhere could then do at will. Their sources get banned instead.
+	 */
 	if (user) {
 		snprintf(key, sizeof(key), "user:%s", user);
-		ban_failure(r->bans, key, c->now, &banned);
+		n = ban_failure(r->bans, key, c->now, &banned);
 		if (banned)
-			log_warning("ban: user %s locked for %u s against new sources after %u failures",
-				    user, r->cfg.ban_time, r->cfg.ban_failures);
+			log_warning("watch: user %s had %u failed authentications within %u s, from "
+				    "one source or several",
+				    user, n, r->cfg.ban_window);
 	}
-}
-
-/* True when the device has a binding from this address (its own source). */
-static bool device_known_at(registrar_t *r, struct dir_device const *dev, char const *addr)
-{
-	for (unsigned i = 0; i < dev->model_lines; i++) {
-		struct dir_line const *l = dev->lines[i];
-		if (!l)
-			continue;
-		for (struct binding *b = binding_first(r->bindings, l->dn); b; b = b->next) {
-			size_t n = strlen(addr);
-			char const *s = b->source[0] == '[' ? b->source + 1 : b->source;
-			if (strncmp(s, addr, n) == 0 && (s[n] == ':' || s[n] == ']'))
-				return true;
-		}
-	}
-	return false;
 }
 
 /* Authenticates; answers and returns false when the request stops here. */
@@ -522,17 +511,6 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 	}
 	struct dir_user const *user = directory_user(r->dir, ar->ar_username);
 	struct dir_device const *dev = user ? user->device : NULL;
-	char key[128];
-	snprintf(key, sizeof(key), "user:%s", ar->ar_username);
-	if (dev && ban_failures(r->bans, key, c->now) >= r->cfg.ban_failures &&
-	    !device_known_at(r, dev, c->addr)) {
-		/* Locked against new sources; the phone's own address still gets in. */
-		log_info("REGISTER for user %s from %s ignored: user locked after failures",
-			 ar->ar_username, c->source);
-		msg_destroy(c->msg);
-		return false;
-	}
-
 	char ruri[512];
 	url_e(ruri, sizeof(ruri), c->sip->sip_request->rq_url);
 	struct auth_creds cr = {

@@ -144,6 +144,10 @@ socket = $SOCK
 [log]
 level = ${LOG_LEVEL:-info}
 
+[registrar]
+min_expires = ${MIN_EXPIRES:-60}
+cucm_max_expires = ${CUCM_MAX_EXPIRES:-120}
+
 [security]
 ban_failures = ${BAN_FAILURES:-10}
 ban_window = 60
@@ -230,4 +234,23 @@ for k in sys.argv[1].split("."):
     v = v[int(k)] if isinstance(v, list) else v[k]
 print(json.dumps(v) if isinstance(v, (dict, list)) else v)
 ' "$1"
+}
+
+# phone ARGS...: the scripted phone (tests/e2e/sipclient.py) against sipregd.
+phone() {
+	python3 "$E2E_DIR/sipclient.py" --server "$SIP_ADDR:$SIP_PORT" "$@"
+}
+
+# reg_json: the registrations as JSON.
+reg_json() {
+	ctl reg list --json
+}
+
+# bound DN [CONTACT_PART]: DN has a binding (whose contact holds CONTACT_PART).
+bound() {
+	reg_json | python3 -c '
+import json, sys
+dn, part = sys.argv[1], sys.argv[2]
+sys.exit(0 if any(r["dn"] == dn and part in r["contact"] for r in json.load(sys.stdin)) else 1)
+' "$1" "${2:-}"
 }
