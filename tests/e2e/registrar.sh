@@ -167,5 +167,15 @@ else
 	not_ok "fail2ban-regex is not installed"
 fi
 
+# SIGHUP hands new ban limits to the SIP thread.
+BAN_FAILURES=1
+write_conf
+kill -HUP "$PID"
+config_is_1() { test "$(ctl config --json | json_get security.ban_failures)" = 1; }
+check "SIGHUP: ban after 1 failure" wait_for 50 config_is_1
+phone --local 127.0.0.5 --dn 1001 --user alice --password wrong --expect 401 >/dev/null
+check "the new limit is enforced: one failure bans" \
+	phone --local 127.0.0.5 --dn 1001 --user alice --password pw-alice --expect 0 --timeout 1
+
 check "malformed credentials get 400" sh -c "python3 '$E2E_DIR/sipraw.py' udp $SIP_ADDR $SIP_PORT '$E2E_DIR/raw/bad-authorization.txt' 2 | grep -q '^SIP/2.0 400'"
 check "sipregd stops cleanly" stop_sipregd
