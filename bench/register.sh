@@ -1,0 +1,220 @@
+#!/bin/bash
+# Registration benchmark: sipregd and Kamailio (auth_db on SQLite, usrloc in
+# memory, one worker) driven by the same SIPp scenario (REGISTER, 401,
+# REGISTER with digest, 200) at rising rates, each server on core 0 and SIPp
+# on core 1. Prints, for each, the highest rate held with under 0.1%
+# failures, CPU per 1,000 registrations at that rate, peak memory, and the
+# ratios; then the memory per binding with 100,000 bindings.
+#
+# usage: bench/register.sh [USERS] [SECONDS_PER_STEP]
+# Needs what scripts/install-deps.sh installs, plus kamailio and
+# kamailio-sqlite-modules (installed here when missing). Loopback only.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+USERS=${1:-2000}
+STEP=${2:-5}
+RATES=${RATES:-"2000 5000 10000 15000 20000 25000 30000 35000 40000 50000"}
+HZ=$(getconf CLK_TCK)
+
+sh "$top/scripts/install-deps.sh" || exit 1
+if ! command -v kamailio >/dev/null || [ ! -f /usr/lib/x86_64-linux-gnu/kamailio/modules/db_sqlite.so ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+		kamailio kamailio-sqlite-modules >/dev/null || exit 1
+fi
+# An optimised build of its own, without sanitizers.
+BUILD="$top/build-bench"
+if [ ! -x "$top/configure" ]; then (cd "$top" && autoreconf -fi) || exit 1; fi
+mkdir -p "$BUILD"
+[ -f "$BUILD/Makefile" ] || (cd "$BUILD" && "$top/configure" -q CFLAGS="-O2 -g") || exit 1
+make -C "$BUILD" -s -j"$(nproc)" sipregd sipregctl || exit 1
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipreg-bench.XXXXXX")
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.5
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ADDR=127.0.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
+SIPREG_PORT=$((RANDOM % 10000 + 30000))
+KAM_PORT=$((SIPREG_PORT + 1))
+
+# ---- users: the same for both servers ----
+printf 'SEQUENTIAL\n' >"$WORK/users.csv"
+i=0
+while [ "$i" -lt "$USERS" ]; do
+	dn=$((100000 + i))
+	printf '%s;[authentication username=u%s password=p%s]\n' "$dn" "$dn" "$dn" >>"$WORK/users.csv"
+	i=$((i + 1))
+done
+
+# ---- sipregd ----
+cat >"$WORK/sipregd.conf" <<EOF2
+[sip]
+listen = $ADDR:$SIPREG_PORT
+[store]
+path = $WORK/sipreg.db
+[ctl]
+socket = $WORK/ctl.sock
+[log]
+level = error
+[registrar]
+max_contacts = 1000
+[security]
+ban_failures = 1000000
+EOF2
+taskset -c 0 "$BUILD/sipregd" -f -c "$WORK/sipregd.conf" >"$WORK/sipregd.log" 2>&1 &
+SIPREG_PID=$!
+PIDS="$PIDS $SIPREG_PID"
+for _ in $(seq 100); do "$BUILD/sipregctl" -s "$WORK/ctl.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
+python3 "$top/bench/provision.py" "$WORK/ctl.sock" "$USERS" 100000 || exit 1
+
+# ---- Kamailio ----
+sqlite3 "$WORK/kam.db" </usr/share/kamailio/db_sqlite/standard-create.sql
+sqlite3 "$WORK/kam.db" </usr/share/kamailio/db_sqlite/auth_db-create.sql
+python3 - "$WORK/kam.db" "$USERS" <<'PY'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for i in range(int(sys.argv[2])):
+    dn = 100000 + i
+    ha1 = hashlib.md5(f"u{dn}:sipreg:p{dn}".encode()).hexdigest()
+    db.execute("INSERT INTO subscriber (username, domain, password, ha1) VALUES (?, 'sipreg', '', ?)",
+               (f"u{dn}", ha1))
+db.commit()
+PY
+mkdir -p "$WORK/kamrun"
+cat >"$WORK/kamailio.cfg" <<EOF2
+#!KAMAILIO
+debug=-1
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:$ADDR:$KAM_PORT
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "maxfwd.so"
+loadmodule "db_sqlite.so"
+loadmodule "auth.so"
+loadmodule "auth_db.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("usrloc", "db_mode", 0)
+modparam("auth_db", "db_url", "sqlite:///$WORK/kam.db")
+modparam("auth_db", "calculate_ha1", 0)
+modparam("auth_db", "password_column", "ha1")
+modparam("auth_db", "load_credentials", "")
+modparam("auth", "qop", "auth")
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (method == "REGISTER") {
+		if (!auth_check("sipreg", "subscriber", "0")) {
+			auth_challenge("sipreg", "1");
+			exit;
+		}
+		save("location");
+		exit;
+	}
+	sl_send_reply("501", "Not Implemented");
+}
+EOF2
+taskset -c 0 kamailio -f "$WORK/kamailio.cfg" -DD -E -n 1 -Y "$WORK/kamrun" -w "$WORK/kamrun" \
+	>"$WORK/kamailio.log" 2>&1 &
+KAM_PID=$!
+PIDS="$PIDS $KAM_PID"
+sleep 1
+kill -0 "$KAM_PID" 2>/dev/null || { echo "kamailio did not start:"; tail "$WORK/kamailio.log"; exit 1; }
+
+# ---- measuring ----
+pids_of() { # the server's processes: the pid and its children
+	echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"
+}
+cpu_ticks() {
+	local t=0 p
+	for p in $(pids_of "$1"); do
+		[ -r "/proc/$p/stat" ] || continue
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+rss_kb() { # proportional set size of the server's processes, in kB
+	local t=0 p v
+	for p in $(pids_of "$1"); do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# run_step PORT RATE: prints "ok fail"
+run_step() {
+	local port=$1 rate=$2 n=$(($2 * STEP))
+	rm -f "$WORK"/*.csv_stat "$WORK/stat.csv"
+	taskset -c 1 sipp "$ADDR:$port" -i 127.0.0.1 -p $((port + 2000)) -sf "$top/bench/register.xml" \
+		-inf "$WORK/users.csv" -r "$rate" -rp 1000 -m "$n" -l $((rate * 2)) \
+		-buff_size 4194304 -timeout $((STEP * 3 + 10))s -nostdin -nd \
+		-trace_stat -stf "$WORK/stat.csv" -fd 1 >/dev/null 2>&1
+	tail -n 1 "$WORK/stat.csv" | awk -F';' '{ print $16, $18 }'
+}
+
+# bench NAME PID PORT: the rate ramp; prints the best rate and its figures.
+bench() {
+	local name=$1 pid=$2 port=$3 best=0 best_cpu=0 peak=0
+	for rate in $RATES; do
+		local c0 c1 okn fail n
+		c0=$(cpu_ticks "$pid")
+		read -r okn fail < <(run_step "$port" "$rate")
+		c1=$(cpu_ticks "$pid")
+		n=$((okn + fail))
+		local r
+		r=$(rss_kb "$pid")
+		[ "$r" -gt "$peak" ] && peak=$r
+		local us=0
+		[ "$okn" -gt 0 ] && us=$(( (c1 - c0) * 1000000 / HZ / okn ))
+		printf '  %-8s rate %6d/s: %7d ok %6d failed, %4d us CPU per registration\n' \
+			"$name" "$rate" "$okn" "$fail" "$us" >&2
+		if [ "$n" -gt 0 ] && [ $((fail * 1000)) -lt "$n" ] && [ "$okn" -ge $((rate * STEP * 99 / 100)) ]; then
+			best=$rate
+			best_cpu=$us
+		else
+			break
+		fi
+	done
+	echo "$best $best_cpu $peak"
+}
+
+echo "== $USERS users, ${STEP} s per step, server on core 0, SIPp on core 1"
+read -r s_rate s_cpu s_peak < <(bench sipregd "$SIPREG_PID" "$SIPREG_PORT")
+read -r k_rate k_cpu k_peak < <(bench kamailio "$KAM_PID" "$KAM_PORT")
+echo
+printf '%-10s %12s %22s %16s\n' server "best rate/s" "CPU us/registration" "peak memory kB"
+printf '%-10s %12s %22s %16s\n' sipregd "$s_rate" "$s_cpu" "$s_peak"
+printf '%-10s %12s %22s %16s\n' kamailio "$k_rate" "$k_cpu" "$k_peak"
+if [ "$k_rate" -gt 0 ] && [ "$s_cpu" -gt 0 ]; then
+	echo "rate ratio sipregd/kamailio: $(awk -v a="$s_rate" -v b="$k_rate" 'BEGIN { printf "%.2f", a / b }')"
+	echo "CPU ratio sipregd/kamailio:  $(awk -v a="$s_cpu" -v b="$k_cpu" 'BEGIN { printf "%.2f", a / b }')"
+fi
+
+# ---- memory per binding: 100,000 distinct contacts on 1,000 lines ----
+sed '/Contact:/s/<sip:\[field0\]@/<sip:[field0]-[call_number]@/' "$top/bench/register.xml" >"$WORK/unique.xml"
+head -n 1001 "$WORK/users.csv" >"$WORK/users1000.csv"
+mem_per_binding() {
+	local name=$1 pid=$2 port=$3 before after
+	before=$(rss_kb "$pid")
+	taskset -c 1 sipp "$ADDR:$port" -i 127.0.0.1 -p $((port + 3000)) -sf "$WORK/unique.xml" \
+		-inf "$WORK/users1000.csv" -r 3000 -rp 1000 -m 100000 -l 6000 -buff_size 4194304 \
+		-timeout 120s -nostdin -nd >/dev/null 2>&1
+	sleep 1
+	after=$(rss_kb "$pid")
+	echo "$name: memory $before kB -> $after kB with 100,000 more bindings:" \
+		"$(( (after - before) * 1024 / 100000 )) bytes per binding"
+}
+mem_per_binding sipregd "$SIPREG_PID" "$SIPREG_PORT"
+echo "sipregd bindings: $("$BUILD/sipregctl" -s "$WORK/ctl.sock" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["bindings"])')"
+mem_per_binding kamailio "$KAM_PID" "$KAM_PORT"
