@@ -152,17 +152,19 @@ rss_kb() { # proportional set size of the server's processes, in kB
 	echo "$t"
 }
 
-# run_step PORT RATE: prints "ok fail milliseconds"
+# run_step PORT RATE: SIPp offers RATE registrations/s for STEP seconds and
+# stops; prints "ok fail milliseconds" (calls still under way at the end count
+# as neither).
 run_step() {
-	local port=$1 rate=$2 n=$(($2 * STEP)) t0 t1
+	local port=$1 rate=$2 t0 t1
 	rm -f "$WORK"/*.csv_stat "$WORK/stat.csv"
 	t0=$(date +%s%N)
 	taskset -c 1 sipp "$ADDR:$port" -i 127.0.0.1 -p $((port + 2000)) -sf "$top/bench/register.xml" \
-		-inf "$WORK/users.csv" -r "$rate" -rp 1000 -m "$n" -l $((rate * 2)) \
-		-buff_size 4194304 -timeout $((STEP * 3 + 10))s -nostdin -nd \
+		-inf "$WORK/users.csv" -r "$rate" -rp 1000 -l $((rate * 2)) \
+		-buff_size 4194304 -timeout "${STEP}s" -nostdin -nd \
 		-trace_stat -stf "$WORK/stat.csv" -fd 1 >/dev/null 2>&1
 	t1=$(date +%s%N)
-	tail -n 1 "$WORK/stat.csv" | awk -F';' -v ms=$(( (t1 - t0) / 1000000 )) '{ print $16, $18, ms }'
+	tail -n 1 "$WORK/stat.csv" | awk -F';' -v ms=$(((t1 - t0) / 1000000)) '{ print $16, $18, ms }'
 }
 
 # bench NAME PID PORT: the rate ramp. A step holds when under 0.1% of its
