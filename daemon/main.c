@@ -76,7 +76,7 @@ static json_t *on_status(void *arg)
 			 "pid", (json_int_t)getpid(), "uptime",
 			 (json_int_t)(time(NULL) - d->started), "realm", d->cfg.realm, "store",
 			 d->store_path, "schema", d->schema, "log_level",
-			 log_level_name(log_get_level()), "sip", sip_thread_status(d->sip));
+			 log_level_name(log_get_level()), "sip", d->sip ? sip_thread_status(d->sip) : json_object());
 }
 
 static json_t *on_config(void *arg)
@@ -120,7 +120,7 @@ static void on_set_log_level(void *arg, enum log_level level)
 static int on_set_trace(void *arg, bool on)
 {
 	struct daemon *d = arg;
-	return sip_thread_set_trace(d->sip, on);
+	return d->sip ? sip_thread_set_trace(d->sip, on) : -ESRCH;
 }
 
 static sip_thread_t *on_sip(void *arg)
@@ -336,6 +336,8 @@ out:
 	 * is answered, then the control socket goes, then the database closes.
 	 */
 	sip_thread_stop(d->sip);
+	/* Store jobs still finishing must not reach the stopped SIP thread. */
+	d->sip = NULL;
 	store_worker_stop(d->store_worker);
 	ctl_server_stop(d->ctl);
 	store_close(store);
