@@ -50,8 +50,8 @@ struct job {
 	json_t *args;
 	json_t *data;
 	struct store_err err;
-	bool status;	/* merge the daemon's status into data */
-	bool changes;	/* a change: the SIP thread gets a new directory */
+	bool status;  /* merge the daemon's status into data */
+	bool changes; /* a change: the SIP thread gets a new directory */
 	directory_t *dir;
 	/* for SIP-thread commands */
 	void (*sip_fn)(struct job *j, registrar_t *r);
@@ -268,7 +268,6 @@ static int cmd_line_show(store_t *s, struct job *j)
 	return store_line_show(s, dn, &j->data, &j->err);
 }
 
-
 static int cmd_status(store_t *s, struct job *j)
 {
 	return store_counts(s, &j->data, &j->err);
@@ -422,10 +421,8 @@ static struct {
 	char const *required; /* a string argument it needs, or NULL */
 	bool changes;
 } const sip_cmds[] = {
-	{ "reg.list", sip_reg_list, NULL, false },
-	{ "reg.show", sip_reg_show, "device", false },
-	{ "reg.flush", sip_reg_flush, "what", true },
-	{ "ban.list", sip_ban_list, NULL, false },
+	{ "reg.list", sip_reg_list, NULL, false },    { "reg.show", sip_reg_show, "device", false },
+	{ "reg.flush", sip_reg_flush, "what", true }, { "ban.list", sip_ban_list, NULL, false },
 	{ "ban.del", sip_ban_del, "address", true },
 };
 

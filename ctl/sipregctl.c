@@ -568,10 +568,13 @@ static int cmd_device(int argc, char **argv)
 		if (opts[2].set && strcmp(opts[2].value, "verify") &&
 		    strcmp(opts[2].value, "identify"))
 			usage_error("device %s: --auth is verify or identify", sub);
-		if (opts[3].set && strcmp(opts[3].value, "md5") && strcmp(opts[3].value, "sha256") &&
-		    strcmp(opts[3].value, "both") && strcmp(opts[3].value, "default"))
-			usage_error("device %s: --digest-algs is md5, sha256, both or default", sub);
-		if (opts[4].set && strcmp(opts[4].value, "auth") && strcmp(opts[4].value, "optional"))
+		if (opts[3].set && strcmp(opts[3].value, "md5") &&
+		    strcmp(opts[3].value, "sha256") && strcmp(opts[3].value, "both") &&
+		    strcmp(opts[3].value, "default"))
+			usage_error("device %s: --digest-algs is md5, sha256, both or default",
+				    sub);
+		if (opts[4].set && strcmp(opts[4].value, "auth") &&
+		    strcmp(opts[4].value, "optional"))
 			usage_error("device %s: --qop is auth or optional", sub);
 		json_t *args = json_pack("{s:s}", "name", pos[0]);
 		set_opt(args, "model", &opts[0]);
@@ -606,7 +609,8 @@ static int cmd_device(int argc, char **argv)
 			{ "model", "model" },
 			{ "model lines", "model_lines" },
 			{ "digest user", "digest_user" },
-			{ "auth", "auth" },	     { "digest algs", "digest_algs" },
+			{ "auth", "auth" },
+			{ "digest algs", "digest_algs" },
 			{ "qop", "qop" },
 		};
 		static struct column const cols[] = { { "INDEX", "index" },
@@ -696,9 +700,14 @@ static int cmd_line(int argc, char **argv)
 static int cmd_reg(int argc, char **argv)
 {
 	static struct column const cols[] = {
-		{ "DEVICE", "device" },	      { "LINE", "index" },	   { "DN", "dn" },
-		{ "CONTACT", "contact" },     { "TRANSPORT", "transport" }, { "SOURCE", "source" },
-		{ "USER AGENT", "user_agent" }, { "EXPIRES", "expires_in" },
+		{ "DEVICE", "device" },
+		{ "LINE", "index" },
+		{ "DN", "dn" },
+		{ "CONTACT", "contact" },
+		{ "TRANSPORT", "transport" },
+		{ "SOURCE", "source" },
+		{ "USER AGENT", "user_agent" },
+		{ "EXPIRES", "expires_in" },
 	};
 	char const *pos[1];
 	if (argc < 1)

@@ -132,8 +132,8 @@ static int parse_target(struct config *cfg, void *field, char const *value, char
 	return 0;
 }
 
-static int parse_algs(struct config *cfg, void *field, char const *value, char *why,
-		      size_t whylen, unsigned min, unsigned max)
+static int parse_algs(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
+		      unsigned min, unsigned max)
 {
 	(void)cfg, (void)min, (void)max;
 	if (strcmp(value, "md5") == 0)
@@ -419,8 +419,9 @@ static int ctx_run(struct parse_ctx *ctx, char *err, size_t errlen)
 			    ctx->set_line[i] > line)
 				line = ctx->set_line[i];
 		}
-		snprintf(err, errlen, "%s:%u: [registrar] min_expires (%u) is above max_expires (%u)",
-			 ctx->name, line, c->min_expires, c->max_expires);
+		snprintf(err, errlen,
+			 "%s:%u: [registrar] min_expires (%u) is above max_expires (%u)", ctx->name,
+			 line, c->min_expires, c->max_expires);
 		free(ctx->line);
 		ctx->line = NULL;
 		return -EINVAL;

@@ -76,7 +76,8 @@ static json_t *on_status(void *arg)
 			 "pid", (json_int_t)getpid(), "uptime",
 			 (json_int_t)(time(NULL) - d->started), "realm", d->cfg.realm, "store",
 			 d->store_path, "schema", d->schema, "log_level",
-			 log_level_name(log_get_level()), "sip", d->sip ? sip_thread_status(d->sip) : json_object());
+			 log_level_name(log_get_level()), "sip",
+			 d->sip ? sip_thread_status(d->sip) : json_object());
 }
 
 static json_t *on_config(void *arg)
@@ -89,20 +90,19 @@ static json_t *on_config(void *arg)
 		json_array_append_new(listen, json_string(buf));
 	}
 	static char const *const algs[] = { "default", "md5", "sha256", "both" };
-	return json_pack("{s:s?, s:{s:o, s:s}, s:{s:s, s:i}, s:{s:s}, s:{s:s, s:s}, "
-			 "s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i, s:s, s:i}}",
-			 "file", d->config_path, "sip", "listen", listen, "realm", d->cfg.realm,
-			 "store", "path", d->store_path, "flush_interval_ms",
-			 (int)d->cfg.store_flush_ms, "ctl", "socket", d->ctl_path, "log", "level",
-			 log_level_name(log_get_level()), "target",
-			 d->cfg.log_target == LOG_TARGET_SYSLOG ? "syslog" : "stderr", "security",
-			 "ban_failures", (int)d->cfg.ban_failures, "ban_window",
-			 (int)d->cfg.ban_window, "ban_time", (int)d->cfg.ban_time, "registrar",
-			 "min_expires", (int)d->cfg.min_expires, "max_expires",
-			 (int)d->cfg.max_expires, "default_expires", (int)d->cfg.default_expires,
-			 "cucm_max_expires", (int)d->cfg.cucm_max_expires, "nonce_lifetime",
-			 (int)d->cfg.nonce_lifetime, "digest_algs", algs[d->cfg.digest_algs & 3],
-			 "max_contacts", (int)d->cfg.max_contacts);
+	return json_pack(
+		"{s:s?, s:{s:o, s:s}, s:{s:s, s:i}, s:{s:s}, s:{s:s, s:s}, "
+		"s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i, s:s, s:i}}",
+		"file", d->config_path, "sip", "listen", listen, "realm", d->cfg.realm, "store",
+		"path", d->store_path, "flush_interval_ms", (int)d->cfg.store_flush_ms, "ctl",
+		"socket", d->ctl_path, "log", "level", log_level_name(log_get_level()), "target",
+		d->cfg.log_target == LOG_TARGET_SYSLOG ? "syslog" : "stderr", "security",
+		"ban_failures", (int)d->cfg.ban_failures, "ban_window", (int)d->cfg.ban_window,
+		"ban_time", (int)d->cfg.ban_time, "registrar", "min_expires",
+		(int)d->cfg.min_expires, "max_expires", (int)d->cfg.max_expires, "default_expires",
+		(int)d->cfg.default_expires, "cucm_max_expires", (int)d->cfg.cucm_max_expires,
+		"nonce_lifetime", (int)d->cfg.nonce_lifetime, "digest_algs",
+		algs[d->cfg.digest_algs & 3], "max_contacts", (int)d->cfg.max_contacts);
 }
 
 static void set_level(enum log_level level)
@@ -283,7 +283,8 @@ static int run(struct daemon *d, bool foreground)
 	/* Read what the SIP thread starts with while the store is still ours alone. */
 	if (store_directory_load(store, &dir, &serr) < 0 ||
 	    store_nonce_secret(store, secret, sizeof(secret), &serr) < 0 ||
-	    store_binding_load(store, (long long)time(NULL), collect_binding, &restored, &serr) < 0) {
+	    store_binding_load(store, (long long)time(NULL), collect_binding, &restored, &serr) <
+		    0) {
 		log_error("%s", serr.msg);
 		goto out;
 	}
@@ -294,8 +295,13 @@ static int run(struct daemon *d, bool foreground)
 	sofia_log_redirect();
 	sofia_log_set_level(log_get_level());
 	struct sip_start start = {
-		.cfg = &d->cfg, .base = d->base, .store = d->store_worker, .dir = dir,
-		.bindings = restored.b, .n_bindings = restored.n, .nonce_secret = secret,
+		.cfg = &d->cfg,
+		.base = d->base,
+		.store = d->store_worker,
+		.dir = dir,
+		.bindings = restored.b,
+		.n_bindings = restored.n,
+		.nonce_secret = secret,
 	};
 	dir = NULL; /* the SIP thread's now, even if it fails to start */
 	rc_sip = sip_thread_start(&d->sip, &start, err, sizeof(err));

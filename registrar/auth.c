@@ -17,7 +17,7 @@
 #include "store/secret.h"
 
 /* Nonce: 8 hex of time, 8 hex of random, 32 hex of HMAC-SHA-256 over the first 16. */
-#define TS_HEX 8
+#define TS_HEX	8
 #define RND_HEX 8
 #define MAC_HEX 32
 
@@ -127,8 +127,9 @@ static int nonce_parse(auth_server_t *a, char const *nonce, time_t now, time_t *
 int auth_challenge_format(char *buf, size_t len, char const *realm, char const *nonce,
 			  enum digest_alg alg, bool stale)
 {
-	int n = snprintf(buf, len, "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
-			 realm, nonce, digest_alg_name(alg), stale ? ", stale=true" : "");
+	int n = snprintf(buf, len,
+			 "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s", realm,
+			 nonce, digest_alg_name(alg), stale ? ", stale=true" : "");
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
@@ -222,7 +223,10 @@ enum auth_verdict auth_verify(auth_server_t *a, struct auth_creds const *c,
 	if (chk->verify_password || !(alg == DIGEST_SHA256 ? chk->ha1_sha256 : chk->ha1_md5)) {
 		char const *ha1 = alg == DIGEST_SHA256 ? chk->ha1_sha256 : chk->ha1_md5;
 		/* An unknown user costs the same work as a known one. */
-		char const *use = ha1 ? ha1 : (alg == DIGEST_SHA256 ? "0000000000000000000000000000000000000000000000000000000000000000" : "00000000000000000000000000000000");
+		char const *use = ha1 ? ha1
+				      : (alg == DIGEST_SHA256 ? "0000000000000000000000000000000000"
+								"000000000000000000000000000000"
+							      : "00000000000000000000000000000000");
 		if (digest_response(expect, alg, use, c->nonce, c->nc, c->cnonce, c->qop,
 				    chk->method, c->uri) < 0)
 			return AUTH_MALFORMED;

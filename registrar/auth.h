@@ -22,7 +22,7 @@ typedef struct auth_server auth_server_t;
 #define AUTH_NONCE_LEN 48
 
 /* Algorithms offered, as a bit set. */
-#define AUTH_ALG_MD5 (1u << DIGEST_MD5)
+#define AUTH_ALG_MD5	(1u << DIGEST_MD5)
 #define AUTH_ALG_SHA256 (1u << DIGEST_SHA256)
 
 /**

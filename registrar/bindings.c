@@ -249,7 +249,8 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 		a->count++;
 		t->n_bindings++;
 	}
-	if (set_str(&b->device, u->device) < 0 || set_str(&b->call_id, u->call_id ? u->call_id : "") < 0 ||
+	if (set_str(&b->device, u->device) < 0 ||
+	    set_str(&b->call_id, u->call_id ? u->call_id : "") < 0 ||
 	    set_str(&b->instance, u->instance) < 0 || set_str(&b->user_agent, u->user_agent) < 0) {
 		unlink_binding(t, a, b);
 		aor_drop_if_empty(t, a);

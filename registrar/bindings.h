@@ -94,7 +94,6 @@ size_t binding_expire(binding_table_t *t, time_t now);
 
 size_t binding_count(binding_table_t const *t);
 /** Calls fn for every binding, in no particular order; fn must not change the table. */
-void binding_foreach(binding_table_t const *t, void (*fn)(struct binding *b, void *arg),
-		     void *arg);
+void binding_foreach(binding_table_t const *t, void (*fn)(struct binding *b, void *arg), void *arg);
 
 #endif

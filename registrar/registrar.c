@@ -41,7 +41,7 @@ static char const remotecc_response[] =
 	"<joinreq></joinreq></optionsind></response></x-cisco-remotecc-response>";
 
 #define CISCO_SUPPORTED "X-cisco-sis-7.0.0"
-#define RETRY_AFTER "30"
+#define RETRY_AFTER	"30"
 
 /* A connection (TCP, TLS) bindings were made over: held open while they last. */
 struct conn {
@@ -314,10 +314,17 @@ void registrar_restore(registrar_t *r, struct store_binding const *s)
 {
 	struct binding *b;
 	struct binding_update u = {
-		.dn = s->dn, .device = s->device, .contact = s->contact, .call_id = s->call_id,
-		.cseq = (uint32_t)s->cseq, .expires = (time_t)s->expires_at, .source = s->source,
-		.transport = s->transport, .instance = s->instance[0] ? s->instance : NULL,
-		.user_agent = s->user_agent[0] ? s->user_agent : NULL, .derived = s->derived,
+		.dn = s->dn,
+		.device = s->device,
+		.contact = s->contact,
+		.call_id = s->call_id,
+		.cseq = (uint32_t)s->cseq,
+		.expires = (time_t)s->expires_at,
+		.source = s->source,
+		.transport = s->transport,
+		.instance = s->instance[0] ? s->instance : NULL,
+		.user_agent = s->user_agent[0] ? s->user_agent : NULL,
+		.derived = s->derived,
 	};
 	r->restoring = true;
 	if (binding_apply(r->bindings, &u, time(NULL), 0, &b) == 0 && b)
@@ -349,7 +356,8 @@ static uint64_t request_key(sip_t const *sip)
 	uint64_t h = 1469598103934665603ull;
 	char cseq[16];
 	char const *parts[3] = { sip->sip_call_id ? sip->sip_call_id->i_id : "", cseq,
-				 sip->sip_via && sip->sip_via->v_branch ? sip->sip_via->v_branch : "" };
+				 sip->sip_via && sip->sip_via->v_branch ? sip->sip_via->v_branch
+									: "" };
 	snprintf(cseq, sizeof(cseq), "%u", sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
 	for (int i = 0; i < 3; i++) {
 		for (char const *s = parts[i]; *s; s++)
@@ -423,7 +431,8 @@ static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const 
 	if (algs == DIR_ALGS_BOTH) {
 		auth_challenge_format(h1, sizeof(h1), r->cfg.realm, nonce, DIGEST_SHA256, stale);
 		auth_challenge_format(h2, sizeof(h2), r->cfg.realm, nonce, DIGEST_MD5, stale);
-		char *hdrs = su_sprintf(home, "WWW-Authenticate: %s\r\nWWW-Authenticate: %s\r\n", h1, h2);
+		char *hdrs = su_sprintf(home, "WWW-Authenticate: %s\r\nWWW-Authenticate: %s\r\n",
+					h1, h2);
 		nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_HEADER_STR(hdrs),
 			       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
 		return;
@@ -442,8 +451,8 @@ static void reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool c
 {
 	if (cisco && o != REG_INTERVAL_TOO_BRIEF && o != REG_BAD_REQUEST) {
 		nta_msg_treply(r->agent, msg, SIP_503_SERVICE_UNAVAILABLE,
-			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER), SIPTAG_SERVER_STR(r->cfg.server),
-			       TAG_END());
+			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER),
+			       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
 		return;
 	}
 	nta_msg_treply(r->agent, msg, outcome_status[o].status, outcome_status[o].phrase,
@@ -487,9 +496,10 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 		snprintf(key, sizeof(key), "user:%s", user);
 		n = ban_failure(r->bans, key, c->now, &banned);
 		if (banned)
-			log_warning("watch: user %s had %u failed authentications within %u s, from "
-				    "one source or several",
-				    user, n, r->cfg.ban_window);
+			log_warning(
+				"watch: user %s had %u failed authentications within %u s, from "
+				"one source or several",
+				user, n, r->cfg.ban_window);
 	}
 }
 
@@ -514,9 +524,15 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 	char ruri[512];
 	url_e(ruri, sizeof(ruri), c->sip->sip_request->rq_url);
 	struct auth_creds cr = {
-		.username = ar->ar_username, .realm = ar->ar_realm, .nonce = ar->ar_nonce,
-		.uri = ar->ar_uri, .response = ar->ar_response, .algorithm = ar->ar_algorithm,
-		.cnonce = ar->ar_cnonce, .qop = ar->ar_qop, .nc = ar->ar_nc,
+		.username = ar->ar_username,
+		.realm = ar->ar_realm,
+		.nonce = ar->ar_nonce,
+		.uri = ar->ar_uri,
+		.response = ar->ar_response,
+		.algorithm = ar->ar_algorithm,
+		.cnonce = ar->ar_cnonce,
+		.qop = ar->ar_qop,
+		.nc = ar->ar_nc,
 	};
 	struct auth_check chk = {
 		.method = "REGISTER",
@@ -529,7 +545,8 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 	};
 	enum auth_verdict v = auth_verify(r->auth, &cr, &chk, c->now, NULL);
 	if (v == AUTH_OK && !auth_uri_matches(ar->ar_uri, ruri))
-		v = AUTH_FAILED, log_info("digest uri %s does not match Request-URI %s", ar->ar_uri, ruri);
+		v = AUTH_FAILED,
+		log_info("digest uri %s does not match Request-URI %s", ar->ar_uri, ruri);
 	switch (v) {
 	case AUTH_OK:
 		*who = dev;
@@ -581,8 +598,8 @@ static void derived_contact(su_home_t *home, char const *line1, char const *dn, 
 		size_t n = strcspn(tp, ";");
 		snprintf(tparam, sizeof(tparam), ";%.*s", (int)(n < 30 ? n : 30), tp);
 	}
-	snprintf(out, len, "%s:%s@%s%s%s%s", u->url_scheme ? u->url_scheme : "sip", dn,
-		 u->url_host, u->url_port ? ":" : "", u->url_port ? u->url_port : "", tparam);
+	snprintf(out, len, "%s:%s@%s%s%s%s", u->url_scheme ? u->url_scheme : "sip", dn, u->url_host,
+		 u->url_port ? ":" : "", u->url_port ? u->url_port : "", tparam);
 }
 
 /* Binds (or unbinds) lines 2..N of a CUCM-mode device along with line 1. */
@@ -608,11 +625,18 @@ static void bind_other_lines(struct reg_ctx *c, struct binding const *line1, tim
 		if (!contact[0])
 			continue;
 		struct binding_update u = {
-			.dn = l->dn, .device = c->dev->name, .contact = contact,
-			.call_id = line1->call_id, .cseq = line1->cseq, .expires = expires,
-			.source = line1->source, .transport = line1->transport,
-			.instance = line1->instance, .user_agent = line1->user_agent,
-			.conn = line1->conn, .derived = true,
+			.dn = l->dn,
+			.device = c->dev->name,
+			.contact = contact,
+			.call_id = line1->call_id,
+			.cseq = line1->cseq,
+			.expires = expires,
+			.source = line1->source,
+			.transport = line1->transport,
+			.instance = line1->instance,
+			.user_agent = line1->user_agent,
+			.conn = line1->conn,
+			.derived = true,
 		};
 		struct binding *old = binding_find(r->bindings, l->dn, contact);
 		struct conn *oldc = old ? old->conn : NULL;
@@ -649,8 +673,9 @@ static void reply_ok(struct reg_ctx *c, unsigned granted_max, bool newreg)
 	sip_date_t *date = sip_date_create(home, sip_now());
 	if (c->dev->cisco) {
 		sip_expires_t *ex = granted_max ? sip_expires_create(home, granted_max) : NULL;
-		nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list), SIPTAG_DATE(date),
-			       TAG_IF(ex, SIPTAG_EXPIRES(ex)), SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED),
+		nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list),
+			       SIPTAG_DATE(date), TAG_IF(ex, SIPTAG_EXPIRES(ex)),
+			       SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED),
 			       SIPTAG_SERVER_STR(r->cfg.server),
 			       TAG_IF(newreg, SIPTAG_CONTENT_TYPE_STR(
 						      "application/x-cisco-remotecc-response+xml")),
@@ -725,7 +750,8 @@ static void handle_register(struct reg_ctx *c)
 			reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
 			return;
 		}
-		enum binding_check chk = binding_check(r->bindings, c->dn, NULL, call_id, cseq, key);
+		enum binding_check chk =
+			binding_check(r->bindings, c->dn, NULL, call_id, cseq, key);
 		if (chk == BINDING_CHECK_OUT_OF_ORDER) {
 			reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
 			return;
@@ -751,14 +777,15 @@ static void handle_register(struct reg_ctx *c)
 		if (want > 0 && want < r->cfg.min_expires) {
 			char *min = su_sprintf(home, "%u", r->cfg.min_expires);
 			nta_msg_treply(r->agent, c->msg, SIP_423_INTERVAL_TOO_BRIEF,
-				       SIPTAG_MIN_EXPIRES_STR(min), SIPTAG_SERVER_STR(r->cfg.server),
-				       TAG_END());
+				       SIPTAG_MIN_EXPIRES_STR(min),
+				       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
 			return;
 		}
 		contact_uri(home, k, uri, sizeof(uri));
 		enum binding_check chk = binding_check(r->bindings, c->dn, uri, call_id, cseq, key);
 		if (chk == BINDING_CHECK_OUT_OF_ORDER) {
-			log_info("REGISTER from %s for DN %s: CSeq %u not above the binding's; refused",
+			log_info("REGISTER from %s for DN %s: CSeq %u not above the binding's; "
+				 "refused",
 				 c->source, c->dn, cseq);
 			reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
 			return;
@@ -784,10 +811,17 @@ static void handle_register(struct reg_ctx *c)
 		if (grant && (!old || strcmp(old->source, c->source) != 0))
 			newreg = true;
 		struct binding_update u = {
-			.dn = c->dn, .device = who->name, .contact = uri, .call_id = call_id,
-			.cseq = cseq, .req_key = key, .expires = grant ? c->now + (time_t)grant : 0,
-			.source = c->source, .transport = c->transport,
-			.instance = msg_params_find(k->m_params, "+sip.instance="), .user_agent = ua,
+			.dn = c->dn,
+			.device = who->name,
+			.contact = uri,
+			.call_id = call_id,
+			.cseq = cseq,
+			.req_key = key,
+			.expires = grant ? c->now + (time_t)grant : 0,
+			.source = c->source,
+			.transport = c->transport,
+			.instance = msg_params_find(k->m_params, "+sip.instance="),
+			.user_agent = ua,
 			.conn = conn,
 		};
 		struct binding *b = NULL;
@@ -798,7 +832,8 @@ static void handle_register(struct reg_ctx *c)
 			if (conn && conn != oldc && grant)
 				conn_release(conn);
 			reply_refusal(r, c->msg,
-				      err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR, cisco);
+				      err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR,
+				      cisco);
 			return;
 		}
 		if (b) {

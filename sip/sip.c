@@ -14,9 +14,9 @@
 
 struct sip_thread;
 #define NTA_AGENT_MAGIC_T struct sip_thread
-#define SU_ROOT_MAGIC_T struct sip_thread
-#define SU_TIMER_ARG_T struct sip_thread
-#define SU_MSG_ARG_T struct sip_cmd
+#define SU_ROOT_MAGIC_T	  struct sip_thread
+#define SU_TIMER_ARG_T	  struct sip_thread
+#define SU_MSG_ARG_T	  struct sip_cmd
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_stateless.h>
@@ -34,8 +34,8 @@ struct sip_thread;
 #define LOG_TAG "sip"
 
 /* What this server answers; every other method gets 501. */
-#define SIP_ALLOW "REGISTER, OPTIONS"
-#define SIP_ACCEPT "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
+#define SIP_ALLOW     "REGISTER, OPTIONS"
+#define SIP_ACCEPT    "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
 #define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
 
 enum sip_cmd_op {
@@ -454,8 +454,7 @@ static void *sip_main(void *arg)
 	return NULL;
 }
 
-int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *err,
-		     size_t errlen)
+int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *err, size_t errlen)
 {
 	sip_thread_t *t = calloc(1, sizeof(*t));
 	int ret = 0;

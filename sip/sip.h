@@ -26,9 +26,9 @@ typedef struct sip_thread sip_thread_t;
 
 struct sip_start {
 	struct config const *cfg;
-	struct event_base *base; /* the main thread's, for completions */
-	store_worker_t *store;	 /* where bindings are written behind */
-	directory_t *dir;	 /* the first directory; the SIP thread takes it */
+	struct event_base *base;	      /* the main thread's, for completions */
+	store_worker_t *store;		      /* where bindings are written behind */
+	directory_t *dir;		      /* the first directory; the SIP thread takes it */
 	struct store_binding const *bindings; /* restored at start (read during start) */
 	size_t n_bindings;
 	char const *nonce_secret;
@@ -39,8 +39,7 @@ struct sip_start {
  * binding failed (negative, with the reason in err). The directory is the
  * thread's from then on, even on failure.
  */
-int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *err,
-		     size_t errlen);
+int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *err, size_t errlen);
 
 /**
  * Runs fn on the SIP thread, then done (may be NULL) on the main thread.

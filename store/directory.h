@@ -32,9 +32,9 @@ struct dir_device {
 	char *name;
 	char *model;
 	unsigned model_lines;
-	bool cisco;	  /* a Cisco model (not the third-party ones) */
-	bool cucm_mode;	  /* registers line 1 only; the server binds the rest */
-	bool identify;	  /* auth identify: the password is not checked */
+	bool cisco;	/* a Cisco model (not the third-party ones) */
+	bool cucm_mode; /* registers line 1 only; the server binds the rest */
+	bool identify;	/* auth identify: the password is not checked */
 	bool qop_required;
 	enum dir_algs algs;
 	struct dir_user *user;

@@ -41,11 +41,11 @@
 	X(DEVICE_BY_USER, "SELECT name FROM device WHERE digest_user = ?1")                        \
 	X(DEVICE_GET, "SELECT d.name, d.model, d.digest_user, d.auth, d.created_at, "              \
 		      "d.updated_at, m.lines, coalesce(d.digest_algs, 'default'), d.qop "          \
-		      "FROM device d JOIN model m ON m.name = d.model WHERE d.name = ?1")                                                         \
+		      "FROM device d JOIN model m ON m.name = d.model WHERE d.name = ?1")          \
 	X(DEVICE_INSERT, "INSERT INTO device (name, model, digest_user, auth, created_at, "        \
 			 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")                            \
 	X(DEVICE_UPDATE, "UPDATE device SET model = ?2, digest_user = ?3, auth = ?4, "             \
-			 "updated_at = ?5, digest_algs = ?6, qop = ?7 WHERE name = ?1")                                        \
+			 "updated_at = ?5, digest_algs = ?6, qop = ?7 WHERE name = ?1")            \
 	X(DEVICE_DELETE, "DELETE FROM device WHERE name = ?1")                                     \
 	X(DEVICE_LIST, "SELECT d.name, d.model, d.digest_user, d.auth, "                           \
 		       "coalesce(d.digest_algs, 'default'), d.qop, "                               \
@@ -71,23 +71,24 @@
 			"ORDER BY b.device, l.idx, b.contact")                                     \
 	X(COUNTS, "SELECT (SELECT count(*) FROM user), (SELECT count(*) FROM device), "            \
 		  "(SELECT count(*) FROM line), (SELECT count(*) FROM binding)")                   \
-	X(DIR_USERS, "SELECT name, ha1_md5, ha1_sha256 FROM user")                                \
-	X(DIR_DEVICES, "SELECT d.name, d.model, m.lines, m.vendor, m.cucm_mode, d.digest_user, "   \
-		       "d.auth, d.qop, d.digest_algs FROM device d JOIN model m ON m.name = d.model") \
+	X(DIR_USERS, "SELECT name, ha1_md5, ha1_sha256 FROM user")                                 \
+	X(DIR_DEVICES,                                                                             \
+	  "SELECT d.name, d.model, m.lines, m.vendor, m.cucm_mode, d.digest_user, "                \
+	  "d.auth, d.qop, d.digest_algs FROM device d JOIN model m ON m.name = d.model")           \
 	X(DIR_LINES, "SELECT dn, device, idx, display FROM line")                                  \
 	X(BINDING_UPSERT, "INSERT INTO binding (dn, device, contact, received, transport, "        \
-			  "instance, user_agent, call_id, cseq, expires_at, updated_at, derived) "  \
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "             \
-			  "ON CONFLICT (dn, contact) DO UPDATE SET device = excluded.device, "      \
-			  "received = excluded.received, transport = excluded.transport, "          \
-			  "instance = excluded.instance, user_agent = excluded.user_agent, "        \
-			  "call_id = excluded.call_id, cseq = excluded.cseq, "                      \
-			  "expires_at = excluded.expires_at, updated_at = excluded.updated_at, "    \
-			  "derived = excluded.derived")                                             \
-	X(BINDING_DELETE, "DELETE FROM binding WHERE dn = ?1 AND contact = ?2")                   \
+			  "instance, user_agent, call_id, cseq, expires_at, updated_at, derived) " \
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "            \
+			  "ON CONFLICT (dn, contact) DO UPDATE SET device = excluded.device, "     \
+			  "received = excluded.received, transport = excluded.transport, "         \
+			  "instance = excluded.instance, user_agent = excluded.user_agent, "       \
+			  "call_id = excluded.call_id, cseq = excluded.cseq, "                     \
+			  "expires_at = excluded.expires_at, updated_at = excluded.updated_at, "   \
+			  "derived = excluded.derived")                                            \
+	X(BINDING_DELETE, "DELETE FROM binding WHERE dn = ?1 AND contact = ?2")                    \
 	X(BINDING_PURGE, "DELETE FROM binding WHERE expires_at <= ?1 OR "                          \
-			 "lower(coalesce(transport, 'udp')) <> 'udp'")                              \
-	X(BINDING_ALL, "SELECT dn, device, contact, received, transport, instance, user_agent, "  \
+			 "lower(coalesce(transport, 'udp')) <> 'udp'")                             \
+	X(BINDING_ALL, "SELECT dn, device, contact, received, transport, instance, user_agent, "   \
 		       "call_id, cseq, expires_at, derived FROM binding")                          \
 	X(BEGIN, "BEGIN IMMEDIATE")                                                                \
 	X(COMMIT, "COMMIT")                                                                        \
@@ -269,8 +270,9 @@ static int check_policy(struct store_device_spec const *spec, struct store_err *
 	char const *a = spec->digest_algs, *q = spec->qop;
 	if (a && strcmp(a, "md5") && strcmp(a, "sha256") && strcmp(a, "both") &&
 	    strcmp(a, "default"))
-		return seterr(e, -EINVAL, "digest algorithms must be md5, sha256, both or default, "
-					  "not '%s'",
+		return seterr(e, -EINVAL,
+			      "digest algorithms must be md5, sha256, both or default, "
+			      "not '%s'",
 			      a);
 	if (q && strcmp(q, "auth") && strcmp(q, "optional"))
 		return seterr(e, -EINVAL, "qop must be auth or optional, not '%s'", q);
@@ -829,10 +831,10 @@ static int device_update(store_t *s, struct store_device_spec const *spec, struc
 			return seterr(e, -EINVAL,
 				      "device %s has a line at index %d, beyond the %d line%s of "
 				      "model %s: delete that line first",
-				      spec->name, maxidx, lines, lines == 1 ? "" : "s", spec->model);
+				      spec->name, maxidx, lines, lines == 1 ? "" : "s",
+				      spec->model);
 	}
-	if (spec->digest_user &&
-	    (err = check_digest_user(s, spec->digest_user, spec->name, e)) < 0)
+	if (spec->digest_user && (err = check_digest_user(s, spec->digest_user, spec->name, e)) < 0)
 		return err;
 	char const *algs = spec->digest_algs ? spec->digest_algs : row.digest_algs;
 	sqlite3_stmt *st = stmt(s, ST_DEVICE_UPDATE);

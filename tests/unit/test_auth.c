@@ -39,19 +39,27 @@ struct fixture {
 	struct auth_check k;
 };
 
-static void prepare(struct fixture *f, enum digest_alg alg, char const *password,
-		    char const *nc, char const *qop)
+static void prepare(struct fixture *f, enum digest_alg alg, char const *password, char const *nc,
+		    char const *qop)
 {
 	auth_nonce_make(a, T0, f->nonce);
 	respond(f->resp, alg, password, f->nonce, nc, qop);
 	digest_ha1(f->md5, DIGEST_MD5, "alice", "sipreg", "secret");
 	digest_ha1(f->sha, DIGEST_SHA256, "alice", "sipreg", "secret");
-	f->c = (struct auth_creds){ .username = "alice", .realm = "sipreg", .nonce = f->nonce,
-				    .uri = "sip:127.0.0.1:5060", .response = f->resp,
-				    .algorithm = digest_alg_name(alg), .cnonce = "c0ffee",
-				    .qop = qop, .nc = nc };
-	f->k = (struct auth_check){ .method = "REGISTER", .ha1_md5 = f->md5, .ha1_sha256 = f->sha,
-				    .verify_password = true, .algs_offered = AUTH_ALG_MD5 | AUTH_ALG_SHA256,
+	f->c = (struct auth_creds){ .username = "alice",
+				    .realm = "sipreg",
+				    .nonce = f->nonce,
+				    .uri = "sip:127.0.0.1:5060",
+				    .response = f->resp,
+				    .algorithm = digest_alg_name(alg),
+				    .cnonce = "c0ffee",
+				    .qop = qop,
+				    .nc = nc };
+	f->k = (struct auth_check){ .method = "REGISTER",
+				    .ha1_md5 = f->md5,
+				    .ha1_sha256 = f->sha,
+				    .verify_password = true,
+				    .algs_offered = AUTH_ALG_MD5 | AUTH_ALG_SHA256,
 				    .request_key = 42 };
 }
 
@@ -174,7 +182,8 @@ static void test_uri_match(void)
 static void test_challenge_text(void)
 {
 	char buf[256];
-	CU_ASSERT_EQUAL(auth_challenge_format(buf, sizeof(buf), "sipreg", "abc", DIGEST_SHA256, true), 0);
+	CU_ASSERT_EQUAL(
+		auth_challenge_format(buf, sizeof(buf), "sipreg", "abc", DIGEST_SHA256, true), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "Digest realm=\"sipreg\", nonce=\"abc\", algorithm=SHA-256, "
 				    "qop=\"auth\", stale=true");
 	CU_ASSERT(auth_challenge_format(buf, 10, "sipreg", "abc", DIGEST_MD5, false) < 0);

@@ -32,13 +32,19 @@ static int teardown(void)
 	return 0;
 }
 
-static struct binding *bind(char const *dn, char const *contact, char const *call_id,
-			    uint32_t cseq, time_t expires, void *conn)
+static struct binding *bind(char const *dn, char const *contact, char const *call_id, uint32_t cseq,
+			    time_t expires, void *conn)
 {
-	struct binding_update u = { .dn = dn, .device = "dev1", .contact = contact,
-				    .call_id = call_id, .cseq = cseq, .req_key = cseq,
-				    .expires = expires, .source = "127.0.0.1:5060",
-				    .transport = "udp", .conn = conn };
+	struct binding_update u = { .dn = dn,
+				    .device = "dev1",
+				    .contact = contact,
+				    .call_id = call_id,
+				    .cseq = cseq,
+				    .req_key = cseq,
+				    .expires = expires,
+				    .source = "127.0.0.1:5060",
+				    .transport = "udp",
+				    .conn = conn };
 	struct binding *b = NULL;
 	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), 0);
 	return b;
@@ -111,8 +117,12 @@ static void test_expiry_and_limits(void)
 		snprintf(c, sizeof(c), "sip:%d@h", i);
 		bind("3002", c, "c", 1, NOW + 60, NULL);
 	}
-	struct binding_update u = { .dn = "3002", .device = "dev1", .contact = "sip:9@h",
-				    .call_id = "c", .cseq = 1, .expires = NOW + 60 };
+	struct binding_update u = { .dn = "3002",
+				    .device = "dev1",
+				    .contact = "sip:9@h",
+				    .call_id = "c",
+				    .cseq = 1,
+				    .expires = NOW + 60 };
 	struct binding *b;
 	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), -ENOSPC);
 	CU_ASSERT_EQUAL(binding_remove_aor(t, "3002"), 4);
@@ -159,8 +169,8 @@ static void test_identity(void)
 	CU_ASSERT_TRUE(identity_from_instance("\"<urn:uuid:00000000-0000-0000-0000-0024142ddf24>\"",
 					      out, sizeof(out)));
 	CU_ASSERT_STRING_EQUAL(out, "SEP0024142DDF24");
-	CU_ASSERT_FALSE(identity_from_instance("\"<urn:uuid:12345678-0000-0000-0000-0024142ddf24>\"",
-					       out, sizeof(out)));
+	CU_ASSERT_FALSE(identity_from_instance(
+		"\"<urn:uuid:12345678-0000-0000-0000-0024142ddf24>\"", out, sizeof(out)));
 	CU_ASSERT_FALSE(identity_from_instance("\"<urn:uuid:00000000-0000-0000-0000-0024142ddf2>\"",
 					       out, sizeof(out)));
 	CU_ASSERT_TRUE(identity_is_keepalive_param("cisco-keep-alive"));
