@@ -14,6 +14,7 @@
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
 
+#include "daemon/hash.h"
 #include "store/secret.h"
 
 /* Nonce: 8 hex of time, 8 hex of random, 32 hex of HMAC-SHA-256 over the first 16. */
@@ -160,14 +161,6 @@ static bool is_nc(char const *nc)
 	return true;
 }
 
-static uint64_t fnv1a(char const *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
-
 /*
  * The slot tracking a nonce: found, or taken over from an expired or the
  * oldest one among a few probes. *fresh tells a new slot.
@@ -175,7 +168,7 @@ static uint64_t fnv1a(char const *s)
 static struct nc_slot *nc_slot(auth_server_t *a, char const *nonce, time_t issued, time_t now,
 			       bool *fresh)
 {
-	uint64_t h = fnv1a(nonce);
+	uint64_t h = hash_fnv1a(nonce);
 	struct nc_slot *victim = NULL;
 	for (unsigned i = 0; i < 8; i++) {
 		struct nc_slot *s = &a->slots[(h + i) % a->n_slots];

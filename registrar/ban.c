@@ -2,6 +2,8 @@
 
 #include "registrar/ban.h"
 
+#include "daemon/hash.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,14 +24,6 @@ struct ban_table {
 	size_t max_entries;
 	unsigned limit, window, ban_time;
 };
-
-static uint64_t hash(char const *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
 
 int ban_table_create(ban_table_t **out, size_t max_entries)
 {
@@ -76,7 +70,7 @@ void ban_set_limits(ban_table_t *t, unsigned failures, unsigned window, unsigned
 
 static struct ban_entry *find(ban_table_t *t, char const *key)
 {
-	for (struct ban_entry *e = t->buckets[hash(key) % t->n_buckets]; e; e = e->next) {
+	for (struct ban_entry *e = t->buckets[hash_fnv1a(key) % t->n_buckets]; e; e = e->next) {
 		if (strcmp(e->key, key) == 0)
 			return e;
 	}
@@ -135,7 +129,7 @@ unsigned ban_failure(ban_table_t *t, char const *key, time_t now, bool *banned_n
 			free(e);
 			return 0;
 		}
-		size_t k = hash(key) % t->n_buckets;
+		size_t k = hash_fnv1a(key) % t->n_buckets;
 		e->next = t->buckets[k];
 		t->buckets[k] = e;
 		t->n_entries++;
@@ -154,7 +148,7 @@ unsigned ban_failure(ban_table_t *t, char const *key, time_t now, bool *banned_n
 
 bool ban_lift(ban_table_t *t, char const *key)
 {
-	struct ban_entry **pp = &t->buckets[hash(key) % t->n_buckets];
+	struct ban_entry **pp = &t->buckets[hash_fnv1a(key) % t->n_buckets];
 	while (*pp) {
 		struct ban_entry *e = *pp;
 		if (strcmp(e->key, key) == 0) {

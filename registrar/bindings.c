@@ -2,6 +2,8 @@
 
 #include "registrar/bindings.h"
 
+#include "daemon/hash.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +25,6 @@ struct binding_table {
 	binding_removed_f on_remove;
 	void *arg;
 };
-
-static uint64_t hash(char const *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
 
 int binding_table_create(binding_table_t **out, binding_removed_f on_remove, void *arg)
 {
@@ -84,7 +78,7 @@ void binding_table_destroy(binding_table_t *t)
 
 static struct aor *aor_find(binding_table_t const *t, char const *dn)
 {
-	for (struct aor *a = t->buckets[hash(dn) % t->n_buckets]; a; a = a->next) {
+	for (struct aor *a = t->buckets[hash_fnv1a(dn) % t->n_buckets]; a; a = a->next) {
 		if (strcmp(a->dn, dn) == 0)
 			return a;
 	}
@@ -101,7 +95,7 @@ static void grow(binding_table_t *t)
 		struct aor *a = t->buckets[i];
 		while (a) {
 			struct aor *next = a->next;
-			size_t k = hash(a->dn) % n;
+			size_t k = hash_fnv1a(a->dn) % n;
 			a->next = nb[k];
 			nb[k] = a;
 			a = next;
@@ -123,7 +117,7 @@ static struct aor *aor_get(binding_table_t *t, char const *dn)
 		free(a);
 		return NULL;
 	}
-	size_t k = hash(dn) % t->n_buckets;
+	size_t k = hash_fnv1a(dn) % t->n_buckets;
 	a->next = t->buckets[k];
 	t->buckets[k] = a;
 	t->n_aors++;
@@ -134,7 +128,7 @@ static void aor_drop_if_empty(binding_table_t *t, struct aor *a)
 {
 	if (a->first)
 		return;
-	struct aor **pp = &t->buckets[hash(a->dn) % t->n_buckets];
+	struct aor **pp = &t->buckets[hash_fnv1a(a->dn) % t->n_buckets];
 	while (*pp && *pp != a)
 		pp = &(*pp)->next;
 	if (*pp)

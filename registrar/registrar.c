@@ -21,6 +21,7 @@ struct conn;
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "daemon/hash.h"
 #include "daemon/log.h"
 #include "registrar/auth.h"
 #include "registrar/ban.h"
@@ -353,17 +354,15 @@ static void source_of(msg_t *msg, char *addr, size_t alen, char *hostport, size_
 
 static uint64_t request_key(sip_t const *sip)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_FNV1A_INIT;
 	char cseq[16];
 	char const *parts[3] = { sip->sip_call_id ? sip->sip_call_id->i_id : "", cseq,
 				 sip->sip_via && sip->sip_via->v_branch ? sip->sip_via->v_branch
 									: "" };
 	snprintf(cseq, sizeof(cseq), "%u", sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
-	for (int i = 0; i < 3; i++) {
-		for (char const *s = parts[i]; *s; s++)
-			h = (h ^ (uint8_t)*s) * 1099511628211ull;
-		h = (h ^ 0xff) * 1099511628211ull;
-	}
+	/* A separator between the parts, so "ab"+"c" and "a"+"bc" differ. */
+	for (int i = 0; i < 3; i++)
+		h = hash_fnv1a_add(hash_fnv1a_add(h, parts[i]), "\xff");
 	return h ? h : 1;
 }
 
