@@ -27,6 +27,7 @@ struct sip_thread;
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "daemon/handoff.h"
 #include "daemon/log.h"
 #include "registrar/registrar.h"
 #include "sip/sip.h"
@@ -52,13 +53,6 @@ struct sip_cmd {
 	void *arg;
 };
 
-/* A completion waiting for the main thread. */
-struct completion {
-	struct completion *next;
-	void (*done)(void *arg);
-	void *arg;
-};
-
 struct sip_thread {
 	struct config cfg;
 	pthread_t thread;
@@ -77,9 +71,8 @@ struct sip_thread {
 	su_task_r task;
 	char listeners[MAX_LISTENERS][96];
 	unsigned n_listeners;
-	struct completion *done_head, *done_tail;
 
-	struct event *wake; /* on the main thread's base */
+	handoff_t *done; /* completions, for the main thread */
 
 	_Atomic bool trace;
 	_Atomic unsigned long requests;
@@ -236,45 +229,6 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
 
 /* ---- commands from other threads ---- */
 
-static void post_completion(sip_thread_t *t, void (*done)(void *), void *arg)
-{
-	struct completion *c = calloc(1, sizeof(*c));
-	if (!c) {
-		log_error("out of memory: a completion is lost");
-		return;
-	}
-	c->done = done;
-	c->arg = arg;
-	pthread_mutex_lock(&t->lock);
-	if (t->done_tail)
-		t->done_tail->next = c;
-	else
-		t->done_head = c;
-	t->done_tail = c;
-	pthread_mutex_unlock(&t->lock);
-	event_active(t->wake, EV_READ, 0);
-}
-
-static void run_completions(sip_thread_t *t)
-{
-	pthread_mutex_lock(&t->lock);
-	struct completion *c = t->done_head;
-	t->done_head = t->done_tail = NULL;
-	pthread_mutex_unlock(&t->lock);
-	while (c) {
-		struct completion *next = c->next;
-		c->done(c->arg);
-		free(c);
-		c = next;
-	}
-}
-
-static void on_wake(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	run_completions(arg);
-}
-
 static void on_cmd(sip_thread_t *t, su_msg_r msg, struct sip_cmd *cmd)
 {
 	(void)msg;
@@ -290,8 +244,8 @@ static void on_cmd(sip_thread_t *t, su_msg_r msg, struct sip_cmd *cmd)
 	case SIP_CMD_CALL:
 		cmd->fn(t, cmd->arg);
 		atomic_store(&t->bindings, registrar_count(t->registrar));
-		if (cmd->done)
-			post_completion(t, cmd->done, cmd->arg);
+		if (cmd->done && handoff_post(t->done, cmd->done, cmd->arg) < 0)
+			log_error("out of memory: a completion is lost");
 		break;
 	}
 }
@@ -468,10 +422,8 @@ int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *er
 	t->start = start;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
-	t->wake = event_new(start->base, -1, 0, on_wake, t);
-	if (!t->wake) {
+	if ((ret = handoff_create(&t->done, start->base)) < 0) {
 		directory_destroy(start->dir);
-		ret = -ENOMEM;
 		goto fail;
 	}
 	if ((ret = -pthread_create(&t->thread, NULL, sip_main, t)) < 0) {
@@ -493,8 +445,7 @@ int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *er
 	*out = t;
 	return 0;
 fail:
-	if (t->wake)
-		event_free(t->wake);
+	handoff_destroy(t->done);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -509,8 +460,7 @@ void sip_thread_stop(sip_thread_t *t)
 	if (send_cmd(t, &quit) < 0)
 		log_error("cannot tell the SIP thread to stop");
 	pthread_join(t->thread, NULL);
-	run_completions(t);
-	event_free(t->wake);
+	handoff_destroy(t->done); /* runs the completions not yet delivered */
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	free(t);

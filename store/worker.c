@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "daemon/handoff.h"
 #include "daemon/log.h"
 
 #define LOG_TAG "store"
@@ -27,10 +28,9 @@ struct store_worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct job_queue todo;	   /* for the store thread */
-	struct job_queue finished; /* for the main thread */
+	struct job_queue todo; /* for the store thread */
 	bool stopping;
-	struct event *wake; /* wakes the main thread for finished jobs */
+	handoff_t *done; /* completions, for the main thread */
 };
 
 static void queue_push(struct job_queue *q, struct job *j)
@@ -50,26 +50,6 @@ static struct job *queue_take_all(struct job_queue *q)
 	return all;
 }
 
-static void run_completions(store_worker_t *w)
-{
-	pthread_mutex_lock(&w->lock);
-	struct job *j = queue_take_all(&w->finished);
-	pthread_mutex_unlock(&w->lock);
-	while (j) {
-		struct job *next = j->next;
-		if (j->done)
-			j->done(j->arg);
-		free(j);
-		j = next;
-	}
-}
-
-static void on_wake(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	run_completions(arg);
-}
-
 static void *worker_main(void *arg)
 {
 	store_worker_t *w = arg;
@@ -82,16 +62,15 @@ static void *worker_main(void *arg)
 		if (!j && w->stopping)
 			break;
 		pthread_mutex_unlock(&w->lock);
-		struct job *done = j;
-		for (; j; j = j->next)
+		while (j) {
+			struct job *next = j->next;
 			j->fn(w->store, j->arg);
-		pthread_mutex_lock(&w->lock);
-		while (done) {
-			struct job *next = done->next;
-			queue_push(&w->finished, done);
-			done = next;
+			if (j->done && handoff_post(w->done, j->done, j->arg) < 0)
+				log_error("out of memory: a store job's completion is lost");
+			free(j);
+			j = next;
 		}
-		event_active(w->wake, EV_READ, 0);
+		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -107,18 +86,14 @@ int store_worker_start(store_worker_t **out, store_t *s, struct event_base *base
 	w->store = s;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	w->wake = event_new(base, -1, 0, on_wake, w);
-	if (!w->wake) {
-		err = -ENOMEM;
+	if ((err = handoff_create(&w->done, base)) < 0)
 		goto fail;
-	}
 	if ((err = -pthread_create(&w->thread, NULL, worker_main, w)) < 0)
 		goto fail;
 	*out = w;
 	return 0;
 fail:
-	if (w->wake)
-		event_free(w->wake);
+	handoff_destroy(w->done);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
@@ -154,8 +129,7 @@ void store_worker_stop(store_worker_t *w)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	run_completions(w);
-	event_free(w->wake);
+	handoff_destroy(w->done); /* runs the completions not yet delivered */
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
