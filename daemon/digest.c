@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,19 +32,37 @@ size_t digest_hex_len(enum digest_alg alg)
 	return alg == DIGEST_SHA256 ? 64 : 32;
 }
 
+/*
+ * The digests are fetched once: EVP_md5()/EVP_sha256() would make OpenSSL 3
+ * look the implementation up again at every EVP_DigestInit. The method
+ * objects are immutable and shared by every thread.
+ */
+static EVP_MD *fetched[2];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	fetched[DIGEST_MD5] = EVP_MD_fetch(NULL, "MD5", NULL);
+	fetched[DIGEST_SHA256] = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+EVP_MD const *digest_md(enum digest_alg alg)
+{
+	pthread_once(&fetch_once, fetch_digests);
+	return fetched[alg == DIGEST_SHA256 ? DIGEST_SHA256 : DIGEST_MD5];
+}
+
 /* Hashes the parts joined by ':' and writes the hex digest. */
-static int hash_joined(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *const *parts,
-		       unsigned n)
+static int hash_joined(EVP_MD_CTX *ctx, char out[DIGEST_HEX_SIZE], enum digest_alg alg,
+		       char const *const *parts, unsigned n)
 {
 	static char const hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int err = -EIO;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD const *type = digest_md(alg);
 
-	if (!ctx)
-		return -ENOMEM;
-	if (!EVP_DigestInit_ex(ctx, alg == DIGEST_SHA256 ? EVP_sha256() : EVP_md5(), NULL))
+	if (!type || !EVP_DigestInit_ex2(ctx, type, NULL))
 		goto out;
 	for (unsigned i = 0; i < n; i++) {
 		if (i && !EVP_DigestUpdate(ctx, ":", 1))
@@ -61,7 +80,6 @@ static int hash_joined(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char cons
 	err = 0;
 out:
 	OPENSSL_cleanse(md, sizeof(md));
-	EVP_MD_CTX_free(ctx);
 	return err;
 }
 
@@ -71,7 +89,12 @@ int digest_ha1(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *user,
 	char const *parts[] = { user, realm, password };
 	if (!user || !realm || !password)
 		return -EINVAL;
-	return hash_joined(out, alg, parts, 3);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	int err = hash_joined(ctx, out, alg, parts, 3);
+	EVP_MD_CTX_free(ctx);
+	return err;
 }
 
 int digest_response(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *ha1,
@@ -83,17 +106,23 @@ int digest_response(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *
 
 	if (!ha1 || !nonce || !method || !uri)
 		return -EINVAL;
+	if (qop && qop[0] && (strcasecmp(qop, "auth") != 0 || !nc || !cnonce))
+		return -EINVAL;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
 	char const *a2[] = { method, uri };
-	if ((err = hash_joined(ha2, alg, a2, 2)) < 0)
-		return err;
-	if (qop && qop[0]) {
-		if (strcasecmp(qop, "auth") != 0 || !nc || !cnonce)
-			return -EINVAL;
-		char const *parts[] = { ha1, nonce, nc, cnonce, qop, ha2 };
-		return hash_joined(out, alg, parts, 6);
+	if ((err = hash_joined(ctx, ha2, alg, a2, 2)) == 0) {
+		if (qop && qop[0]) {
+			char const *parts[] = { ha1, nonce, nc, cnonce, qop, ha2 };
+			err = hash_joined(ctx, out, alg, parts, 6);
+		} else {
+			char const *parts[] = { ha1, nonce, ha2 };
+			err = hash_joined(ctx, out, alg, parts, 3);
+		}
 	}
-	char const *parts[] = { ha1, nonce, ha2 };
-	return hash_joined(out, alg, parts, 3);
+	EVP_MD_CTX_free(ctx);
+	return err;
 }
 
 bool digest_equal(char const *a, char const *b)

@@ -42,4 +42,8 @@ int digest_response(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *
 /** Compares two strings in time that depends only on their lengths. */
 bool digest_equal(char const *a, char const *b);
 
+/** The digest implementation for alg, fetched once per process (NULL if OpenSSL lacks it). */
+typedef struct evp_md_st EVP_MD;
+EVP_MD const *digest_md(enum digest_alg alg);
+
 #endif

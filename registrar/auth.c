@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,11 @@
 #include "daemon/hash.h"
 #include "store/secret.h"
 
-/* Nonce: 8 hex of time, 8 hex of random, 32 hex of HMAC-SHA-256 over the first 16. */
+/*
+ * Nonce: 8 hex of time, 8 hex of a counter that starts at a random value,
+ * 32 hex of HMAC-SHA-256 (truncated) over the first 16. The counter keeps
+ * nonces of one second apart; the HMAC makes them unforgeable.
+ */
 #define TS_HEX	8
 #define RND_HEX 8
 #define MAC_HEX 32
@@ -32,10 +35,37 @@ struct nc_slot {
 struct auth_server {
 	uint8_t secret[64];
 	size_t secret_len;
+	/* HMAC-SHA-256 with the key's inner and outer blocks hashed once. */
+	EVP_MD_CTX *inner, *outer, *work;
+	uint32_t counter;
 	unsigned lifetime;
 	struct nc_slot *slots;
 	unsigned n_slots;
 };
+
+/* RFC 2104 with the key padded to SHA-256's 64-byte block. */
+static int hmac_prepare(auth_server_t *a)
+{
+	uint8_t ipad[64], opad[64];
+	EVP_MD const *md = digest_md(DIGEST_SHA256);
+	a->inner = EVP_MD_CTX_new();
+	a->outer = EVP_MD_CTX_new();
+	a->work = EVP_MD_CTX_new();
+	if (!md || !a->inner || !a->outer || !a->work)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(ipad); i++) {
+		uint8_t k = i < a->secret_len ? a->secret[i] : 0;
+		ipad[i] = k ^ 0x36;
+		opad[i] = k ^ 0x5c;
+	}
+	int ok = EVP_DigestInit_ex2(a->inner, md, NULL) &&
+		 EVP_DigestUpdate(a->inner, ipad, sizeof(ipad)) &&
+		 EVP_DigestInit_ex2(a->outer, md, NULL) &&
+		 EVP_DigestUpdate(a->outer, opad, sizeof(opad));
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(opad, sizeof(opad));
+	return ok ? 0 : -EIO;
+}
 
 int auth_server_create(auth_server_t **out, void const *secret, size_t secret_len,
 		       unsigned lifetime, unsigned slots)
@@ -51,6 +81,11 @@ int auth_server_create(auth_server_t **out, void const *secret, size_t secret_le
 	}
 	memcpy(a->secret, secret, secret_len);
 	a->secret_len = secret_len;
+	if (hmac_prepare(a) < 0) {
+		auth_server_destroy(a);
+		return -ENOMEM;
+	}
+	secret_random(&a->counter, sizeof(a->counter));
 	a->lifetime = lifetime;
 	a->n_slots = slots;
 	*out = a;
@@ -62,6 +97,9 @@ void auth_server_destroy(auth_server_t *a)
 	if (!a)
 		return;
 	OPENSSL_cleanse(a->secret, sizeof(a->secret));
+	EVP_MD_CTX_free(a->inner);
+	EVP_MD_CTX_free(a->outer);
+	EVP_MD_CTX_free(a->work);
 	free(a->slots);
 	free(a);
 }
@@ -83,19 +121,25 @@ static void hex(char *out, uint8_t const *in, size_t n)
 
 static void nonce_mac(auth_server_t *a, char const *prefix, char out[MAC_HEX + 1])
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	HMAC(EVP_sha256(), a->secret, (int)a->secret_len, (uint8_t const *)prefix, TS_HEX + RND_HEX,
-	     md, &len);
+	uint8_t ih[EVP_MAX_MD_SIZE], md[EVP_MAX_MD_SIZE];
+	unsigned ilen = 0, len = 0;
+	/* Cannot fail short of memory exhaustion; a failure yields a MAC nothing matches. */
+	if (!EVP_MD_CTX_copy_ex(a->work, a->inner) ||
+	    !EVP_DigestUpdate(a->work, prefix, TS_HEX + RND_HEX) ||
+	    !EVP_DigestFinal_ex(a->work, ih, &ilen) || !EVP_MD_CTX_copy_ex(a->work, a->outer) ||
+	    !EVP_DigestUpdate(a->work, ih, ilen) || !EVP_DigestFinal_ex(a->work, md, &len)) {
+		memset(out, 'x', MAC_HEX);
+		out[MAC_HEX] = '\0';
+		return;
+	}
 	hex(out, md, MAC_HEX / 2);
 }
 
 void auth_nonce_make(auth_server_t *a, time_t now, char out[AUTH_NONCE_LEN + 1])
 {
-	uint8_t rnd[RND_HEX / 2] = { 0 };
-	secret_random(rnd, sizeof(rnd));
-	snprintf(out, TS_HEX + 1, "%08lx", (unsigned long)((uint64_t)now & 0xffffffffu));
-	hex(out + TS_HEX, rnd, sizeof(rnd));
+	uint32_t ts = (uint32_t)((uint64_t)now & 0xffffffffu), n = a->counter++;
+	uint8_t raw[8] = { ts >> 24, ts >> 16, ts >> 8, ts, n >> 24, n >> 16, n >> 8, n };
+	hex(out, raw, sizeof(raw));
 	nonce_mac(a, out, out + TS_HEX + RND_HEX);
 }
 

@@ -179,6 +179,14 @@ enum binding_check binding_check(binding_table_t const *t, char const *dn, char 
 	return worst;
 }
 
+/* Copies into a fixed buffer, truncated to fit; NULL copies as "". */
+static void copy_fixed(char *dst, size_t size, char const *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
 static int set_str(char **dst, char const *src)
 {
 	if (*dst && src && strcmp(*dst, src) == 0)
@@ -253,11 +261,10 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 	b->cseq = u->cseq;
 	b->req_key = u->req_key;
 	b->expires = u->expires;
-	snprintf(b->source, sizeof(b->source), "%s", u->source ? u->source : "");
-	snprintf(b->transport, sizeof(b->transport), "%s", u->transport ? u->transport : "");
+	copy_fixed(b->source, sizeof(b->source), u->source);
+	copy_fixed(b->transport, sizeof(b->transport), u->transport);
 	b->conn = u->conn;
 	b->derived = u->derived;
-	b->dirty = true;
 	*out = b;
 	return 0;
 }

@@ -34,7 +34,8 @@ struct binding {
 	char *user_agent;
 	void *conn;   /* the connection it was made over, or NULL (opaque here) */
 	bool derived; /* bound by the server on behalf of line 1 */
-	bool dirty;   /* to be written behind */
+	/* Its slot in the registrar's batch of changes to write behind (batch 0: none). */
+	uint32_t pending_batch, pending_slot;
 };
 
 /* What a REGISTER asks for one contact. */

@@ -66,7 +66,10 @@ struct registrar {
 	void *sink_arg;
 	struct store_binding *pending; /* changes not yet written behind */
 	size_t n_pending, cap_pending;
+	uint32_t batch; /* numbers the pending batches, for merging changes */
 	bool restoring;
+	su_home_t *home;       /* what follows */
+	sip_server_t *server;  /* the Server header, parsed once */
 };
 
 /* The outcome of a REGISTER, mapped to a status in one place. */
@@ -99,33 +102,53 @@ static struct {
 
 /* ---- write-behind ---- */
 
-static void queue_change(registrar_t *r, struct binding const *b, enum store_binding_op op)
+/* Copies a string, truncated to fit; NULL copies as "". */
+static void copy_str(char *dst, size_t size, char const *src)
 {
+	size_t n = src ? strnlen(src, size - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+/*
+ * Queues a binding's new state (or its deletion) for the store thread. A
+ * binding changed twice before the batch goes out takes one slot: only its
+ * last state is written.
+ */
+static void queue_change(registrar_t *r, struct binding *b, enum store_binding_op op)
+{
+	struct store_binding *s;
 	if (r->restoring)
 		return;
-	if (r->n_pending == r->cap_pending) {
-		size_t nc = r->cap_pending ? r->cap_pending * 2 : 64;
-		struct store_binding *np = realloc(r->pending, nc * sizeof(*np));
-		if (!np) {
-			log_error("out of memory: a binding change is not written to the database");
-			return;
+	if (b->pending_batch == r->batch && b->pending_slot < r->n_pending) {
+		s = &r->pending[b->pending_slot];
+	} else {
+		if (r->n_pending == r->cap_pending) {
+			size_t nc = r->cap_pending ? r->cap_pending * 2 : 64;
+			struct store_binding *np = realloc(r->pending, nc * sizeof(*np));
+			if (!np) {
+				log_error("out of memory: a binding change is not written to the "
+					  "database");
+				return;
+			}
+			r->pending = np;
+			r->cap_pending = nc;
 		}
-		r->pending = np;
-		r->cap_pending = nc;
+		b->pending_batch = r->batch;
+		b->pending_slot = (uint32_t)r->n_pending;
+		s = &r->pending[r->n_pending++];
 	}
-	struct store_binding *s = &r->pending[r->n_pending++];
-	memset(s, 0, sizeof(*s));
 	s->op = op;
-	snprintf(s->dn, sizeof(s->dn), "%s", b->dn);
-	snprintf(s->contact, sizeof(s->contact), "%s", b->contact);
+	copy_str(s->dn, sizeof(s->dn), b->dn);
+	copy_str(s->contact, sizeof(s->contact), b->contact);
 	if (op == STORE_BINDING_DELETE)
 		return;
-	snprintf(s->device, sizeof(s->device), "%s", b->device ? b->device : "");
-	snprintf(s->source, sizeof(s->source), "%s", b->source);
-	snprintf(s->transport, sizeof(s->transport), "%s", b->transport);
-	snprintf(s->instance, sizeof(s->instance), "%s", b->instance ? b->instance : "");
-	snprintf(s->user_agent, sizeof(s->user_agent), "%s", b->user_agent ? b->user_agent : "");
-	snprintf(s->call_id, sizeof(s->call_id), "%s", b->call_id ? b->call_id : "");
+	copy_str(s->device, sizeof(s->device), b->device);
+	copy_str(s->source, sizeof(s->source), b->source);
+	copy_str(s->transport, sizeof(s->transport), b->transport);
+	copy_str(s->instance, sizeof(s->instance), b->instance);
+	copy_str(s->user_agent, sizeof(s->user_agent), b->user_agent);
+	copy_str(s->call_id, sizeof(s->call_id), b->call_id);
 	s->cseq = b->cseq;
 	s->expires_at = (long long)b->expires;
 	s->derived = b->derived;
@@ -138,6 +161,8 @@ static void flush_changes(registrar_t *r)
 	r->sink(r->pending, r->n_pending, r->sink_arg);
 	r->pending = NULL;
 	r->n_pending = r->cap_pending = 0;
+	if (++r->batch == 0) /* 0 marks a binding with no pending change */
+		r->batch = 1;
 }
 
 /* ---- connections ---- */
@@ -220,6 +245,13 @@ static enum dir_algs device_algs(registrar_t *r, struct dir_device const *d)
 	return d && d->algs != DIR_ALGS_DEFAULT ? d->algs : r->cfg.default_algs;
 }
 
+static void set_server(registrar_t *r)
+{
+	sip_server_t *old = r->server;
+	r->server = r->cfg.server[0] ? sip_server_make(r->home, r->cfg.server) : NULL;
+	su_free(r->home, old);
+}
+
 int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_config const *cfg,
 		     char const *secret_hex, registrar_sink_f sink, void *sink_arg)
 {
@@ -231,6 +263,12 @@ int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_con
 	r->cfg = *cfg;
 	r->sink = sink;
 	r->sink_arg = sink_arg;
+	r->batch = 1;
+	if (!(r->home = su_home_new(sizeof(*r->home)))) {
+		free(r);
+		return -ENOMEM;
+	}
+	set_server(r);
 	if ((err = auth_server_create(&r->auth, secret_hex, strlen(secret_hex), cfg->nonce_lifetime,
 				      65536)) < 0 ||
 	    (err = ban_table_create(&r->bans, 100000)) < 0 ||
@@ -264,12 +302,14 @@ void registrar_destroy(registrar_t *r)
 	auth_server_destroy(r->auth);
 	ban_table_destroy(r->bans);
 	directory_destroy(r->dir);
+	su_home_unref(r->home);
 	free(r);
 }
 
 void registrar_set_config(registrar_t *r, struct registrar_config const *cfg)
 {
 	r->cfg = *cfg;
+	set_server(r);
 	auth_server_set_lifetime(r->auth, cfg->nonce_lifetime);
 	ban_set_limits(r->bans, cfg->ban_failures, cfg->ban_window, cfg->ban_time);
 }
@@ -328,28 +368,63 @@ void registrar_restore(registrar_t *r, struct store_binding const *s)
 		.derived = s->derived,
 	};
 	r->restoring = true;
-	if (binding_apply(r->bindings, &u, time(NULL), 0, &b) == 0 && b)
-		b->dirty = false;
+	binding_apply(r->bindings, &u, time(NULL), 0, &b);
 	r->restoring = false;
 }
 
 /* ---- helpers on the request ---- */
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+	char tmp[12];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* The request's source as "a.b.c.d" (addr) and "a.b.c.d:port" or "[v6]:port" (hostport). */
 static void source_of(msg_t *msg, char *addr, size_t alen, char *hostport, size_t hlen)
 {
 	su_addrinfo_t *ai = msg_addrinfo(msg);
 	su_sockaddr_t const *su = ai ? (su_sockaddr_t const *)ai->ai_addr : NULL;
 	char ip[64] = "?";
 	unsigned port = 0;
-	if (su) {
+	if (su && su->su_family == AF_INET) {
+		uint8_t const *a = (uint8_t const *)&su->su_sin.sin_addr;
+		char *p = ip;
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = put_uint(p, a[i]);
+		}
+		*p = '\0';
+		port = ntohs(su->su_port);
+	} else if (su) {
 		su_inet_ntop(su->su_family, SU_ADDR(su), ip, sizeof(ip));
 		port = ntohs(su->su_port);
 	}
-	snprintf(addr, alen, "%s", ip);
-	if (strchr(ip, ':'))
-		snprintf(hostport, hlen, "[%s]:%u", ip, port);
-	else
-		snprintf(hostport, hlen, "%s:%u", ip, port);
+	size_t n = strlen(ip);
+	copy_str(addr, alen, ip);
+	bool v6 = memchr(ip, ':', n) != NULL;
+	if (hlen < n + 10) {
+		copy_str(hostport, hlen, ip);
+		return;
+	}
+	char *p = hostport;
+	if (v6)
+		*p++ = '[';
+	memcpy(p, ip, n);
+	p += n;
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	p = put_uint(p, port);
+	*p = '\0';
 }
 
 static uint64_t request_key(sip_t const *sip)
@@ -359,7 +434,7 @@ static uint64_t request_key(sip_t const *sip)
 	char const *parts[3] = { sip->sip_call_id ? sip->sip_call_id->i_id : "", cseq,
 				 sip->sip_via && sip->sip_via->v_branch ? sip->sip_via->v_branch
 									: "" };
-	snprintf(cseq, sizeof(cseq), "%u", sip->sip_cseq ? sip->sip_cseq->cs_seq : 0);
+	*put_uint(cseq, sip->sip_cseq ? sip->sip_cseq->cs_seq : 0) = '\0';
 	/* A separator between the parts, so "ab"+"c" and "a"+"bc" differ. */
 	for (int i = 0; i < 3; i++)
 		h = hash_fnv1a_add(hash_fnv1a_add(h, parts[i]), "\xff");
@@ -433,13 +508,13 @@ static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const 
 		char *hdrs = su_sprintf(home, "WWW-Authenticate: %s\r\nWWW-Authenticate: %s\r\n",
 					h1, h2);
 		nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_HEADER_STR(hdrs),
-			       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+			       SIPTAG_SERVER(r->server), TAG_END());
 		return;
 	}
 	auth_challenge_format(h1, sizeof(h1), r->cfg.realm, nonce,
 			      algs == DIR_ALGS_SHA256 ? DIGEST_SHA256 : DIGEST_MD5, stale);
 	nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(h1),
-		       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+		       SIPTAG_SERVER(r->server), TAG_END());
 }
 
 /*
@@ -451,11 +526,11 @@ static void reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool c
 	if (cisco && o != REG_INTERVAL_TOO_BRIEF && o != REG_BAD_REQUEST) {
 		nta_msg_treply(r->agent, msg, SIP_503_SERVICE_UNAVAILABLE,
 			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER),
-			       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+			       SIPTAG_SERVER(r->server), TAG_END());
 		return;
 	}
 	nta_msg_treply(r->agent, msg, outcome_status[o].status, outcome_status[o].phrase,
-		       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+		       SIPTAG_SERVER(r->server), TAG_END());
 }
 
 /* ---- the REGISTER ---- */
@@ -675,14 +750,14 @@ static void reply_ok(struct reg_ctx *c, unsigned granted_max, bool newreg)
 		nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list),
 			       SIPTAG_DATE(date), TAG_IF(ex, SIPTAG_EXPIRES(ex)),
 			       SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED),
-			       SIPTAG_SERVER_STR(r->cfg.server),
+			       SIPTAG_SERVER(r->server),
 			       TAG_IF(newreg, SIPTAG_CONTENT_TYPE_STR(
 						      "application/x-cisco-remotecc-response+xml")),
 			       TAG_IF(newreg, SIPTAG_PAYLOAD_STR(remotecc_response)), TAG_END());
 		return;
 	}
 	nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list), SIPTAG_DATE(date),
-		       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+		       SIPTAG_SERVER(r->server), TAG_END());
 }
 
 static void handle_register(struct reg_ctx *c)
@@ -698,7 +773,7 @@ static void handle_register(struct reg_ctx *c)
 				   strtoul(sip->sip_contact->m_expires, NULL, 10) == 0))) {
 		nta_msg_treply(r->agent, c->msg, SIP_200_OK,
 			       SIPTAG_DATE(sip_date_create(home, sip_now())),
-			       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+			       SIPTAG_SERVER(r->server), TAG_END());
 		return;
 	}
 	if (!sip->sip_to || !sip->sip_to->a_url->url_user || !sip->sip_call_id || !sip->sip_cseq) {
@@ -777,7 +852,7 @@ static void handle_register(struct reg_ctx *c)
 			char *min = su_sprintf(home, "%u", r->cfg.min_expires);
 			nta_msg_treply(r->agent, c->msg, SIP_423_INTERVAL_TOO_BRIEF,
 				       SIPTAG_MIN_EXPIRES_STR(min),
-				       SIPTAG_SERVER_STR(r->cfg.server), TAG_END());
+				       SIPTAG_SERVER(r->server), TAG_END());
 			return;
 		}
 		contact_uri(home, k, uri, sizeof(uri));

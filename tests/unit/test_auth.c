@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "daemon/digest.h"
 #include "registrar/auth.h"
 #include "tests/unit/tap.h"
@@ -113,6 +116,15 @@ static void test_stale_and_forged_nonce(void)
 	auth_nonce_make(a, T0, n2);
 	CU_ASSERT_STRING_NOT_EQUAL(n1, n2);
 	CU_ASSERT_EQUAL(strlen(n1), AUTH_NONCE_LEN);
+	/* The time stamp, then 32 hex of HMAC-SHA-256 (OpenSSL's one-shot HMAC) over the first 16. */
+	CU_ASSERT_EQUAL(strncmp(n1, "6b49d200", 8), 0);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	HMAC(EVP_sha256(), "0123456789abcdef", 16, (unsigned char const *)n1, 16, md, &mdlen);
+	char want[33];
+	for (int i = 0; i < 16; i++)
+		snprintf(want + 2 * i, 3, "%02x", md[i]);
+	CU_ASSERT_EQUAL(memcmp(n1 + 16, want, 32), 0);
 }
 
 static void test_nonce_count(void)
