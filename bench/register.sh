@@ -6,6 +6,12 @@
 # failures, CPU per 1,000 registrations at that rate, peak memory, and the
 # ratios; then the memory per binding with 100,000 bindings.
 #
+# One SIPp process on one core cannot outrun a server on a whole core, so
+# each server gets the same share of core 0 (SERVER_CPU percent, default 40,
+# through a CPU cgroup quota): the rate a server holds within that share is
+# then its own limit, not SIPp's. SERVER_CPU=100 (or no writable CPU
+# cgroup) leaves the servers the whole core.
+#
 # usage: bench/register.sh [USERS] [SECONDS_PER_STEP]
 # Needs what scripts/install-deps.sh installs, plus kamailio and
 # kamailio-sqlite-modules (installed here when missing). Loopback only.
@@ -13,7 +19,8 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 USERS=${1:-2000}
 STEP=${2:-8}
-RATES=${RATES:-"2000 5000 10000 15000 20000 25000 30000 35000 40000 50000"}
+RATES=${RATES:-"2000 4000 5000 6000 7000 8000 9000 10000 11000 12000 13000 14000 15000 16000 18000 20000 25000 30000"}
+SERVER_CPU=${SERVER_CPU:-40}
 HZ=$(getconf CLK_TCK)
 
 sh "$top/scripts/install-deps.sh" || exit 1
@@ -39,6 +46,45 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# ---- CPU share: a cgroup per server with a quota of SERVER_CPU% of a core ----
+CG_ROOT=""
+if [ "$SERVER_CPU" -lt 100 ]; then
+	if [ -w /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+		CG_ROOT=/sys/fs/cgroup/cpu # cgroup v1
+	elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && [ -w /sys/fs/cgroup ]; then
+		CG_ROOT=/sys/fs/cgroup # cgroup v2
+	else
+		echo "note: no writable CPU cgroup; the servers get the whole core"
+		SERVER_CPU=100
+	fi
+fi
+CGROUPS=""
+# limit_cpu NAME PID...: puts the processes in a cgroup of their own with the quota.
+limit_cpu() {
+	local name=$1 cg p
+	shift
+	[ -n "$CG_ROOT" ] || return 0
+	cg="$CG_ROOT/sipreg-bench-$name-$$"
+	mkdir -p "$cg" || return 1
+	CGROUPS="$CGROUPS $cg"
+	if [ -f "$cg/cpu.cfs_quota_us" ]; then
+		echo 10000 >"$cg/cpu.cfs_period_us"
+		echo $((SERVER_CPU * 100)) >"$cg/cpu.cfs_quota_us"
+	else
+		echo "$((SERVER_CPU * 100)) 10000" >"$cg/cpu.max"
+	fi
+	for p in "$@"; do echo "$p" >"$cg/cgroup.procs"; done
+}
+cleanup_cgroups() {
+	local cg
+	for cg in $CGROUPS; do
+		[ -d "$cg" ] || continue
+		while read -r p; do echo "$p" >"$(dirname "$cg")/cgroup.procs"; done <"$cg/cgroup.procs" 2>/dev/null
+		rmdir "$cg" 2>/dev/null
+	done
+}
+trap 'cleanup; cleanup_cgroups' EXIT
 
 ADDR=127.0.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
 SIPREG_PORT=$((RANDOM % 10000 + 30000))
@@ -73,6 +119,7 @@ SIPREG_PID=$!
 PIDS="$PIDS $SIPREG_PID"
 for _ in $(seq 100); do "$BUILD/sipregctl" -s "$WORK/ctl.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
 python3 "$top/bench/provision.py" "$WORK/ctl.sock" "$USERS" 100000 || exit 1
+limit_cpu sipregd "$SIPREG_PID" || exit 1
 
 # ---- Kamailio ----
 sqlite3 "$WORK/kam.db" </usr/share/kamailio/db_sqlite/standard-create.sql
@@ -130,6 +177,8 @@ KAM_PID=$!
 PIDS="$PIDS $KAM_PID"
 sleep 1
 kill -0 "$KAM_PID" 2>/dev/null || { echo "kamailio did not start:"; tail "$WORK/kamailio.log"; exit 1; }
+# shellcheck disable=SC2046
+limit_cpu kamailio "$KAM_PID" $(pgrep -P "$KAM_PID") || exit 1
 
 # ---- measuring ----
 pids_of() { # the server's processes: the pid and its children
@@ -201,14 +250,14 @@ bench() {
 	echo "$best $best_cpu $peak $best_load"
 }
 
-echo "== $USERS users, ${STEP} s per step, server on core 0, SIPp on core 1"
+echo "== $USERS users, ${STEP} s per step, server on core 0 limited to ${SERVER_CPU}% of it, SIPp on core 1"
 read -r s_rate s_cpu s_peak s_load < <(bench sipregd "$SIPREG_PID" "$SIPREG_PORT")
 read -r k_rate k_cpu k_peak k_load < <(bench kamailio "$KAM_PID" "$KAM_PORT")
 echo
 printf '%-10s %12s %22s %16s %14s\n' server "best rate/s" "CPU us/registration" "peak memory kB" "server load"
 printf '%-10s %12s %22s %16s %13s%%\n' sipregd "$s_rate" "$s_cpu" "$s_peak" "$s_load"
 printf '%-10s %12s %22s %16s %13s%%\n' kamailio "$k_rate" "$k_cpu" "$k_peak" "$k_load"
-echo "(a server under 100% of its core at its best rate was limited by SIPp, not by itself)"
+echo "(server load is in % of a whole core; a server well under its ${SERVER_CPU}% share at its best rate was limited by SIPp, not by itself)"
 if [ "$k_rate" -gt 0 ] && [ "$s_cpu" -gt 0 ]; then
 	echo "rate ratio sipregd/kamailio: $(awk -v a="$s_rate" -v b="$k_rate" 'BEGIN { printf "%.2f", a / b }')"
 	echo "CPU ratio sipregd/kamailio:  $(awk -v a="$s_cpu" -v b="$k_cpu" 'BEGIN { printf "%.2f", a / b }')"
