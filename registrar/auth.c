@@ -295,6 +295,9 @@ bool auth_uri_matches(char const *digest_uri, char const *request_uri)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	bool same = false;
+	/* request_uri is the parsed Request-URI written back: the same text is the same URI. */
+	if (digest_uri && request_uri && strcmp(digest_uri, request_uri) == 0)
+		return true;
 	if (digest_uri && request_uri) {
 		url_t *a = url_make(home, digest_uri);
 		url_t *b = url_make(home, request_uri);

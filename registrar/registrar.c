@@ -70,6 +70,7 @@ struct registrar {
 	bool restoring;
 	su_home_t *home;       /* what follows */
 	sip_server_t *server;  /* the Server header, parsed once */
+	char *realm_param;     /* realm="..." for the challenges */
 };
 
 /* The outcome of a REGISTER, mapped to a status in one place. */
@@ -250,6 +251,8 @@ static void set_server(registrar_t *r)
 	sip_server_t *old = r->server;
 	r->server = r->cfg.server[0] ? sip_server_make(r->home, r->cfg.server) : NULL;
 	su_free(r->home, old);
+	su_free(r->home, r->realm_param);
+	r->realm_param = su_sprintf(r->home, "realm=\"%s\"", r->cfg.realm);
 }
 
 int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_config const *cfg,
@@ -495,25 +498,56 @@ static msg_auth_t const *our_authorization(registrar_t *r, sip_t const *sip)
 
 /* ---- answers ---- */
 
+static void reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisco);
+
+/*
+ * One WWW-Authenticate built from its parameters (what auth_challenge_format()
+ * writes as text), so the reply does not parse it back.
+ */
+static sip_www_authenticate_t *challenge_header(registrar_t *r, su_home_t *home,
+						char const *nonce, enum digest_alg alg, bool stale)
+{
+	sip_www_authenticate_t *au =
+		(sip_www_authenticate_t *)msg_header_alloc(home, sip_www_authenticate_class, 0);
+	msg_param_t *params = su_zalloc(home, 6 * sizeof(*params));
+	size_t n = strlen(nonce);
+	char *np = su_alloc(home, n + sizeof("nonce=\"\""));
+	if (!au || !params || !np)
+		return NULL;
+	memcpy(np, "nonce=\"", 7);
+	memcpy(np + 7, nonce, n);
+	memcpy(np + 7 + n, "\"", 2);
+	params[0] = r->realm_param;
+	params[1] = np;
+	params[2] = alg == DIGEST_SHA256 ? "algorithm=SHA-256" : "algorithm=MD5";
+	params[3] = "qop=\"auth\"";
+	params[4] = stale ? "stale=true" : NULL;
+	au->au_scheme = "Digest";
+	au->au_params = params;
+	return au;
+}
+
 static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const *dev, bool stale)
 {
 	su_home_t *home = msg_home(msg);
-	char nonce[AUTH_NONCE_LEN + 1], h1[512], h2[512];
+	char nonce[AUTH_NONCE_LEN + 1];
 	enum dir_algs algs = device_algs(r, dev);
+	sip_www_authenticate_t *au;
 
 	auth_nonce_make(r->auth, time(NULL), nonce);
 	if (algs == DIR_ALGS_BOTH) {
-		auth_challenge_format(h1, sizeof(h1), r->cfg.realm, nonce, DIGEST_SHA256, stale);
-		auth_challenge_format(h2, sizeof(h2), r->cfg.realm, nonce, DIGEST_MD5, stale);
-		char *hdrs = su_sprintf(home, "WWW-Authenticate: %s\r\nWWW-Authenticate: %s\r\n",
-					h1, h2);
-		nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_HEADER_STR(hdrs),
-			       SIPTAG_SERVER(r->server), TAG_END());
+		au = challenge_header(r, home, nonce, DIGEST_SHA256, stale);
+		if (au && !(au->au_next = challenge_header(r, home, nonce, DIGEST_MD5, stale)))
+			au = NULL;
+	} else {
+		au = challenge_header(r, home, nonce,
+				      algs == DIR_ALGS_SHA256 ? DIGEST_SHA256 : DIGEST_MD5, stale);
+	}
+	if (!au) {
+		reply_refusal(r, msg, REG_SERVER_ERROR, false);
 		return;
 	}
-	auth_challenge_format(h1, sizeof(h1), r->cfg.realm, nonce,
-			      algs == DIR_ALGS_SHA256 ? DIGEST_SHA256 : DIGEST_MD5, stale);
-	nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(h1),
+	nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE(au),
 		       SIPTAG_SERVER(r->server), TAG_END());
 }
 
