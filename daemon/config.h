@@ -45,6 +45,9 @@ struct config {
 	unsigned nonce_lifetime;
 	unsigned digest_algs; /* 1 md5, 2 sha256, 3 both (as enum dir_algs) */
 	unsigned max_contacts;
+	/* [calls] */
+	unsigned ring_timeout;
+	unsigned line_calls;
 	/* [security] */
 	unsigned ban_failures;
 	unsigned ban_window;

@@ -478,9 +478,11 @@ static bool is_keepalive(sip_t const *sip)
 }
 
 /* Our credentials among the Authorization headers: Digest, our realm. */
-static msg_auth_t const *our_authorization(registrar_t *r, sip_t const *sip)
+static msg_auth_t const *our_authorization(registrar_t *r, sip_t const *sip, bool proxy)
 {
-	for (msg_auth_t const *au = sip->sip_authorization; au; au = au->au_next) {
+	msg_auth_t const *first = proxy ? (msg_auth_t const *)sip->sip_proxy_authorization
+					: (msg_auth_t const *)sip->sip_authorization;
+	for (msg_auth_t const *au = first; au; au = au->au_next) {
 		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0)
 			continue;
 		char const *realm = msg_params_find(au->au_params, "realm=");
@@ -504,11 +506,11 @@ static void reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool c
  * One WWW-Authenticate built from its parameters (what auth_challenge_format()
  * writes as text), so the reply does not parse it back.
  */
-static sip_www_authenticate_t *challenge_header(registrar_t *r, su_home_t *home,
-						char const *nonce, enum digest_alg alg, bool stale)
+static msg_auth_t *challenge_header(registrar_t *r, su_home_t *home, char const *nonce,
+				    enum digest_alg alg, bool stale, bool proxy)
 {
-	sip_www_authenticate_t *au =
-		(sip_www_authenticate_t *)msg_header_alloc(home, sip_www_authenticate_class, 0);
+	msg_auth_t *au = (msg_auth_t *)msg_header_alloc(
+		home, proxy ? sip_proxy_authenticate_class : sip_www_authenticate_class, 0);
 	msg_param_t *params = su_zalloc(home, 6 * sizeof(*params));
 	size_t n = strlen(nonce);
 	char *np = su_alloc(home, n + sizeof("nonce=\"\""));
@@ -527,28 +529,38 @@ static sip_www_authenticate_t *challenge_header(registrar_t *r, su_home_t *home,
 	return au;
 }
 
-static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const *dev, bool stale)
+/* 401 with WWW-Authenticate (REGISTER), or 407 with Proxy-Authenticate (other requests). */
+static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const *dev, bool stale,
+			    bool proxy)
 {
 	su_home_t *home = msg_home(msg);
 	char nonce[AUTH_NONCE_LEN + 1];
 	enum dir_algs algs = device_algs(r, dev);
-	sip_www_authenticate_t *au;
+	msg_auth_t *au;
 
 	auth_nonce_make(r->auth, time(NULL), nonce);
 	if (algs == DIR_ALGS_BOTH) {
-		au = challenge_header(r, home, nonce, DIGEST_SHA256, stale);
-		if (au && !(au->au_next = challenge_header(r, home, nonce, DIGEST_MD5, stale)))
+		au = challenge_header(r, home, nonce, DIGEST_SHA256, stale, proxy);
+		if (au &&
+		    !(au->au_next = challenge_header(r, home, nonce, DIGEST_MD5, stale, proxy)))
 			au = NULL;
 	} else {
 		au = challenge_header(r, home, nonce,
-				      algs == DIR_ALGS_SHA256 ? DIGEST_SHA256 : DIGEST_MD5, stale);
+				      algs == DIR_ALGS_SHA256 ? DIGEST_SHA256 : DIGEST_MD5, stale,
+				      proxy);
 	}
 	if (!au) {
 		reply_refusal(r, msg, REG_SERVER_ERROR, false);
 		return;
 	}
-	nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE(au),
-		       SIPTAG_SERVER(r->server), TAG_END());
+	if (proxy)
+		nta_msg_treply(r->agent, msg, SIP_407_PROXY_AUTH_REQUIRED,
+			       SIPTAG_PROXY_AUTHENTICATE((sip_proxy_authenticate_t *)au),
+			       SIPTAG_SERVER(r->server), TAG_END());
+	else
+		nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED,
+			       SIPTAG_WWW_AUTHENTICATE((sip_www_authenticate_t *)au),
+			       SIPTAG_SERVER(r->server), TAG_END());
 }
 
 /*
@@ -581,6 +593,7 @@ struct reg_ctx {
 	struct dir_line const *line;
 	struct dir_device const *dev;
 	char const *dn;
+	bool proxy; /* not a REGISTER: Proxy-Authorization, 407 */
 };
 
 static void count_failure(struct reg_ctx *c, char const *user, char const *why)
@@ -615,12 +628,12 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 {
 	registrar_t *r = c->r;
-	msg_auth_t const *au = our_authorization(r, c->sip);
+	msg_auth_t const *au = our_authorization(r, c->sip, c->proxy);
 	su_home_t *home = msg_home(c->msg);
 	auth_response_t ar[1] = { { sizeof(ar) } };
 
 	if (!au) {
-		reply_challenge(r, c->msg, c->dev, false);
+		reply_challenge(r, c->msg, c->dev, false, c->proxy);
 		return false;
 	}
 	if (auth_digest_response_get(home, ar, au->au_params) < 0 || !ar->ar_username) {
@@ -643,7 +656,7 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 		.nc = ar->ar_nc,
 	};
 	struct auth_check chk = {
-		.method = "REGISTER",
+		.method = c->sip->sip_request->rq_method_name,
 		.ha1_md5 = dev ? user->ha1_md5 : NULL,
 		.ha1_sha256 = dev ? user->ha1_sha256 : NULL,
 		.verify_password = !dev || !dev->identify,
@@ -660,19 +673,20 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 		*who = dev;
 		return true;
 	case AUTH_STALE:
-		reply_challenge(r, c->msg, dev, true);
+		reply_challenge(r, c->msg, dev, true, c->proxy);
 		return false;
 	case AUTH_MALFORMED:
 		reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
 		return false;
 	case AUTH_FAILED:
 		count_failure(c, ar->ar_username, auth_verdict_name(v));
-		reply_challenge(r, c->msg, dev ? dev : c->dev, false);
+		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy);
 		return false;
 	default:
-		log_info("REGISTER from %s for user %s: %s, challenged again", c->source,
-			 ar->ar_username, auth_verdict_name(v));
-		reply_challenge(r, c->msg, dev ? dev : c->dev, false);
+		log_info("%s from %s for user %s: %s, challenged again",
+			 c->sip->sip_request->rq_method_name, c->source, ar->ar_username,
+			 auth_verdict_name(v));
+		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy);
 		return false;
 	}
 }
@@ -980,6 +994,73 @@ void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 		 c.tp && tport_name(c.tp) ? tport_name(c.tp)->tpn_proto : "udp");
 	snprintf(c.source, sizeof(c.source), "%s", hostport);
 	handle_register(&c);
+}
+
+/* True when the request comes from where one of the device's bindings was made. */
+static bool from_registered_source(registrar_t *r, struct dir_device const *dev,
+				   char const *hostport, tport_t *tp)
+{
+	for (unsigned i = 0; i < dev->model_lines; i++) {
+		struct dir_line const *l = dev->lines[i];
+		if (!l)
+			continue;
+		for (struct binding *b = binding_first(r->bindings, l->dn); b; b = b->next) {
+			if (!b->device || strcmp(b->device, dev->name) != 0)
+				continue;
+			struct conn *c = b->conn;
+			if (c ? c->tp == tp : strcmp(b->source, hostport) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *sip)
+{
+	struct reg_ctx c = { .r = r, .msg = msg, .sip = sip, .now = time(NULL), .proxy = true };
+	char hostport[80];
+	struct dir_device const *who = NULL;
+
+	source_of(msg, c.addr, sizeof(c.addr), hostport, sizeof(hostport));
+	if (ban_is_banned(r->bans, c.addr, c.now)) {
+		msg_destroy(msg);
+		return NULL;
+	}
+	c.tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+	copy_str(c.source, sizeof(c.source), hostport);
+	c.dn = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "-";
+	/* The caller's line sets the challenge's algorithms, as for its REGISTER. */
+	if (sip->sip_from && sip->sip_from->a_url->url_user) {
+		c.line = directory_line(r->dir, sip->sip_from->a_url->url_user);
+		c.dev = c.line ? c.line->device : NULL;
+	}
+	if (!authenticate(&c, &who))
+		return NULL;
+	if (who->identify && !from_registered_source(r, who, hostport, c.tp)) {
+		log_warning("%s from %s as device %s (auth identify) refused: not where the device "
+			    "registered",
+			    sip->sip_request->rq_method_name, c.source, who->name);
+		nta_msg_treply(r->agent, msg, SIP_403_FORBIDDEN, SIPTAG_SERVER(r->server),
+			       TAG_END());
+		return NULL;
+	}
+	return who;
+}
+
+struct binding *registrar_bindings(registrar_t *r, char const *dn)
+{
+	return binding_first(r->bindings, dn);
+}
+
+tport_t *registrar_binding_tport(struct binding const *b)
+{
+	struct conn const *c = b->conn;
+	return c ? c->tp : NULL;
+}
+
+directory_t const *registrar_directory(registrar_t *r)
+{
+	return r->dir;
 }
 
 void registrar_tick(registrar_t *r, time_t now)

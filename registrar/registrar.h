@@ -19,6 +19,7 @@
 #include <sofia-sip/msg.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip.h>
+#include <sofia-sip/tport.h>
 
 #include "store/directory.h"
 #include "store/store.h"
@@ -67,5 +68,26 @@ int registrar_flush(registrar_t *r, char const *device_or_dn, size_t *removed);
 json_t *registrar_bans(registrar_t *r);
 bool registrar_unban(registrar_t *r, char const *address);
 size_t registrar_count(registrar_t *r);
+
+/* ---- for the B2BUA (SIP thread) ---- */
+struct binding;
+
+/**
+ * Authenticates a request other than REGISTER (Proxy-Authorization; 407
+ * with the device's digest policy). Returns the device, msg still the
+ * caller's; or NULL after answering msg itself (407, 400, 403) or dropping
+ * it (a banned source). An `identify` device is accepted only from where it
+ * registered.
+ */
+struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *sip);
+
+/** The bindings of a line (follow ->next), or NULL. */
+struct binding *registrar_bindings(registrar_t *r, char const *dn);
+
+/** The connection a binding was made over (TCP, TLS), or NULL (UDP). */
+tport_t *registrar_binding_tport(struct binding const *b);
+
+/** The directory in force (valid until the next registrar_set_directory()). */
+directory_t const *registrar_directory(registrar_t *r);
 
 #endif

@@ -29,6 +29,7 @@ struct sip_thread;
 
 #include "daemon/handoff.h"
 #include "daemon/log.h"
+#include "b2bua/b2bua.h"
 #include "registrar/registrar.h"
 #include "sip/sip.h"
 
@@ -37,7 +38,7 @@ struct sip_thread;
 /* What this server answers; every other method gets 501. */
 /* Bytes preallocated in each message's memory home: one malloc for most of its headers. */
 #define SIP_MSG_PRELOAD 4096
-#define SIP_ALLOW     "REGISTER, OPTIONS"
+#define SIP_ALLOW     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY"
 #define SIP_ACCEPT    "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
 #define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
 
@@ -62,6 +63,7 @@ struct sip_thread {
 	nta_agent_t *agent;
 	su_timer_t *tick;
 	registrar_t *registrar;
+	b2bua_t *b2bua;
 	store_worker_t *store;
 	struct sip_start const *start; /* valid only while starting */
 
@@ -80,6 +82,7 @@ struct sip_thread {
 	_Atomic unsigned long requests;
 	_Atomic unsigned long options;
 	_Atomic unsigned long registers;
+	_Atomic unsigned long invites;
 	_Atomic unsigned long not_implemented;
 	_Atomic unsigned long bindings;
 };
@@ -209,8 +212,20 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 		nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_ALLOW_STR(SIP_ALLOW),
 			       SIPTAG_ACCEPT_STR(SIP_ACCEPT), SIPTAG_SUPPORTED_STR(""), TAG_END());
 		break;
+	case sip_method_invite:
+		atomic_fetch_add(&t->invites, 1);
+		b2bua_invite(t->b2bua, msg, sip);
+		break;
 	case sip_method_ack:
-		msg_destroy(msg);
+		msg_destroy(msg); /* for no transaction or dialog of ours */
+		break;
+	case sip_method_cancel:
+	case sip_method_bye:
+	case sip_method_info:
+	case sip_method_update:
+	case sip_method_notify:
+		/* Requests that belong in a dialog or transaction nta did not match. */
+		nta_msg_treply(agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
 		break;
 	default:
 		atomic_fetch_add(&t->not_implemented, 1);
@@ -290,6 +305,9 @@ void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg)
 	t->cfg = *cfg;
 	registrar_config_from(&rc, cfg);
 	registrar_set_config(t->registrar, &rc);
+	struct b2bua_config bc = { .ring_timeout = cfg->ring_timeout,
+				   .line_calls = cfg->line_calls };
+	b2bua_set_config(t->b2bua, &bc);
 }
 
 /* ---- the thread ---- */
@@ -328,6 +346,18 @@ static int setup(sip_thread_t *t)
 		directory_destroy(st->dir);
 		return -1;
 	}
+	/*
+	 * The parser also knows the extension headers (Remote-Party-ID,
+	 * P-Asserted-Identity, Replaces, ...). Once per process, before any
+	 * message is made; the class stays for the life of the process.
+	 */
+	static bool extended;
+	if (!extended) {
+		msg_mclass_t *mc = sip_extend_mclass(NULL);
+		if (!mc || sip_update_default_mclass(mc) < 0)
+			log_warning("the SIP parser is not extended: extension headers stay opaque");
+		extended = true;
+	}
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
@@ -357,6 +387,12 @@ static int setup(sip_thread_t *t)
 	if (st->n_bindings)
 		log_notice("%zu registrations restored from the database", st->n_bindings);
 	atomic_store(&t->bindings, registrar_count(t->registrar));
+	struct b2bua_config bc = { .ring_timeout = t->cfg.ring_timeout,
+				   .line_calls = t->cfg.line_calls };
+	if (b2bua_create(&t->b2bua, t->root, t->agent, t->registrar, &bc) < 0) {
+		snprintf(t->err, sizeof(t->err), "cannot create the call handling");
+		return -1;
+	}
 	t->tick = su_timer_create(su_root_task(t->root), t->cfg.store_flush_ms);
 	if (!t->tick || su_timer_set_for_ever(t->tick, on_tick, t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot start the registrar timer");
@@ -369,6 +405,7 @@ static void teardown(sip_thread_t *t)
 {
 	if (t->tick)
 		su_timer_destroy(t->tick);
+	b2bua_destroy(t->b2bua);
 	registrar_destroy(t->registrar);
 	if (t->agent)
 		nta_agent_destroy(t->agent);

@@ -14,8 +14,8 @@ check "SIPp OPTIONS over UDP: 200 with Allow, Accept, Supported (50 calls)" \
 	sipp $(sipp_opts) -sf "$SIPP_DIR/options.xml" -m 50 -r 50
 check "SIPp OPTIONS over TCP: 200 with Allow, Accept, Supported (50 calls)" \
 	sipp $(sipp_opts) -t t1 -sf "$SIPP_DIR/options.xml" -m 50 -r 50
-check "INFO over UDP gets 501" sipp $(sipp_opts) -sf "$SIPP_DIR/not-implemented.xml" -m 1
-check "INFO over TCP gets 501" sipp $(sipp_opts) -t t1 -sf "$SIPP_DIR/not-implemented.xml" -m 1
+check "MESSAGE over UDP gets 501" sipp $(sipp_opts) -sf "$SIPP_DIR/not-implemented.xml" -m 1
+check "MESSAGE over TCP gets 501" sipp $(sipp_opts) -t t1 -sf "$SIPP_DIR/not-implemented.xml" -m 1
 
 raw() {
 	python3 "$E2E_DIR/sipraw.py" "$1" "$SIP_ADDR" "$SIP_PORT" "$WORK/msg" 2

@@ -1,0 +1,679 @@
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct call;
+struct fork;
+struct relay;
+#define NTA_LEG_MAGIC_T	     void
+#define NTA_OUTGOING_MAGIC_T void
+#define NTA_INCOMING_MAGIC_T struct call
+#define SU_TIMER_ARG_T	     void
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport.h>
+
+#include "b2bua/b2bua.h"
+#include "daemon/log.h"
+#include "registrar/bindings.h"
+
+#define LOG_TAG "b2bua"
+
+enum call_state {
+	CALL_RINGING,  /* B legs tried, no final answer yet */
+	CALL_ANSWERED, /* a 2xx crossed; waiting for or past the caller's ACK */
+	CALL_ENDED,
+};
+
+static char const *const state_names[] = {
+	[CALL_RINGING] = "ringing",
+	[CALL_ANSWERED] = "answered",
+	[CALL_ENDED] = "ended",
+};
+
+/* One B leg: the INVITE to one binding of the called line. */
+struct fork {
+	struct fork *next;
+	struct call *call;
+	nta_leg_t *leg;
+	nta_outgoing_t *orq;
+	int status; /* final status, 0 while pending */
+	char target[256];
+};
+
+/* An in-dialog request crossing to the other dialog, until its final response. */
+struct relay {
+	struct relay *next;
+	struct call *call;
+	nta_incoming_t *irq;
+	nta_outgoing_t *orq;
+	bool invite;
+	bool from_a;
+};
+
+struct call {
+	struct call *next;
+	b2bua_t *b;
+	unsigned id;
+	enum call_state state;
+	su_home_t *home;
+	nta_incoming_t *irq; /* the caller's INVITE, until its final response */
+	nta_leg_t *a;	     /* the dialog with the caller */
+	struct fork *forks;
+	struct fork *winner; /* the B leg that answered */
+	struct relay *relays;
+	uint32_t b_invite_cseq; /* CSeq of the answered INVITE on the B side (for its ACK) */
+	bool b_ack_pending;	/* the B side's 2xx awaits the caller's ACK */
+	/* A re-INVITE answered 2xx: the ACK from the side that sent it crosses over. */
+	bool reinvite_pending, reinvite_from_a;
+	uint32_t reinvite_cseq;
+	su_timer_t *ring_timer;
+	char caller[33], callee[33], device[80];
+	time_t started, answered;
+};
+
+struct b2bua {
+	su_root_t *root;
+	nta_agent_t *agent;
+	registrar_t *reg;
+	struct b2bua_config cfg;
+	struct call *calls;
+	size_t n_calls;
+	unsigned next_id;
+	su_timer_t *reaper; /* frees ended calls outside the callbacks that ended them */
+};
+
+static int on_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip);
+static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t const *sip);
+static int on_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip);
+
+/* ---- lifetime ---- */
+
+int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t *reg,
+		 struct b2bua_config const *cfg)
+{
+	b2bua_t *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -1;
+	b->root = root;
+	b->agent = agent;
+	b->reg = reg;
+	b->cfg = *cfg;
+	b->next_id = 1;
+	if (!(b->reaper = su_timer_create(su_root_task(root), 1))) {
+		free(b);
+		return -1;
+	}
+	*out = b;
+	return 0;
+}
+
+void b2bua_set_config(b2bua_t *b, struct b2bua_config const *cfg)
+{
+	b->cfg = *cfg;
+}
+
+static void relay_free(struct relay *r, bool answer)
+{
+	if (r->irq) {
+		if (answer && nta_incoming_status(r->irq) < 200)
+			nta_incoming_treply(r->irq, SIP_481_NO_TRANSACTION, TAG_END());
+		nta_incoming_destroy(r->irq);
+	}
+	if (r->orq)
+		nta_outgoing_destroy(r->orq);
+	free(r);
+}
+
+static void call_free(struct call *c)
+{
+	b2bua_t *b = c->b;
+	for (struct call **pp = &b->calls; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			b->n_calls--;
+			break;
+		}
+	}
+	if (c->ring_timer)
+		su_timer_destroy(c->ring_timer);
+	while (c->relays) {
+		struct relay *r = c->relays;
+		c->relays = r->next;
+		relay_free(r, true);
+	}
+	while (c->forks) {
+		struct fork *f = c->forks;
+		c->forks = f->next;
+		if (f->orq)
+			nta_outgoing_destroy(f->orq);
+		if (f->leg)
+			nta_leg_destroy(f->leg);
+		free(f);
+	}
+	if (c->irq) {
+		if (nta_incoming_status(c->irq) < 200)
+			nta_incoming_treply(c->irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		nta_incoming_destroy(c->irq);
+	}
+	if (c->a)
+		nta_leg_destroy(c->a);
+	su_home_unref(c->home);
+	free(c);
+}
+
+void b2bua_destroy(b2bua_t *b)
+{
+	if (!b)
+		return;
+	while (b->calls)
+		call_free(b->calls);
+	su_timer_destroy(b->reaper);
+	free(b);
+}
+
+size_t b2bua_count(b2bua_t const *b)
+{
+	return b->n_calls;
+}
+
+/* ---- helpers ---- */
+
+/* Our own address for Contact and From: sip:USER@host:port of the first listener. */
+static url_t *our_url(b2bua_t *b, su_home_t *home, char const *user)
+{
+	sip_contact_t const *m = nta_agent_contact(b->agent);
+	url_t *u = url_hdup(home, m->m_url);
+	if (u) {
+		u->url_user = user ? su_strdup(home, user) : NULL;
+		u->url_params = NULL;
+	}
+	return u;
+}
+
+static sip_contact_t *our_contact(b2bua_t *b, su_home_t *home, char const *user)
+{
+	url_t *u = our_url(b, home, user);
+	return u ? sip_contact_create(home, (url_string_t *)u, NULL) : NULL;
+}
+
+/* Calls a line is in, either side. */
+static unsigned line_calls(b2bua_t *b, char const *dn)
+{
+	unsigned n = 0;
+	for (struct call const *c = b->calls; c; c = c->next)
+		if (c->state != CALL_ENDED && (!strcmp(c->caller, dn) || !strcmp(c->callee, dn)))
+			n++;
+	return n;
+}
+
+static void reap(su_root_magic_t *magic, su_timer_t *t, void *arg)
+{
+	b2bua_t *b = arg;
+	(void)magic, (void)t;
+	for (struct call *c = b->calls, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CALL_ENDED)
+			call_free(c);
+	}
+}
+
+static void end_call(struct call *c, char const *why)
+{
+	if (c->state == CALL_ENDED)
+		return;
+	log_info("call %u %s -> %s ended: %s", c->id, c->caller, c->callee, why);
+	c->state = CALL_ENDED;
+	if (c->ring_timer) {
+		su_timer_destroy(c->ring_timer);
+		c->ring_timer = NULL;
+	}
+	/* Freed from the event loop, never under one of its own callbacks. */
+	su_timer_set(c->b->reaper, reap, c->b);
+}
+
+/* Sends the ACK for a 2xx to INVITE on a dialog, with the body given (or none). */
+static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_of)
+{
+	msg_t *msg = nta_msg_create(b->agent, 0);
+	sip_t *sip = sip_object(msg);
+	if (!msg)
+		return;
+	sip_cseq_t *cs = sip_cseq_create(msg_home(msg), cseq, SIP_METHOD_ACK);
+	if (!cs || sip_header_insert(msg, sip, (sip_header_t *)cs) < 0 ||
+	    (body_of && body_of->sip_payload &&
+	     (sip_add_dup(msg, sip, (sip_header_t const *)body_of->sip_content_type) < 0 ||
+	      sip_add_dup(msg, sip, (sip_header_t const *)body_of->sip_payload) < 0)) ||
+	    nta_msg_request_complete(msg, leg, SIP_METHOD_ACK, NULL) < 0) {
+		msg_destroy(msg);
+		return;
+	}
+	nta_outgoing_t *ack = nta_outgoing_mcreate(b->agent, NULL, NULL, NULL, msg, TAG_END());
+	if (ack)
+		nta_outgoing_destroy(ack);
+	else
+		msg_destroy(msg);
+}
+
+/* Sends BYE on a dialog and forgets it. */
+static void send_bye(nta_leg_t *leg)
+{
+	nta_outgoing_t *orq = nta_outgoing_tcreate(leg, NULL, NULL, NULL, SIP_METHOD_BYE, NULL,
+						   TAG_END());
+	if (orq)
+		nta_outgoing_destroy(orq);
+}
+
+/* ---- the caller's INVITE, answered ---- */
+
+/* The final answer to the caller when no B leg answered. */
+static void fail_call(struct call *c, int status, char const *phrase)
+{
+	if (c->irq && nta_incoming_status(c->irq) < 200)
+		nta_incoming_treply(c->irq, status, phrase, TAG_END());
+	end_call(c, phrase);
+}
+
+static void cancel_forks(struct call *c, struct fork const *except)
+{
+	for (struct fork *f = c->forks; f; f = f->next) {
+		if (f == except || !f->orq || f->status)
+			continue;
+		nta_outgoing_t *cancel = nta_outgoing_tcancel(f->orq, NULL, NULL, TAG_END());
+		(void)cancel;
+	}
+}
+
+/* Every B leg has a final status and none answered: tell the caller. */
+static void all_forks_failed(struct call *c)
+{
+	bool busy = false, declined = false;
+	for (struct fork const *f = c->forks; f; f = f->next) {
+		if (!f->status)
+			return;
+		busy |= f->status == 486 || f->status == 600;
+		declined |= f->status == 603;
+	}
+	if (busy)
+		fail_call(c, SIP_486_BUSY_HERE);
+	else if (declined)
+		fail_call(c, SIP_603_DECLINE);
+	else
+		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
+}
+
+static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct fork *f = magic;
+	struct call *c = f->call;
+	b2bua_t *b = c->b;
+	int status = sip ? sip->sip_status->st_status : 408;
+
+	if (status < 200) {
+		if (status > 100 && c->state == CALL_RINGING && c->irq)
+			nta_incoming_treply(c->irq, status, sip->sip_status->st_phrase,
+					    SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
+					    TAG_IF(sip->sip_payload,
+						   SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+					    TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+					    TAG_END());
+		return 0;
+	}
+	if (status < 300) {
+		if (c->winner && c->winner != f) {
+			/* Another fork answered too: take it down. */
+			nta_leg_rtag(f->leg, sip->sip_to->a_tag);
+			nta_leg_client_reroute(f->leg, sip->sip_record_route, sip->sip_contact, 1);
+			send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL);
+			send_bye(f->leg);
+			f->status = status;
+			return 0;
+		}
+		if (c->winner) { /* a retransmitted 2xx: ACK it again if the caller has */
+			if (!c->b_ack_pending)
+				send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL);
+			return 0;
+		}
+		c->winner = f;
+		f->status = status;
+		nta_leg_rtag(f->leg, sip->sip_to->a_tag);
+		nta_leg_client_reroute(f->leg, sip->sip_record_route, sip->sip_contact, 1);
+		c->b_invite_cseq = sip->sip_cseq->cs_seq;
+		c->b_ack_pending = true;
+		c->state = CALL_ANSWERED;
+		c->answered = time(NULL);
+		if (c->ring_timer) {
+			su_timer_destroy(c->ring_timer);
+			c->ring_timer = NULL;
+		}
+		cancel_forks(c, f);
+		nta_incoming_treply(c->irq, status, sip->sip_status->st_phrase,
+				    SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
+				    TAG_IF(sip->sip_payload,
+					   SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+				    TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+				    TAG_END());
+		log_info("call %u %s -> %s answered by %s", c->id, c->caller, c->callee, f->target);
+		return 0;
+	}
+	f->status = status;
+	nta_outgoing_destroy(orq);
+	f->orq = NULL;
+	if (c->state == CALL_RINGING)
+		all_forks_failed(c);
+	return 0;
+}
+
+/* CANCEL (or the end of the transaction) from the caller. */
+static int on_a_cancel(struct call *c, nta_incoming_t *irq, sip_t const *sip)
+{
+	(void)irq;
+	if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_ack) {
+		in_dialog(c, true, NULL, sip);
+		return 0;
+	}
+	if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel &&
+	    c->state == CALL_RINGING) {
+		cancel_forks(c, NULL);
+		fail_call(c, SIP_487_REQUEST_TERMINATED);
+	}
+	return 0;
+}
+
+static void on_ring_timeout(su_root_magic_t *magic, su_timer_t *t, void *arg)
+{
+	struct call *c = arg;
+	(void)magic, (void)t;
+	if (c->state != CALL_RINGING)
+		return;
+	cancel_forks(c, NULL);
+	fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
+}
+
+/* ---- in-dialog requests ---- */
+
+static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct relay *r = magic;
+	struct call *c = r->call;
+	int status = sip ? sip->sip_status->st_status : 408;
+	if (status < 200) {
+		if (status > 100)
+			nta_incoming_treply(r->irq, status, sip->sip_status->st_phrase, TAG_END());
+		return 0;
+	}
+	nta_incoming_treply(
+		r->irq, status, sip ? sip->sip_status->st_phrase : "Request Timeout",
+		TAG_IF(sip && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+		TAG_IF(sip && sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+		TAG_IF(sip && sip->sip_event, SIPTAG_EVENT(sip->sip_event)), TAG_END());
+	if (r->invite && status < 300 && sip) {
+		/* The requester's ACK crosses later, with the CSeq this INVITE had. */
+		c->reinvite_pending = true;
+		c->reinvite_from_a = r->from_a;
+		c->reinvite_cseq = sip->sip_cseq->cs_seq;
+	}
+	for (struct relay **pp = &c->relays; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	r->orq = NULL;
+	nta_outgoing_destroy(orq);
+	relay_free(r, false);
+	return 0;
+}
+
+/* Passes an in-dialog request to the other dialog; its response comes back. */
+static int relay_request(struct call *c, bool from_a, nta_leg_t *to, nta_incoming_t *irq,
+			 sip_t const *sip, char const *contact_user)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+	if (!r)
+		return 500;
+	r->call = c;
+	r->from_a = from_a;
+	r->irq = irq;
+	r->invite = sip->sip_request->rq_method == sip_method_invite;
+	r->orq = nta_outgoing_tcreate(
+		to, on_relay_response, r, NULL, sip->sip_request->rq_method,
+		sip->sip_request->rq_method_name, NULL,
+		TAG_IF(r->invite, SIPTAG_CONTACT(our_contact(c->b, c->home, contact_user))),
+		TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+		TAG_IF(sip->sip_event, SIPTAG_EVENT(sip->sip_event)),
+		TAG_IF(sip->sip_subscription_state,
+		       SIPTAG_SUBSCRIPTION_STATE(sip->sip_subscription_state)),
+		TAG_END());
+	if (!r->orq) {
+		free(r);
+		return 500;
+	}
+	r->next = c->relays;
+	c->relays = r;
+	return 0; /* answered when the other side answers */
+}
+
+/* A request in a dialog of the call; from_a tells which one. */
+static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t const *sip)
+{
+	b2bua_t *b = c->b;
+	nta_leg_t *other = from_a ? (c->winner ? c->winner->leg : NULL) : c->a;
+	sip_method_t m = sip->sip_request->rq_method;
+
+	if (m == sip_method_ack) {
+		if (from_a && c->b_ack_pending && c->winner) {
+			c->b_ack_pending = false;
+			send_ack(b, c->winner->leg, c->b_invite_cseq, sip);
+		} else if (c->reinvite_pending && c->reinvite_from_a == from_a && other) {
+			/* The ACK of a re-INVITE's 2xx: ACK the other side with the same body. */
+			send_ack(b, other, c->reinvite_cseq, sip);
+			c->reinvite_pending = false;
+		}
+		return 0;
+	}
+	if (!other || (from_a && c->state != CALL_ANSWERED))
+		return 481;
+	if (m == sip_method_bye) {
+		send_bye(other);
+		end_call(c, from_a ? "the caller hung up" : "the callee hung up");
+		return 200;
+	}
+	if (m == sip_method_cancel)
+		return 481;
+	return relay_request(c, from_a, other, irq, sip, from_a ? c->callee : c->caller);
+}
+
+static int on_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
+{
+	(void)leg;
+	return in_dialog(magic, true, irq, sip);
+}
+
+static int on_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
+{
+	struct fork *f = magic;
+	(void)leg;
+	if (f->call->winner != f)
+		return 481;
+	return in_dialog(f->call, false, irq, sip);
+}
+
+/* ---- a new call ---- */
+
+static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv,
+		      struct dir_line const *from_line)
+{
+	b2bua_t *b = c->b;
+	su_home_t *home = c->home;
+	struct fork *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	f->call = c;
+	snprintf(f->target, sizeof(f->target), "%s", bd->contact);
+	char const *display = from_line && from_line->display && from_line->display[0]
+				      ? from_line->display
+				      : NULL;
+	url_t *me = our_url(b, home, c->caller);
+	sip_from_t *from = sip_from_create(home, (url_string_t *)me);
+	if (from && display)
+		from->a_display = su_sprintf(home, "\"%s\"", display);
+	url_t *callee = url_hdup(home, inv->sip_request->rq_url);
+	if (callee)
+		callee->url_params = NULL;
+	sip_to_t *to = sip_to_create(home, (url_string_t *)callee);
+	char *ident = su_sprintf(home, "%s%s%s<%s>", display ? "\"" : "", display ? display : "",
+				 display ? "\" " : "", url_as_string(home, me));
+	tport_t *tp = registrar_binding_tport(bd);
+
+	f->leg = nta_leg_tcreate(b->agent, on_b_request, f, SIPTAG_FROM(from), SIPTAG_TO(to),
+				 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());
+	if (!f->leg || !nta_leg_tag(f->leg, NULL)) {
+		log_error("call %u: cannot create the dialog toward %s", c->id, f->target);
+		if (f->leg)
+			nta_leg_destroy(f->leg);
+		free(f);
+		return -1;
+	}
+	f->orq = nta_outgoing_tcreate(
+		f->leg, on_b_invite_response, f, NULL, SIP_METHOD_INVITE,
+		URL_STRING_MAKE(bd->contact), SIPTAG_CONTACT(our_contact(b, home, c->caller)),
+		SIPTAG_REMOTE_PARTY_ID_STR(
+			su_sprintf(home, "%s;party=calling;screen=yes;privacy=off", ident)),
+		SIPTAG_P_ASSERTED_IDENTITY_STR(ident),
+		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
+		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(inv->sip_payload)),
+		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
+	if (!f->orq) {
+		log_error("call %u: cannot send the INVITE to %s", c->id, f->target);
+		nta_leg_destroy(f->leg);
+		free(f);
+		return -1;
+	}
+	f->next = c->forks;
+	c->forks = f;
+	return 0;
+}
+
+void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
+{
+	/* A request for a dialog we do not have (its legs are matched before this). */
+	if (sip->sip_to && sip->sip_to->a_tag) {
+		nta_msg_treply(b->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		return;
+	}
+	struct dir_device const *who = registrar_authorize(b->reg, msg, sip);
+	if (!who)
+		return; /* answered (407, 400, 403) or dropped */
+	directory_t const *dir = registrar_directory(b->reg);
+	char const *dn = sip->sip_request->rq_url->url_user;
+	char const *from_dn = sip->sip_from ? sip->sip_from->a_url->url_user : NULL;
+	struct dir_line const *from_line = from_dn ? directory_line(dir, from_dn) : NULL;
+	if (!from_line || from_line->device != who) {
+		/* Calls go out as the device's own line: its first one when From names another. */
+		from_line = NULL;
+		for (unsigned i = 0; i < who->model_lines && !from_line; i++)
+			from_line = who->lines[i];
+	}
+	if (!from_line) {
+		nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
+		return;
+	}
+	struct dir_line const *line = dn ? directory_line(dir, dn) : NULL;
+	if (!line) {
+		log_info("call from %s to %s: no such line (404)", from_line->dn, dn ? dn : "-");
+		nta_msg_treply(b->agent, msg, SIP_404_NOT_FOUND, TAG_END());
+		return;
+	}
+	struct binding *bd = registrar_bindings(b->reg, line->dn);
+	if (!bd) {
+		log_info("call from %s to %s: nothing registered (480)", from_line->dn, line->dn);
+		nta_msg_treply(b->agent, msg, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+		return;
+	}
+	if (line_calls(b, line->dn) >= b->cfg.line_calls) {
+		log_info("call from %s to %s: the line has %u calls (486)", from_line->dn,
+			 line->dn, b->cfg.line_calls);
+		nta_msg_treply(b->agent, msg, SIP_486_BUSY_HERE, TAG_END());
+		return;
+	}
+
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
+		free(c);
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	c->b = b;
+	c->id = b->next_id++;
+	c->started = time(NULL);
+	snprintf(c->caller, sizeof(c->caller), "%s", from_line->dn);
+	snprintf(c->callee, sizeof(c->callee), "%s", line->dn);
+	snprintf(c->device, sizeof(c->device), "%s", who->name);
+	c->next = b->calls;
+	b->calls = c;
+	b->n_calls++;
+
+	/* The caller's dialog: our tag on its INVITE, requests on it come to on_a_request. */
+	c->a = nta_leg_tcreate(b->agent, on_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
+			       SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
+			       NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
+	if (!c->a || !nta_leg_tag(c->a, NULL) ||
+	    nta_leg_server_route(c->a, sip->sip_record_route, sip->sip_contact) < 0) {
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		end_call(c, "out of memory");
+		return;
+	}
+	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
+	c->irq = nta_incoming_create(b->agent, c->a, msg, sip, TAG_IF(tp, NTATAG_TPORT(tp)),
+				     TAG_END());
+	if (!c->irq) {
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		end_call(c, "cannot create the transaction");
+		return;
+	}
+	nta_incoming_bind(c->irq, on_a_cancel, c);
+	nta_incoming_tag(c->irq, nta_leg_get_tag(c->a));
+	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
+
+	unsigned n = 0;
+	for (; bd; bd = bd->next)
+		if (start_fork(c, bd, sip, from_line) == 0)
+			n++;
+	if (!n) {
+		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
+		return;
+	}
+	log_info("call %u %s (%s) -> %s: %u binding%s tried", c->id, c->caller, c->device,
+		 c->callee, n, n == 1 ? "" : "s");
+	c->ring_timer = su_timer_create(su_root_task(b->root), b->cfg.ring_timeout * 1000);
+	if (c->ring_timer)
+		su_timer_set(c->ring_timer, on_ring_timeout, c);
+}
+
+/* ---- administration ---- */
+
+json_t *b2bua_list(b2bua_t const *b)
+{
+	json_t *arr = json_array();
+	time_t now = time(NULL);
+	for (struct call const *c = b->calls; c; c = c->next) {
+		json_array_append_new(
+			arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:I}", "id", (int)c->id,
+				       "state", state_names[c->state], "caller", c->caller,
+				       "callee", c->callee, "device", c->device, "answered_by",
+				       c->winner ? c->winner->target : NULL, "seconds",
+				       (json_int_t)(now - c->started)));
+	}
+	return arr;
+}

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Calls through sipregd: a SIPp phone calls a SIPp phone registered by the
+# scripted phone; digest on the INVITE, ringing, answer, ACK, BYE, and the
+# failures (unknown line, nothing registered, no credentials, CANCEL).
+. "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
+
+start_sipregd || exit 1
+SIPP_DIR="$E2E_DIR/sipp"
+
+add() { # user password device DN
+	printf '%s\n' "$2" | ctl user add "$1" --password-stdin >/dev/null &&
+		ctl device add "$3" --model third-party-basic --digest-user "$1" >/dev/null &&
+		ctl line add "$3" "$4" >/dev/null
+}
+add alice pw-alice alice-desk 1001 && add bob pw-bob bob-desk 2001 &&
+	add carol pw-carol carol-desk 3001
+ok "users, devices and lines set up"
+# as_caller DN USER PASSWORD: the injection file for the SIPp caller on line DN.
+as_caller() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s]\n' "$1" "$2" "$3" \
+		>"$WORK/caller.csv"
+}
+
+# uas SCENARIO COUNT: a SIPp phone on a random port, in the background; UAS_PID, UAS_PORT.
+uas() {
+	UAS_PORT=$(random_port)
+	sipp -sf "$SIPP_DIR/$1" -i 127.0.0.1 -p "$UAS_PORT" -m "$2" -timeout 30s -timeout_error \
+		-nostdin -nd -trace_err -error_file "$WORK/uas.err" >/dev/null 2>&1 &
+	UAS_PID=$!
+}
+
+# uas_done: the background SIPp phone ended well.
+uas_done() {
+	local i=0
+	while kill -0 "$UAS_PID" 2>/dev/null && [ "$i" -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$UAS_PID"
+}
+
+# caller SCENARIO DN [sipp options]: a SIPp call to DN (the digest uri is the Request-URI).
+caller() {
+	sipp $(sipp_opts) -sf "$SIPP_DIR/$1" -s "$2" -inf "$WORK/caller.csv" \
+		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" "${@:3}"
+}
+
+# ---- a basic call ----
+uas call-uas.xml 1
+check "the callee registers with the SIPp phone's address as contact" \
+	phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT"
+as_caller 1001 alice pw-alice
+check "SIPp caller: 407, INVITE with digest, 180, 200 with the callee's SDP, ACK, BYE" \
+	caller call-uac.xml 2001 -m 1
+check "SIPp callee: the INVITE with the caller's SDP and Remote-Party-ID, ACK, BYE answered" \
+	uas_done
+check "the call is logged as answered and ended" log_has "ended: the caller hung up"
+
+check "sipregd stops cleanly" stop_sipregd
