@@ -85,6 +85,7 @@ struct sip_thread {
 	_Atomic unsigned long invites;
 	_Atomic unsigned long not_implemented;
 	_Atomic unsigned long bindings;
+	_Atomic unsigned long calls;
 };
 
 /*
@@ -242,6 +243,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
 	(void)magic, (void)timer;
 	registrar_tick(t->registrar, time(NULL));
 	atomic_store(&t->bindings, registrar_count(t->registrar));
+	atomic_store(&t->calls, b2bua_count(t->b2bua));
 }
 
 /* ---- commands from other threads ---- */
@@ -523,10 +525,12 @@ json_t *sip_thread_status(sip_thread_t *t)
 	for (unsigned i = 0; i < t->n_listeners; i++)
 		json_array_append_new(l, json_string(t->listeners[i]));
 	pthread_mutex_unlock(&t->lock);
-	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:I, s:I}", "listeners", l, "trace",
+	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listeners", l, "trace",
 			 atomic_load(&t->trace), "requests", (json_int_t)atomic_load(&t->requests),
 			 "options", (json_int_t)atomic_load(&t->options), "registers",
 			 (json_int_t)atomic_load(&t->registers), "not_implemented",
 			 (json_int_t)atomic_load(&t->not_implemented), "bindings",
-			 (json_int_t)atomic_load(&t->bindings));
+			 (json_int_t)atomic_load(&t->bindings), "invites",
+			 (json_int_t)atomic_load(&t->invites), "calls",
+			 (json_int_t)atomic_load(&t->calls));
 }

@@ -4,6 +4,7 @@
 # failures (unknown line, nothing registered, no credentials, CANCEL).
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
+RING_TIMEOUT=3
 start_sipregd || exit 1
 SIPP_DIR="$E2E_DIR/sipp"
 
@@ -41,7 +42,9 @@ uas_done() {
 
 # caller SCENARIO DN [sipp options]: a SIPp call to DN (the digest uri is the Request-URI).
 caller() {
-	sipp $(sipp_opts) -sf "$SIPP_DIR/$1" -s "$2" -inf "$WORK/caller.csv" \
+	local sf=$1
+	[ "${sf#/}" != "$sf" ] || sf="$SIPP_DIR/$sf"
+	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" \
 		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" "${@:3}"
 }
 
@@ -55,5 +58,49 @@ check "SIPp caller: 407, INVITE with digest, 180, 200 with the callee's SDP, ACK
 check "SIPp callee: the INVITE with the caller's SDP and Remote-Party-ID, ACK, BYE answered" \
 	uas_done
 check "the call is logged as answered and ended" log_has "ended: the caller hung up"
+
+# refused STATUS: call-refused.xml expecting STATUS after the INVITE with credentials.
+refused() {
+	sed "s/@STATUS@/$1/" "$SIPP_DIR/call-refused.xml" >"$WORK/refused-$1.xml"
+	echo "$WORK/refused-$1.xml"
+}
+
+# ---- many calls ----
+uas call-uas.xml 100
+phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+check "100 calls complete (10 calls/s, 2 at once at most)" \
+	caller call-uac.xml 2001 -m 100 -r 10 -l 2
+check "the callee answered all 100" uas_done
+# calls_are N: sipregctl status counts N live calls.
+calls_are() {
+	[ "$(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["calls"])')" = "$1" ]
+}
+check "no call is left" wait_for 50 calls_are 0
+
+# ---- refusals ----
+check "an unknown number gets 404" sipp $(sipp_opts) -sf "$(refused 404)" -s 9999 \
+	-inf "$WORK/caller.csv" -auth_uri "9999@$SIP_ADDR:$SIP_PORT" -m 1
+check "a line with nothing registered gets 480" sipp $(sipp_opts) -sf "$(refused 480)" -s 3001 \
+	-inf "$WORK/caller.csv" -auth_uri "3001@$SIP_ADDR:$SIP_PORT" -m 1
+as_caller 1001 alice wrong-password
+check "a wrong password is challenged again (407), the call goes nowhere" \
+	caller "$(refused 407)" 2001 -m 1
+as_caller 1001 alice pw-alice
+
+# ---- busy, cancel, no answer ----
+uas call-uas-busy.xml 1
+phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+check "a busy callee: the caller gets 486" caller "$(refused 486)" 2001 -m 1
+check "the busy callee got its ACK" uas_done
+
+uas call-uas-ring.xml 1
+phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+check "CANCEL while ringing: 200, then 487 to the caller" caller call-cancel.xml 2001 -m 1
+check "the ringing callee got the CANCEL" uas_done
+
+uas call-uas-ring.xml 1
+phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+check "no answer within ring_timeout: the caller gets 480" caller "$(refused 480)" 2001 -m 1
+check "the unanswered callee got a CANCEL" uas_done
 
 check "sipregd stops cleanly" stop_sipregd

@@ -148,6 +148,10 @@ level = ${LOG_LEVEL:-info}
 min_expires = ${MIN_EXPIRES:-60}
 cucm_max_expires = ${CUCM_MAX_EXPIRES:-120}
 
+[calls]
+ring_timeout = ${RING_TIMEOUT:-60}
+line_calls = ${LINE_CALLS:-2}
+
 [security]
 ban_failures = ${BAN_FAILURES:-10}
 ban_window = 60
