@@ -103,4 +103,18 @@ phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_
 check "no answer within ring_timeout: the caller gets 480" caller "$(refused 480)" 2001 -m 1
 check "the unanswered callee got a CANCEL" uas_done
 
+# ---- fork: two bindings of one line ----
+uas call-uas.xml 1
+ANSWER_PID=$UAS_PID ANSWER_PORT=$UAS_PORT
+uas call-uas-ring.xml 1
+RING_PID=$UAS_PID RING_PORT=$UAS_PORT
+phone --dn 3001 --user carol --password pw-carol --contact-hostport "127.0.0.1:$ANSWER_PORT" >/dev/null
+phone --dn 3001 --user carol --password pw-carol --contact-hostport "127.0.0.1:$RING_PORT" >/dev/null
+check "a line with two bindings: both ring, one answers, the call completes" \
+	caller call-uac.xml 3001 -m 1
+UAS_PID=$ANSWER_PID
+check "the answering phone had the whole call" uas_done
+UAS_PID=$RING_PID
+check "the other phone got a CANCEL" uas_done
+
 check "sipregd stops cleanly" stop_sipregd
