@@ -76,6 +76,7 @@ struct call {
 	/* A re-INVITE answered 2xx: the ACK from the side that sent it crosses over. */
 	bool reinvite_pending, reinvite_from_a;
 	uint32_t reinvite_cseq;
+	nta_incoming_t *reinvite_irq; /* kept until its ACK arrives (nta hands it there) */
 	su_timer_t *ring_timer;
 	char caller[33], callee[33], device[80];
 	time_t started, answered;
@@ -151,6 +152,8 @@ static void call_free(struct call *c)
 		c->relays = r->next;
 		relay_free(r, true);
 	}
+	if (c->reinvite_irq)
+		nta_incoming_destroy(c->reinvite_irq);
 	while (c->forks) {
 		struct fork *f = c->forks;
 		c->forks = f->next;
@@ -421,6 +424,10 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		c->reinvite_pending = true;
 		c->reinvite_from_a = r->from_a;
 		c->reinvite_cseq = sip->sip_cseq->cs_seq;
+		if (c->reinvite_irq)
+			nta_incoming_destroy(c->reinvite_irq);
+		c->reinvite_irq = r->irq;
+		r->irq = NULL;
 	}
 	for (struct relay **pp = &c->relays; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
@@ -431,6 +438,22 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	r->orq = NULL;
 	nta_outgoing_destroy(orq);
 	relay_free(r, false);
+	return 0;
+}
+
+/* The ACK of a re-INVITE's 2xx (or CANCEL of a re-INVITE, which is left to nta). */
+static int on_reinvite_ack(struct call *c, nta_incoming_t *irq, sip_t const *sip)
+{
+	if (!sip || !sip->sip_request || sip->sip_request->rq_method != sip_method_ack)
+		return 0;
+	if (c->reinvite_pending && c->reinvite_irq == irq) {
+		nta_leg_t *other = c->reinvite_from_a ? (c->winner ? c->winner->leg : NULL) : c->a;
+		if (other)
+			send_ack(c->b, other, c->reinvite_cseq, sip);
+		c->reinvite_pending = false;
+		c->reinvite_irq = NULL;
+		nta_incoming_destroy(irq);
+	}
 	return 0;
 }
 
@@ -461,6 +484,8 @@ static int relay_request(struct call *c, bool from_a, nta_leg_t *to, nta_incomin
 	}
 	r->next = c->relays;
 	c->relays = r;
+	if (r->invite) /* its ACK comes to the transaction, not to the dialog */
+		nta_incoming_bind(irq, on_reinvite_ack, c);
 	return 0; /* answered when the other side answers */
 }
 

@@ -40,6 +40,12 @@ uas_done() {
 	wait "$UAS_PID"
 }
 
+# register_callee: line 2001 bound to the SIPp phone at UAS_PORT only.
+register_callee() {
+	ctl reg flush 2001 >/dev/null 2>&1
+	phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT"
+}
+
 # caller SCENARIO DN [sipp options]: a SIPp call to DN (the digest uri is the Request-URI).
 caller() {
 	local sf=$1
@@ -50,8 +56,7 @@ caller() {
 
 # ---- a basic call ----
 uas call-uas.xml 1
-check "the callee registers with the SIPp phone's address as contact" \
-	phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT"
+check "the callee registers with the SIPp phone's address as contact" register_callee
 as_caller 1001 alice pw-alice
 check "SIPp caller: 407, INVITE with digest, 180, 200 with the callee's SDP, ACK, BYE" \
 	caller call-uac.xml 2001 -m 1
@@ -67,7 +72,7 @@ refused() {
 
 # ---- many calls ----
 uas call-uas.xml 100
-phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+register_callee >/dev/null
 check "100 calls complete (10 calls/s, 2 at once at most)" \
 	caller call-uac.xml 2001 -m 100 -r 10 -l 2
 check "the callee answered all 100" uas_done
@@ -89,19 +94,32 @@ as_caller 1001 alice pw-alice
 
 # ---- busy, cancel, no answer ----
 uas call-uas-busy.xml 1
-phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+register_callee >/dev/null
 check "a busy callee: the caller gets 486" caller "$(refused 486)" 2001 -m 1
 check "the busy callee got its ACK" uas_done
 
 uas call-uas-ring.xml 1
-phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+register_callee >/dev/null
 check "CANCEL while ringing: 200, then 487 to the caller" caller call-cancel.xml 2001 -m 1
 check "the ringing callee got the CANCEL" uas_done
 
 uas call-uas-ring.xml 1
-phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
+register_callee >/dev/null
 check "no answer within ring_timeout: the caller gets 480" caller "$(refused 480)" 2001 -m 1
 check "the unanswered callee got a CANCEL" uas_done
+
+# ---- in the call: hold and resume, the callee hangs up ----
+uas call-uas-hold.xml 1
+register_callee >/dev/null
+check "hold and resume by re-INVITE (sendonly, then sendrecv), each 200 with SDP and ACK" \
+	caller call-uac-hold.xml 2001 -m 1
+check "the callee saw both re-INVITEs with the caller's SDP and their ACKs" uas_done
+
+uas call-uas-hangup.xml 1
+register_callee >/dev/null
+check "BYE from the callee reaches the caller" caller call-uac-wait.xml 2001 -m 1
+check "the callee's BYE is answered 200" uas_done
+check "the call is logged as ended by the callee" log_has "ended: the callee hung up"
 
 # ---- fork: two bindings of one line ----
 uas call-uas.xml 1
