@@ -702,3 +702,22 @@ json_t *b2bua_list(b2bua_t const *b)
 	}
 	return arr;
 }
+
+int b2bua_hangup(b2bua_t *b, unsigned id)
+{
+	for (struct call *c = b->calls; c; c = c->next) {
+		if (c->id != id || c->state == CALL_ENDED)
+			continue;
+		if (c->state == CALL_RINGING) {
+			cancel_forks(c, NULL);
+			fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
+			return 0;
+		}
+		send_bye(c->a);
+		if (c->winner)
+			send_bye(c->winner->leg);
+		end_call(c, "hung up by the administrator");
+		return 0;
+	}
+	return -1;
+}

@@ -40,4 +40,11 @@ size_t b2bua_count(b2bua_t const *b);
 /** Live calls as a JSON array. */
 json_t *b2bua_list(b2bua_t const *b);
 
+/**
+ * Ends call id: BYE to both sides of an answered call; a ringing one is
+ * cancelled toward the callee and answered 480 to the caller. -1 when no
+ * such call.
+ */
+int b2bua_hangup(b2bua_t *b, unsigned id);
+
 #endif

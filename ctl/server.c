@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "b2bua/b2bua.h"
 #include "daemon/log.h"
 #include "registrar/registrar.h"
 #include "store/store.h"
@@ -54,7 +55,7 @@ struct job {
 	bool changes; /* a change: the SIP thread gets a new directory */
 	directory_t *dir;
 	/* for SIP-thread commands */
-	void (*sip_fn)(struct job *j, registrar_t *r);
+	void (*sip_fn)(struct job *j, sip_thread_t *t);
 };
 
 /* ---- replies ---- */
@@ -371,24 +372,27 @@ static void job_done(void *arg)
 static void sip_job_run(sip_thread_t *t, void *arg)
 {
 	struct job *j = arg;
-	j->sip_fn(j, sip_thread_registrar(t));
+	j->sip_fn(j, t);
 }
 
-static void sip_reg_list(struct job *j, registrar_t *r)
+static void sip_reg_list(struct job *j, sip_thread_t *t)
 {
+	registrar_t *r = sip_thread_registrar(t);
 	j->data = registrar_list(r, NULL);
 }
 
-static void sip_reg_show(struct job *j, registrar_t *r)
+static void sip_reg_show(struct job *j, sip_thread_t *t)
 {
+	registrar_t *r = sip_thread_registrar(t);
 	char const *name = json_string_value(json_object_get(j->args, "device"));
 	char canon[STORE_NAME_MAX + 1];
 	store_device_name_canon(canon, sizeof(canon), name);
 	j->data = registrar_list(r, canon);
 }
 
-static void sip_reg_flush(struct job *j, registrar_t *r)
+static void sip_reg_flush(struct job *j, sip_thread_t *t)
 {
+	registrar_t *r = sip_thread_registrar(t);
 	char const *what = json_string_value(json_object_get(j->args, "what"));
 	char canon[STORE_NAME_MAX + 1];
 	size_t n = 0;
@@ -401,13 +405,15 @@ static void sip_reg_flush(struct job *j, registrar_t *r)
 	j->data = json_pack("{s:I}", "removed", (json_int_t)n);
 }
 
-static void sip_ban_list(struct job *j, registrar_t *r)
+static void sip_ban_list(struct job *j, sip_thread_t *t)
 {
+	registrar_t *r = sip_thread_registrar(t);
 	j->data = registrar_bans(r);
 }
 
-static void sip_ban_del(struct job *j, registrar_t *r)
+static void sip_ban_del(struct job *j, sip_thread_t *t)
 {
+	registrar_t *r = sip_thread_registrar(t);
 	char const *addr = json_string_value(json_object_get(j->args, "address"));
 	if (!registrar_unban(r, addr)) {
 		j->err.code = -ENOENT;
@@ -415,15 +421,32 @@ static void sip_ban_del(struct job *j, registrar_t *r)
 	}
 }
 
+static void sip_call_list(struct job *j, sip_thread_t *t)
+{
+	j->data = b2bua_list(sip_thread_b2bua(t));
+}
+
+static void sip_call_hangup(struct job *j, sip_thread_t *t)
+{
+	json_t *id = json_object_get(j->args, "id");
+	if (!json_is_integer(id) || json_integer_value(id) <= 0 ||
+	    b2bua_hangup(sip_thread_b2bua(t), (unsigned)json_integer_value(id)) < 0) {
+		j->err.code = -ENOENT;
+		snprintf(j->err.msg, sizeof(j->err.msg), "no call %lld",
+			 (long long)json_integer_value(id));
+	}
+}
+
 static struct {
 	char const *name;
-	void (*fn)(struct job *j, registrar_t *r);
+	void (*fn)(struct job *j, sip_thread_t *t);
 	char const *required; /* a string argument it needs, or NULL */
 	bool changes;
 } const sip_cmds[] = {
 	{ "reg.list", sip_reg_list, NULL, false },    { "reg.show", sip_reg_show, "device", false },
 	{ "reg.flush", sip_reg_flush, "what", true }, { "ban.list", sip_ban_list, NULL, false },
-	{ "ban.del", sip_ban_del, "address", true },
+	{ "ban.del", sip_ban_del, "address", true },   { "call.list", sip_call_list, NULL, false },
+	{ "call.hangup", sip_call_hangup, NULL, false },
 };
 
 static bool handle_sip(struct conn *c, char const *cmd, json_t *args)

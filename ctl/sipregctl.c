@@ -55,6 +55,8 @@ static char const usage_text[] =
 	"  reg flush DEVICE|DN\n"
 	"  ban list\n"
 	"  ban del ADDRESS|user:NAME\n"
+	"  call list\n"
+	"  call hangup ID\n"
 	"\n"
 	"  -s, --socket PATH   control socket (default $SIPREG_SOCKET or ./" DEFAULT_SOCKET ")\n"
 	"  --json              print the answer as JSON\n"
@@ -751,6 +753,32 @@ static int cmd_ban(int argc, char **argv)
 	usage_error("ban: unknown subcommand '%s'", argv[0]);
 }
 
+static int cmd_call(int argc, char **argv)
+{
+	static struct column const cols[] = {
+		{ "ID", "id" },		 { "STATE", "state" },	     { "CALLER", "caller" },
+		{ "DEVICE", "device" },	 { "CALLEE", "callee" },     { "ANSWERED BY", "answered_by" },
+		{ "SECONDS", "seconds" },
+	};
+	char const *pos[1];
+	if (argc < 1)
+		usage_error("call: list or hangup?");
+	if (strcmp(argv[0], "list") == 0) {
+		parse_args(argc - 1, argv + 1, "call list", NULL, 0, NULL, 0);
+		return show(call("call.list", NULL), cols, NCOLS(cols));
+	}
+	if (strcmp(argv[0], "hangup") == 0) {
+		parse_args(argc - 1, argv + 1, "call hangup", pos, 1, NULL, 0);
+		char *end;
+		long long id = strtoll(pos[0], &end, 10);
+		if (*end || id <= 0 || id > 4294967295LL)
+			usage_error("call hangup: '%s' is not a call id", pos[0]);
+		return done(call("call.hangup", json_pack("{s:I}", "id", (json_int_t)id)),
+			    "call %lld hung up", id);
+	}
+	usage_error("call: unknown subcommand '%s'", argv[0]);
+}
+
 static struct {
 	char const *name;
 	int (*fn)(int argc, char **argv);
@@ -758,6 +786,7 @@ static struct {
 	{ "status", cmd_status }, { "config", cmd_config }, { "log", cmd_log },
 	{ "trace", cmd_trace },	  { "user", cmd_user },	    { "device", cmd_device },
 	{ "line", cmd_line },	  { "reg", cmd_reg },	    { "ban", cmd_ban },
+	{ "call", cmd_call },
 };
 
 int main(int argc, char **argv)

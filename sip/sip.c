@@ -291,6 +291,11 @@ int sip_thread_call(sip_thread_t *t, void (*fn)(sip_thread_t *t, void *arg),
 	return send_cmd(t, &c);
 }
 
+struct b2bua *sip_thread_b2bua(sip_thread_t *t)
+{
+	return t->b2bua;
+}
+
 struct registrar *sip_thread_registrar(sip_thread_t *t)
 {
 	return t->registrar;

@@ -50,6 +50,8 @@ int sip_thread_call(sip_thread_t *t, void (*fn)(sip_thread_t *t, void *arg),
 
 /* For use inside a sip_thread_call() fn, on the SIP thread. */
 struct registrar *sip_thread_registrar(sip_thread_t *t);
+/** The calls (SIP thread only). */
+struct b2bua *sip_thread_b2bua(sip_thread_t *t);
 /** Hands a new directory to the registrar (takes ownership). SIP thread only. */
 void sip_thread_install_directory(sip_thread_t *t, directory_t *d);
 /** New reloadable settings. SIP thread only. */

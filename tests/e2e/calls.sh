@@ -121,6 +121,23 @@ check "BYE from the callee reaches the caller" caller call-uac-wait.xml 2001 -m 
 check "the callee's BYE is answered 200" uas_done
 check "the call is logged as ended by the callee" log_has "ended: the callee hung up"
 
+# ---- administration: call list, call hangup ----
+uas call-uas.xml 1
+register_callee >/dev/null
+caller call-uac-wait.xml 2001 -m 1 >"$WORK/caller.out" 2>&1 &
+CALLER_PID=$!
+check "call list shows the answered call" wait_for 100 sh -c \
+	"'$SIPREGCTL' -s '$SOCK' call list --json | grep -q '\"state\": *\"answered\"'"
+CALL_ID=$(ctl call list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+check "call list names both sides" sh -c "'$SIPREGCTL' -s '$SOCK' call list | grep -q '1001 .*2001'"
+check "call hangup ends it" ctl call hangup "$CALL_ID"
+check "the caller got a BYE and answered it" wait "$CALLER_PID"
+check "the callee got a BYE and answered it" uas_done
+check "the call is gone" wait_for 50 calls_are 0
+expect_exit 1 "call hangup of an unknown call is refused (exit 1)" ctl call hangup 99999
+expect_exit 2 "call hangup without an id is a usage error (exit 2)" ctl call hangup
+expect_exit 2 "call hangup of a non-number is a usage error (exit 2)" ctl call hangup x1
+
 # ---- fork: two bindings of one line ----
 uas call-uas.xml 1
 ANSWER_PID=$UAS_PID ANSWER_PORT=$UAS_PORT
