@@ -138,6 +138,19 @@ expect_exit 1 "call hangup of an unknown call is refused (exit 1)" ctl call hang
 expect_exit 2 "call hangup without an id is a usage error (exit 2)" ctl call hangup
 expect_exit 2 "call hangup of a non-number is a usage error (exit 2)" ctl call hangup x1
 
+# ---- the per-line call limit ([calls] line_calls = 2) ----
+uas call-uas.xml 2
+register_callee >/dev/null
+caller call-uac-wait.xml 2001 -m 2 -l 2 -r 2 >"$WORK/caller.out" 2>&1 &
+CALLER_PID=$!
+check "two calls to one line are up" wait_for 100 calls_are 2
+check "a third call to that line gets 486" caller "$(refused 486)" 2001 -m 1
+for id in $(ctl call list --json | python3 -c 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)))'); do
+	ctl call hangup "$id" >/dev/null
+done
+check "both calls hung up: the caller answered both BYEs" wait "$CALLER_PID"
+check "and so did the callee" uas_done
+
 # ---- fork: two bindings of one line ----
 uas call-uas.xml 1
 ANSWER_PID=$UAS_PID ANSWER_PORT=$UAS_PORT
