@@ -270,8 +270,8 @@ static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *bod
 /* Sends BYE on a dialog and forgets it. */
 static void send_bye(nta_leg_t *leg)
 {
-	nta_outgoing_t *orq = nta_outgoing_tcreate(leg, NULL, NULL, NULL, SIP_METHOD_BYE, NULL,
-						   TAG_END());
+	nta_outgoing_t *orq =
+		nta_outgoing_tcreate(leg, NULL, NULL, NULL, SIP_METHOD_BYE, NULL, TAG_END());
 	if (orq)
 		nta_outgoing_destroy(orq);
 }
@@ -323,12 +323,13 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 
 	if (status < 200) {
 		if (status > 100 && c->state == CALL_RINGING && c->irq)
-			nta_incoming_treply(c->irq, status, sip->sip_status->st_phrase,
-					    SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
-					    TAG_IF(sip->sip_payload,
-						   SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
-					    TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
-					    TAG_END());
+			nta_incoming_treply(
+				c->irq, status, sip->sip_status->st_phrase,
+				SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
+				TAG_IF(sip->sip_payload,
+				       SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+				TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+				TAG_END());
 		return 0;
 	}
 	if (status < 300) {
@@ -359,12 +360,11 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			c->ring_timer = NULL;
 		}
 		cancel_forks(c, f);
-		nta_incoming_treply(c->irq, status, sip->sip_status->st_phrase,
-				    SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
-				    TAG_IF(sip->sip_payload,
-					   SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
-				    TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
-				    TAG_END());
+		nta_incoming_treply(
+			c->irq, status, sip->sip_status->st_phrase,
+			SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
+			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END());
 		log_info("call %u %s -> %s answered by %s", c->id, c->caller, c->callee, f->target);
 		return 0;
 	}
@@ -627,8 +627,8 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 		return;
 	}
 	if (line_calls(b, line->dn) >= b->cfg.line_calls) {
-		log_info("call from %s to %s: the line has %u calls (486)", from_line->dn,
-			 line->dn, b->cfg.line_calls);
+		log_info("call from %s to %s: the line has %u calls (486)", from_line->dn, line->dn,
+			 b->cfg.line_calls);
 		nta_msg_treply(b->agent, msg, SIP_486_BUSY_HERE, TAG_END());
 		return;
 	}
@@ -693,12 +693,12 @@ json_t *b2bua_list(b2bua_t const *b)
 	json_t *arr = json_array();
 	time_t now = time(NULL);
 	for (struct call const *c = b->calls; c; c = c->next) {
-		json_array_append_new(
-			arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:I}", "id", (int)c->id,
-				       "state", state_names[c->state], "caller", c->caller,
-				       "callee", c->callee, "device", c->device, "answered_by",
-				       c->winner ? c->winner->target : NULL, "seconds",
-				       (json_int_t)(now - c->started)));
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:I}", "id",
+						     (int)c->id, "state", state_names[c->state],
+						     "caller", c->caller, "callee", c->callee,
+						     "device", c->device, "answered_by",
+						     c->winner ? c->winner->target : NULL,
+						     "seconds", (json_int_t)(now - c->started)));
 	}
 	return arr;
 }

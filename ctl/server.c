@@ -443,9 +443,12 @@ static struct {
 	char const *required; /* a string argument it needs, or NULL */
 	bool changes;
 } const sip_cmds[] = {
-	{ "reg.list", sip_reg_list, NULL, false },    { "reg.show", sip_reg_show, "device", false },
-	{ "reg.flush", sip_reg_flush, "what", true }, { "ban.list", sip_ban_list, NULL, false },
-	{ "ban.del", sip_ban_del, "address", true },   { "call.list", sip_call_list, NULL, false },
+	{ "reg.list", sip_reg_list, NULL, false },
+	{ "reg.show", sip_reg_show, "device", false },
+	{ "reg.flush", sip_reg_flush, "what", true },
+	{ "ban.list", sip_ban_list, NULL, false },
+	{ "ban.del", sip_ban_del, "address", true },
+	{ "call.list", sip_call_list, NULL, false },
 	{ "call.hangup", sip_call_hangup, NULL, false },
 };
 

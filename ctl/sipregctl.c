@@ -756,8 +756,8 @@ static int cmd_ban(int argc, char **argv)
 static int cmd_call(int argc, char **argv)
 {
 	static struct column const cols[] = {
-		{ "ID", "id" },		 { "STATE", "state" },	     { "CALLER", "caller" },
-		{ "DEVICE", "device" },	 { "CALLEE", "callee" },     { "ANSWERED BY", "answered_by" },
+		{ "ID", "id" },		  { "STATE", "state" },	  { "CALLER", "caller" },
+		{ "DEVICE", "device" },	  { "CALLEE", "callee" }, { "ANSWERED BY", "answered_by" },
 		{ "SECONDS", "seconds" },
 	};
 	char const *pos[1];

@@ -68,9 +68,9 @@ struct registrar {
 	size_t n_pending, cap_pending;
 	uint32_t batch; /* numbers the pending batches, for merging changes */
 	bool restoring;
-	su_home_t *home;       /* what follows */
-	sip_server_t *server;  /* the Server header, parsed once */
-	char *realm_param;     /* realm="..." for the challenges */
+	su_home_t *home;      /* what follows */
+	sip_server_t *server; /* the Server header, parsed once */
+	char *realm_param;    /* realm="..." for the challenges */
 };
 
 /* The outcome of a REGISTER, mapped to a status in one place. */
@@ -571,8 +571,8 @@ static void reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool c
 {
 	if (cisco && o != REG_INTERVAL_TOO_BRIEF && o != REG_BAD_REQUEST) {
 		nta_msg_treply(r->agent, msg, SIP_503_SERVICE_UNAVAILABLE,
-			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER),
-			       SIPTAG_SERVER(r->server), TAG_END());
+			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER), SIPTAG_SERVER(r->server),
+			       TAG_END());
 		return;
 	}
 	nta_msg_treply(r->agent, msg, outcome_status[o].status, outcome_status[o].phrase,
@@ -797,8 +797,7 @@ static void reply_ok(struct reg_ctx *c, unsigned granted_max, bool newreg)
 		sip_expires_t *ex = granted_max ? sip_expires_create(home, granted_max) : NULL;
 		nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list),
 			       SIPTAG_DATE(date), TAG_IF(ex, SIPTAG_EXPIRES(ex)),
-			       SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED),
-			       SIPTAG_SERVER(r->server),
+			       SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED), SIPTAG_SERVER(r->server),
 			       TAG_IF(newreg, SIPTAG_CONTENT_TYPE_STR(
 						      "application/x-cisco-remotecc-response+xml")),
 			       TAG_IF(newreg, SIPTAG_PAYLOAD_STR(remotecc_response)), TAG_END());
@@ -899,8 +898,8 @@ static void handle_register(struct reg_ctx *c)
 		if (want > 0 && want < r->cfg.min_expires) {
 			char *min = su_sprintf(home, "%u", r->cfg.min_expires);
 			nta_msg_treply(r->agent, c->msg, SIP_423_INTERVAL_TOO_BRIEF,
-				       SIPTAG_MIN_EXPIRES_STR(min),
-				       SIPTAG_SERVER(r->server), TAG_END());
+				       SIPTAG_MIN_EXPIRES_STR(min), SIPTAG_SERVER(r->server),
+				       TAG_END());
 			return;
 		}
 		contact_uri(home, k, uri, sizeof(uri));

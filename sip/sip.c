@@ -38,9 +38,9 @@ struct sip_thread;
 /* What this server answers; every other method gets 501. */
 /* Bytes preallocated in each message's memory home: one malloc for most of its headers. */
 #define SIP_MSG_PRELOAD 4096
-#define SIP_ALLOW     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY"
-#define SIP_ACCEPT    "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
-#define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
+#define SIP_ALLOW	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY"
+#define SIP_ACCEPT	"application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
+#define MAX_LISTENERS	(2 * CONFIG_MAX_LISTEN + 4)
 
 enum sip_cmd_op {
 	SIP_CMD_QUIT,
@@ -362,13 +362,15 @@ static int setup(sip_thread_t *t)
 	if (!extended) {
 		msg_mclass_t *mc = sip_extend_mclass(NULL);
 		if (!mc || sip_update_default_mclass(mc) < 0)
-			log_warning("the SIP parser is not extended: extension headers stay opaque");
+			log_warning(
+				"the SIP parser is not extended: extension headers stay opaque");
 		extended = true;
 	}
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
-				    NTATAG_SERVER_RPORT(1), NTATAG_PRELOAD(SIP_MSG_PRELOAD), TAG_END());
+				    NTATAG_SERVER_RPORT(1), NTATAG_PRELOAD(SIP_MSG_PRELOAD),
+				    TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		directory_destroy(st->dir);

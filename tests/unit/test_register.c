@@ -98,10 +98,14 @@ static int setup(void)
 	snprintf(db, sizeof(db), "%s/sipreg.db", dir);
 	if (store_open(&s, db, "sipreg", &e) < 0)
 		return -1;
-	struct store_device_spec sha = { .name = "sha", .model = "third-party-basic",
-					 .digest_user = "alice", .digest_algs = "sha256" };
-	struct store_device_spec both = { .name = "both", .model = "third-party-basic",
-					  .digest_user = "bob", .digest_algs = "both" };
+	struct store_device_spec sha = { .name = "sha",
+					 .model = "third-party-basic",
+					 .digest_user = "alice",
+					 .digest_algs = "sha256" };
+	struct store_device_spec both = { .name = "both",
+					  .model = "third-party-basic",
+					  .digest_user = "bob",
+					  .digest_algs = "both" };
 	struct store_line_spec l1 = { .device = "sha", .dn = "201" };
 	struct store_line_spec l2 = { .device = "both", .dn = "202" };
 	int err = store_user_add(s, "alice", "alice-secret", &e) < 0 ||
@@ -119,8 +123,9 @@ static int setup(void)
 	su_init();
 	if (!(root = su_root_create(NULL)))
 		return -1;
-	server = nta_agent_create(root, URL_STRING_MAKE("sip:127.0.0.1:*;transport=udp"),
-				  on_request, NULL, NTATAG_UA(1), NTATAG_SERVER_RPORT(1), TAG_END());
+	server =
+		nta_agent_create(root, URL_STRING_MAKE("sip:127.0.0.1:*;transport=udp"), on_request,
+				 NULL, NTATAG_UA(1), NTATAG_SERVER_RPORT(1), TAG_END());
 	client = nta_agent_create(root, URL_STRING_MAKE("sip:127.0.0.1:*;transport=udp"), NULL,
 				  NULL, TAG_END());
 	if (!server || !client)
@@ -172,12 +177,11 @@ static void send_register(char const *dn, unsigned cseq, char const *authorizati
 	msg_t *msg = nta_msg_create(client, 0);
 	sip_t *sip = sip_object(msg);
 	CU_ASSERT_FATAL(msg != NULL);
-	int added = sip_add_tl(msg, sip, SIPTAG_REQUEST_STR(ruri), SIPTAG_FROM_STR(to),
-			       SIPTAG_TO_STR(to), SIPTAG_CALL_ID_STR("in-process-client"),
-			       SIPTAG_CSEQ_STR(cs), SIPTAG_CONTACT_STR(contact),
-			       SIPTAG_EXPIRES_STR("600"),
-			       TAG_IF(authorization, SIPTAG_AUTHORIZATION_STR(authorization)),
-			       TAG_END());
+	int added = sip_add_tl(
+		msg, sip, SIPTAG_REQUEST_STR(ruri), SIPTAG_FROM_STR(to), SIPTAG_TO_STR(to),
+		SIPTAG_CALL_ID_STR("in-process-client"), SIPTAG_CSEQ_STR(cs),
+		SIPTAG_CONTACT_STR(contact), SIPTAG_EXPIRES_STR("600"),
+		TAG_IF(authorization, SIPTAG_AUTHORIZATION_STR(authorization)), TAG_END());
 	CU_ASSERT_FATAL(added >= 0);
 	answered = false;
 	nta_outgoing_t *orq = nta_outgoing_mcreate(client, on_response, NULL, NULL, msg,
@@ -214,9 +218,8 @@ static void answer_challenge(char *out, size_t len, char const *challenge, enum 
 	param(challenge, "nonce", nonce, sizeof(nonce));
 	snprintf(uri, sizeof(uri), "sip:%s", server_hostport);
 	CU_ASSERT_EQUAL(digest_ha1(ha1, alg, user, realm, password), 0);
-	CU_ASSERT_EQUAL(digest_response(resp, alg, ha1, nonce, nc, "0a4f113b", "auth", "REGISTER",
-					uri),
-			0);
+	CU_ASSERT_EQUAL(
+		digest_response(resp, alg, ha1, nonce, nc, "0a4f113b", "auth", "REGISTER", uri), 0);
 	snprintf(out, len,
 		 "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
 		 "response=\"%s\", algorithm=%s, cnonce=\"0a4f113b\", qop=auth, nc=%s",
