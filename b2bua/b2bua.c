@@ -24,6 +24,7 @@ struct relay;
 
 #include "b2bua/b2bua.h"
 #include "daemon/log.h"
+#include "daemon/text.h"
 #include "registrar/bindings.h"
 
 #define LOG_TAG "b2bua"
@@ -545,7 +546,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	if (!f)
 		return -1;
 	f->call = c;
-	snprintf(f->target, sizeof(f->target), "%s", bd->contact);
+	text_copy(f->target, sizeof(f->target), bd->contact);
 	char const *display = from_line && from_line->display && from_line->display[0]
 				      ? from_line->display
 				      : NULL;
@@ -642,9 +643,9 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	c->b = b;
 	c->id = b->next_id++;
 	c->started = time(NULL);
-	snprintf(c->caller, sizeof(c->caller), "%s", from_line->dn);
-	snprintf(c->callee, sizeof(c->callee), "%s", line->dn);
-	snprintf(c->device, sizeof(c->device), "%s", who->name);
+	text_copy(c->caller, sizeof(c->caller), from_line->dn);
+	text_copy(c->callee, sizeof(c->callee), line->dn);
+	text_copy(c->device, sizeof(c->device), who->name);
 	c->next = b->calls;
 	b->calls = c;
 	b->n_calls++;

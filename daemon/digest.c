@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 
 #include "daemon/digest.h"
+#include "daemon/text.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -56,7 +57,6 @@ EVP_MD const *digest_md(enum digest_alg alg)
 static int hash_joined(EVP_MD_CTX *ctx, char out[DIGEST_HEX_SIZE], enum digest_alg alg,
 		       char const *const *parts, unsigned n)
 {
-	static char const hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int err = -EIO;
@@ -72,11 +72,7 @@ static int hash_joined(EVP_MD_CTX *ctx, char out[DIGEST_HEX_SIZE], enum digest_a
 	}
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
 		goto out;
-	for (unsigned i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * mdlen] = '\0';
+	text_hex(out, md, mdlen);
 	err = 0;
 out:
 	OPENSSL_cleanse(md, sizeof(md));

@@ -14,6 +14,7 @@
 #include <sofia-sip/url.h>
 
 #include "daemon/hash.h"
+#include "daemon/text.h"
 #include "store/secret.h"
 
 /*
@@ -109,16 +110,6 @@ void auth_server_set_lifetime(auth_server_t *a, unsigned lifetime)
 	a->lifetime = lifetime;
 }
 
-static void hex(char *out, uint8_t const *in, size_t n)
-{
-	static char const digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void nonce_mac(auth_server_t *a, char const *prefix, char out[MAC_HEX + 1])
 {
 	uint8_t ih[EVP_MAX_MD_SIZE], md[EVP_MAX_MD_SIZE];
@@ -132,14 +123,14 @@ static void nonce_mac(auth_server_t *a, char const *prefix, char out[MAC_HEX + 1
 		out[MAC_HEX] = '\0';
 		return;
 	}
-	hex(out, md, MAC_HEX / 2);
+	text_hex(out, md, MAC_HEX / 2);
 }
 
 void auth_nonce_make(auth_server_t *a, time_t now, char out[AUTH_NONCE_LEN + 1])
 {
 	uint32_t ts = (uint32_t)((uint64_t)now & 0xffffffffu), n = a->counter++;
 	uint8_t raw[8] = { ts >> 24, ts >> 16, ts >> 8, ts, n >> 24, n >> 16, n >> 8, n };
-	hex(out, raw, sizeof(raw));
+	text_hex(out, raw, sizeof(raw));
 	nonce_mac(a, out, out + TS_HEX + RND_HEX);
 }
 
@@ -226,7 +217,7 @@ static struct nc_slot *nc_slot(auth_server_t *a, char const *nonce, time_t issue
 		else if (!victim || (victim->nonce[0] && s->issued < victim->issued))
 			victim = s;
 	}
-	snprintf(victim->nonce, sizeof(victim->nonce), "%s", nonce);
+	text_copy(victim->nonce, sizeof(victim->nonce), nonce);
 	victim->issued = issued;
 	victim->last_nc = 0;
 	victim->last_key = 0;

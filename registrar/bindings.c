@@ -3,6 +3,7 @@
 #include "registrar/bindings.h"
 
 #include "daemon/hash.h"
+#include "daemon/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -179,14 +180,6 @@ enum binding_check binding_check(binding_table_t const *t, char const *dn, char 
 	return worst;
 }
 
-/* Copies into a fixed buffer, truncated to fit; NULL copies as "". */
-static void copy_fixed(char *dst, size_t size, char const *src)
-{
-	size_t n = src ? strnlen(src, size - 1) : 0;
-	memcpy(dst, src ? src : "", n);
-	dst[n] = '\0';
-}
-
 static int set_str(char **dst, char const *src)
 {
 	if (*dst && src && strcmp(*dst, src) == 0)
@@ -261,8 +254,8 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 	b->cseq = u->cseq;
 	b->req_key = u->req_key;
 	b->expires = u->expires;
-	copy_fixed(b->source, sizeof(b->source), u->source);
-	copy_fixed(b->transport, sizeof(b->transport), u->transport);
+	text_copy(b->source, sizeof(b->source), u->source);
+	text_copy(b->transport, sizeof(b->transport), u->transport);
 	b->conn = u->conn;
 	b->derived = u->derived;
 	*out = b;

@@ -22,6 +22,7 @@ struct conn;
 #include <sofia-sip/tport_tag.h>
 
 #include "daemon/hash.h"
+#include "daemon/text.h"
 #include "daemon/log.h"
 #include "registrar/auth.h"
 #include "registrar/ban.h"
@@ -103,14 +104,6 @@ static struct {
 
 /* ---- write-behind ---- */
 
-/* Copies a string, truncated to fit; NULL copies as "". */
-static void copy_str(char *dst, size_t size, char const *src)
-{
-	size_t n = src ? strnlen(src, size - 1) : 0;
-	memcpy(dst, src ? src : "", n);
-	dst[n] = '\0';
-}
-
 /*
  * Queues a binding's new state (or its deletion) for the store thread. A
  * binding changed twice before the batch goes out takes one slot: only its
@@ -140,16 +133,16 @@ static void queue_change(registrar_t *r, struct binding *b, enum store_binding_o
 		s = &r->pending[r->n_pending++];
 	}
 	s->op = op;
-	copy_str(s->dn, sizeof(s->dn), b->dn);
-	copy_str(s->contact, sizeof(s->contact), b->contact);
+	text_copy(s->dn, sizeof(s->dn), b->dn);
+	text_copy(s->contact, sizeof(s->contact), b->contact);
 	if (op == STORE_BINDING_DELETE)
 		return;
-	copy_str(s->device, sizeof(s->device), b->device);
-	copy_str(s->source, sizeof(s->source), b->source);
-	copy_str(s->transport, sizeof(s->transport), b->transport);
-	copy_str(s->instance, sizeof(s->instance), b->instance);
-	copy_str(s->user_agent, sizeof(s->user_agent), b->user_agent);
-	copy_str(s->call_id, sizeof(s->call_id), b->call_id);
+	text_copy(s->device, sizeof(s->device), b->device);
+	text_copy(s->source, sizeof(s->source), b->source);
+	text_copy(s->transport, sizeof(s->transport), b->transport);
+	text_copy(s->instance, sizeof(s->instance), b->instance);
+	text_copy(s->user_agent, sizeof(s->user_agent), b->user_agent);
+	text_copy(s->call_id, sizeof(s->call_id), b->call_id);
 	s->cseq = b->cseq;
 	s->expires_at = (long long)b->expires;
 	s->derived = b->derived;
@@ -412,10 +405,10 @@ static void source_of(msg_t *msg, char *addr, size_t alen, char *hostport, size_
 		port = ntohs(su->su_port);
 	}
 	size_t n = strlen(ip);
-	copy_str(addr, alen, ip);
+	text_copy(addr, alen, ip);
 	bool v6 = memchr(ip, ':', n) != NULL;
 	if (hlen < n + 10) {
-		copy_str(hostport, hlen, ip);
+		text_copy(hostport, hlen, ip);
 		return;
 	}
 	char *p = hostport;
@@ -991,7 +984,7 @@ void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 	c.tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
 	snprintf(c.transport, sizeof(c.transport), "%s",
 		 c.tp && tport_name(c.tp) ? tport_name(c.tp)->tpn_proto : "udp");
-	snprintf(c.source, sizeof(c.source), "%s", hostport);
+	text_copy(c.source, sizeof(c.source), hostport);
 	handle_register(&c);
 }
 
@@ -1026,7 +1019,7 @@ struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *
 		return NULL;
 	}
 	c.tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
-	copy_str(c.source, sizeof(c.source), hostport);
+	text_copy(c.source, sizeof(c.source), hostport);
 	c.dn = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "-";
 	/* The caller's line sets the challenge's algorithms, as for its REGISTER. */
 	if (sip->sip_from && sip->sip_from->a_url->url_user) {

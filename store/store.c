@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "daemon/log.h"
+#include "daemon/text.h"
 #include "store/migrations.h"
 #include "store/secret.h"
 
@@ -316,16 +317,6 @@ static int meta_set(store_t *s, char const *key, char const *value, struct store
 	return run(s, st, e, "write store metadata");
 }
 
-static void hex_encode(char *out, uint8_t const *in, size_t n)
-{
-	static char const hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int hex_decode(uint8_t *out, size_t outsize, char const *in)
 {
 	size_t n = strlen(in);
@@ -437,7 +428,7 @@ static int load_key(store_t *s, char const *dbpath, struct store_err *e)
 	if ((err = secret_seal(&sealed, &len, s->key, "key-check", KEY_CHECK_TEXT,
 			       strlen(KEY_CHECK_TEXT))) < 0)
 		return seterr(e, err, "cannot seal the key check");
-	hex_encode(check, sealed, len);
+	text_hex(check, sealed, len);
 	free(sealed);
 	return meta_set(s, "key_check", check, e);
 }
@@ -529,7 +520,7 @@ static int ensure_nonce_secret(store_t *s, struct store_err *e)
 		return 0;
 	if (secret_random(raw, sizeof(raw)) < 0)
 		return seterr(e, -EIO, "cannot get random bytes");
-	hex_encode(hex, raw, sizeof(raw));
+	text_hex(hex, raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return meta_set(s, "nonce_secret", hex, e);
 }
@@ -1207,8 +1198,7 @@ int store_binding_apply(store_t *s, struct store_binding const *b, size_t n, str
 
 static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int i)
 {
-	char const *v = col_text(st, i);
-	snprintf(dst, n, "%s", v ? v : "");
+	text_copy(dst, n, col_text(st, i));
 }
 
 int store_binding_load(store_t *s, long long now,
