@@ -75,9 +75,11 @@ struct call {
 	uint32_t b_invite_cseq; /* CSeq of the answered INVITE on the B side (for its ACK) */
 	bool b_ack_pending;	/* the B side's 2xx awaits the caller's ACK */
 	/* A re-INVITE answered 2xx: the ACK from the side that sent it crosses over. */
-	bool reinvite_pending, reinvite_from_a;
+	bool reinvite_from_a;
 	uint32_t reinvite_cseq;
 	nta_incoming_t *reinvite_irq; /* kept until its ACK arrives (nta hands it there) */
+	/* Our Contact toward the caller (as the callee's line) and toward the callees. */
+	sip_contact_t *to_caller, *to_callee;
 	su_timer_t *ring_timer;
 	char caller[33], callee[33], device[80];
 	time_t started, answered;
@@ -124,10 +126,10 @@ void b2bua_set_config(b2bua_t *b, struct b2bua_config const *cfg)
 	b->cfg = *cfg;
 }
 
-static void relay_free(struct relay *r, bool answer)
+static void relay_free(struct relay *r)
 {
 	if (r->irq) {
-		if (answer && nta_incoming_status(r->irq) < 200)
+		if (nta_incoming_status(r->irq) < 200)
 			nta_incoming_treply(r->irq, SIP_481_NO_TRANSACTION, TAG_END());
 		nta_incoming_destroy(r->irq);
 	}
@@ -151,7 +153,7 @@ static void call_free(struct call *c)
 	while (c->relays) {
 		struct relay *r = c->relays;
 		c->relays = r->next;
-		relay_free(r, true);
+		relay_free(r);
 	}
 	if (c->reinvite_irq)
 		nta_incoming_destroy(c->reinvite_irq);
@@ -326,7 +328,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		if (status > 100 && c->state == CALL_RINGING && c->irq)
 			nta_incoming_treply(
 				c->irq, status, sip->sip_status->st_phrase,
-				SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
+				SIPTAG_CONTACT(c->to_caller),
 				TAG_IF(sip->sip_payload,
 				       SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 				TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
@@ -363,7 +365,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		cancel_forks(c, f);
 		nta_incoming_treply(
 			c->irq, status, sip->sip_status->st_phrase,
-			SIPTAG_CONTACT(our_contact(b, c->home, c->callee)),
+			SIPTAG_CONTACT(c->to_caller),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END());
 		log_info("call %u %s -> %s answered by %s", c->id, c->caller, c->callee, f->target);
@@ -422,7 +424,6 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		TAG_IF(sip && sip->sip_event, SIPTAG_EVENT(sip->sip_event)), TAG_END());
 	if (r->invite && status < 300 && sip) {
 		/* The requester's ACK crosses later, with the CSeq this INVITE had. */
-		c->reinvite_pending = true;
 		c->reinvite_from_a = r->from_a;
 		c->reinvite_cseq = sip->sip_cseq->cs_seq;
 		if (c->reinvite_irq)
@@ -438,29 +439,32 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	}
 	r->orq = NULL;
 	nta_outgoing_destroy(orq);
-	relay_free(r, false);
+	relay_free(r);
 	return 0;
 }
 
-/* The ACK of a re-INVITE's 2xx (or CANCEL of a re-INVITE, which is left to nta). */
+/* The ACK of a re-INVITE's 2xx from its sender: ACK the other side with the same body. */
+static void cross_reinvite_ack(struct call *c, sip_t const *ack)
+{
+	nta_leg_t *other = c->reinvite_from_a ? (c->winner ? c->winner->leg : NULL) : c->a;
+	if (other)
+		send_ack(c->b, other, c->reinvite_cseq, ack);
+	nta_incoming_destroy(c->reinvite_irq);
+	c->reinvite_irq = NULL;
+}
+
+/* The re-INVITE's transaction got its ACK (a CANCEL of a re-INVITE is left to nta). */
 static int on_reinvite_ack(struct call *c, nta_incoming_t *irq, sip_t const *sip)
 {
-	if (!sip || !sip->sip_request || sip->sip_request->rq_method != sip_method_ack)
-		return 0;
-	if (c->reinvite_pending && c->reinvite_irq == irq) {
-		nta_leg_t *other = c->reinvite_from_a ? (c->winner ? c->winner->leg : NULL) : c->a;
-		if (other)
-			send_ack(c->b, other, c->reinvite_cseq, sip);
-		c->reinvite_pending = false;
-		c->reinvite_irq = NULL;
-		nta_incoming_destroy(irq);
-	}
+	if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_ack &&
+	    c->reinvite_irq == irq)
+		cross_reinvite_ack(c, sip);
 	return 0;
 }
 
 /* Passes an in-dialog request to the other dialog; its response comes back. */
 static int relay_request(struct call *c, bool from_a, nta_leg_t *to, nta_incoming_t *irq,
-			 sip_t const *sip, char const *contact_user)
+			 sip_t const *sip)
 {
 	struct relay *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -472,7 +476,7 @@ static int relay_request(struct call *c, bool from_a, nta_leg_t *to, nta_incomin
 	r->orq = nta_outgoing_tcreate(
 		to, on_relay_response, r, NULL, sip->sip_request->rq_method,
 		sip->sip_request->rq_method_name, NULL,
-		TAG_IF(r->invite, SIPTAG_CONTACT(our_contact(c->b, c->home, contact_user))),
+		TAG_IF(r->invite, SIPTAG_CONTACT(from_a ? c->to_callee : c->to_caller)),
 		TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
 		TAG_IF(sip->sip_event, SIPTAG_EVENT(sip->sip_event)),
@@ -501,10 +505,8 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 		if (from_a && c->b_ack_pending && c->winner) {
 			c->b_ack_pending = false;
 			send_ack(b, c->winner->leg, c->b_invite_cseq, sip);
-		} else if (c->reinvite_pending && c->reinvite_from_a == from_a && other) {
-			/* The ACK of a re-INVITE's 2xx: ACK the other side with the same body. */
-			send_ack(b, other, c->reinvite_cseq, sip);
-			c->reinvite_pending = false;
+		} else if (c->reinvite_irq && c->reinvite_from_a == from_a) {
+			cross_reinvite_ack(c, sip);
 		}
 		return 0;
 	}
@@ -517,7 +519,7 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	}
 	if (m == sip_method_cancel)
 		return 481;
-	return relay_request(c, from_a, other, irq, sip, from_a ? c->callee : c->caller);
+	return relay_request(c, from_a, other, irq, sip);
 }
 
 static int on_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
@@ -573,7 +575,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	}
 	f->orq = nta_outgoing_tcreate(
 		f->leg, on_b_invite_response, f, NULL, SIP_METHOD_INVITE,
-		URL_STRING_MAKE(bd->contact), SIPTAG_CONTACT(our_contact(b, home, c->caller)),
+		URL_STRING_MAKE(bd->contact), SIPTAG_CONTACT(c->to_callee),
 		SIPTAG_REMOTE_PARTY_ID_STR(
 			su_sprintf(home, "%s;party=calling;screen=yes;privacy=off", ident)),
 		SIPTAG_P_ASSERTED_IDENTITY_STR(ident),
@@ -646,6 +648,8 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	text_copy(c->caller, sizeof(c->caller), from_line->dn);
 	text_copy(c->callee, sizeof(c->callee), line->dn);
 	text_copy(c->device, sizeof(c->device), who->name);
+	c->to_caller = our_contact(b, c->home, c->callee);
+	c->to_callee = our_contact(b, c->home, c->caller);
 	c->next = b->calls;
 	b->calls = c;
 	b->n_calls++;

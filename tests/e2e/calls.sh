@@ -46,6 +46,12 @@ register_callee() {
 	phone --dn 2001 --user bob --password pw-bob --contact-hostport "127.0.0.1:$UAS_PORT"
 }
 
+# callee SCENARIO COUNT: a SIPp phone (uas) that line 2001 is bound to.
+callee() {
+	uas "$1" "$2"
+	register_callee >/dev/null
+}
+
 # caller SCENARIO DN [sipp options]: a SIPp call to DN (the digest uri is the Request-URI).
 caller() {
 	local sf=$1
@@ -71,8 +77,7 @@ refused() {
 }
 
 # ---- many calls ----
-uas call-uas.xml 100
-register_callee >/dev/null
+callee call-uas.xml 100
 check "100 calls complete (10 calls/s, 2 at once at most)" \
 	caller call-uac.xml 2001 -m 100 -r 10 -l 2
 check "the callee answered all 100" uas_done
@@ -93,37 +98,31 @@ check "a wrong password is challenged again (407), the call goes nowhere" \
 as_caller 1001 alice pw-alice
 
 # ---- busy, cancel, no answer ----
-uas call-uas-busy.xml 1
-register_callee >/dev/null
+callee call-uas-busy.xml 1
 check "a busy callee: the caller gets 486" caller "$(refused 486)" 2001 -m 1
 check "the busy callee got its ACK" uas_done
 
-uas call-uas-ring.xml 1
-register_callee >/dev/null
+callee call-uas-ring.xml 1
 check "CANCEL while ringing: 200, then 487 to the caller" caller call-cancel.xml 2001 -m 1
 check "the ringing callee got the CANCEL" uas_done
 
-uas call-uas-ring.xml 1
-register_callee >/dev/null
+callee call-uas-ring.xml 1
 check "no answer within ring_timeout: the caller gets 480" caller "$(refused 480)" 2001 -m 1
 check "the unanswered callee got a CANCEL" uas_done
 
 # ---- in the call: hold and resume, the callee hangs up ----
-uas call-uas-hold.xml 1
-register_callee >/dev/null
+callee call-uas-hold.xml 1
 check "hold and resume by re-INVITE (sendonly, then sendrecv), each 200 with SDP and ACK" \
 	caller call-uac-hold.xml 2001 -m 1
 check "the callee saw both re-INVITEs with the caller's SDP and their ACKs" uas_done
 
-uas call-uas-hangup.xml 1
-register_callee >/dev/null
+callee call-uas-hangup.xml 1
 check "BYE from the callee reaches the caller" caller call-uac-wait.xml 2001 -m 1
 check "the callee's BYE is answered 200" uas_done
 check "the call is logged as ended by the callee" log_has "ended: the callee hung up"
 
 # ---- administration: call list, call hangup ----
-uas call-uas.xml 1
-register_callee >/dev/null
+callee call-uas.xml 1
 caller call-uac-wait.xml 2001 -m 1 >"$WORK/caller.out" 2>&1 &
 CALLER_PID=$!
 check "call list shows the answered call" wait_for 100 sh -c \
@@ -139,8 +138,7 @@ expect_exit 2 "call hangup without an id is a usage error (exit 2)" ctl call han
 expect_exit 2 "call hangup of a non-number is a usage error (exit 2)" ctl call hangup x1
 
 # ---- the per-line call limit ([calls] line_calls = 2) ----
-uas call-uas.xml 2
-register_callee >/dev/null
+callee call-uas.xml 2
 caller call-uac-wait.xml 2001 -m 2 -l 2 -r 2 >"$WORK/caller.out" 2>&1 &
 CALLER_PID=$!
 check "two calls to one line are up" wait_for 100 calls_are 2
