@@ -364,8 +364,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		}
 		cancel_forks(c, f);
 		nta_incoming_treply(
-			c->irq, status, sip->sip_status->st_phrase,
-			SIPTAG_CONTACT(c->to_caller),
+			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END());
 		log_info("call %u %s -> %s answered by %s", c->id, c->caller, c->callee, f->target);
