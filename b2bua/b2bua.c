@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct call;
@@ -29,6 +30,9 @@ struct relay;
 
 #define LOG_TAG "b2bua"
 
+/* Forwards one call may follow before it is refused as a loop (482). */
+#define MAX_HOPS 5
+
 enum call_state {
 	CALL_RINGING,  /* B legs tried, no final answer yet */
 	CALL_ANSWERED, /* a 2xx crossed; waiting for or past the caller's ACK */
@@ -47,7 +51,8 @@ struct fork {
 	struct call *call;
 	nta_leg_t *leg;
 	nta_outgoing_t *orq;
-	int status; /* final status, 0 while pending */
+	int status;   /* final status, 0 while pending */
+	unsigned gen; /* the routing round it belongs to (see call.gen) */
 	char target[256];
 };
 
@@ -82,6 +87,16 @@ struct call {
 	sip_contact_t *to_caller, *to_callee;
 	su_timer_t *ring_timer;
 	char caller[33], callee[33], device[80];
+	char *caller_display; /* the calling line's display name, or NULL */
+	/* Where the call rings now: callee, or the line a forward led to. */
+	char target[33];
+	char path[MAX_HOPS + 1][33]; /* lines visited, for loop detection */
+	unsigned hops;
+	unsigned gen;	      /* incremented when a forward replaces the B legs */
+	char forwarded[16];   /* reason of the last forward */
+	char *diversion;      /* Diversion header value, newest first */
+	bool feature;	      /* a Cisco feature request answered by us, not a call */
+	char result[24];      /* for the call record */
 	time_t started, answered;
 };
 
@@ -94,16 +109,23 @@ struct b2bua {
 	size_t n_calls;
 	unsigned next_id;
 	su_timer_t *reaper; /* frees ended calls outside the callbacks that ended them */
+	b2bua_cdr_f cdr_sink;
+	b2bua_feature_f feature_fn;
+	void *sink_arg;
+	struct store_cdr *cdrs; /* records not yet handed over */
+	size_t n_cdrs, cap_cdrs;
 };
 
 static int on_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip);
 static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t const *sip);
 static int on_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip);
+static bool redirect(struct call *c, char const *reason);
 
 /* ---- lifetime ---- */
 
 int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t *reg,
-		 struct b2bua_config const *cfg)
+		 struct b2bua_config const *cfg, b2bua_cdr_f cdr, b2bua_feature_f feature,
+		 void *arg)
 {
 	b2bua_t *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -113,6 +135,9 @@ int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t
 	b->reg = reg;
 	b->cfg = *cfg;
 	b->next_id = 1;
+	b->cdr_sink = cdr;
+	b->feature_fn = feature;
+	b->sink_arg = arg;
 	if (!(b->reaper = su_timer_create(su_root_task(root), 1))) {
 		free(b);
 		return -1;
@@ -183,8 +208,75 @@ void b2bua_destroy(b2bua_t *b)
 		return;
 	while (b->calls)
 		call_free(b->calls);
+	b2bua_tick(b);
+	free(b->cdrs);
 	su_timer_destroy(b->reaper);
 	free(b);
+}
+
+void b2bua_tick(b2bua_t *b)
+{
+	if (!b->n_cdrs)
+		return;
+	if (b->cdr_sink) {
+		b->cdr_sink(b->cdrs, b->n_cdrs, b->sink_arg);
+		b->cdrs = NULL;
+		b->cap_cdrs = 0;
+	}
+	b->n_cdrs = 0;
+}
+
+/* Queues a call record for the next tick. */
+static void cdr_add(b2bua_t *b, char const *caller, char const *device, char const *callee,
+		    char const *target, char const *forwarded, time_t started, time_t answered,
+		    char const *result)
+{
+	if (b->n_cdrs == b->cap_cdrs) {
+		size_t nc = b->cap_cdrs ? b->cap_cdrs * 2 : 16;
+		struct store_cdr *na = realloc(b->cdrs, nc * sizeof(*na));
+		if (!na) {
+			log_error("out of memory: the record of a call %s -> %s is lost", caller,
+				  callee);
+			return;
+		}
+		b->cdrs = na;
+		b->cap_cdrs = nc;
+	}
+	struct store_cdr *r = &b->cdrs[b->n_cdrs++];
+	memset(r, 0, sizeof(*r));
+	r->started_at = started;
+	r->answered_at = answered;
+	r->ended_at = time(NULL);
+	text_copy(r->caller, sizeof(r->caller), caller);
+	text_copy(r->caller_device, sizeof(r->caller_device), device ? device : "");
+	text_copy(r->callee, sizeof(r->callee), callee);
+	text_copy(r->target, sizeof(r->target), target && strcmp(target, callee) ? target : "");
+	text_copy(r->forwarded, sizeof(r->forwarded), forwarded ? forwarded : "");
+	text_copy(r->result, sizeof(r->result), result);
+}
+
+/* What a call record says for a final status to the caller. */
+static char const *result_of(int status)
+{
+	switch (status) {
+	case 200:
+		return "answered";
+	case 404:
+		return "not-found";
+	case 480:
+		return "unavailable";
+	case 482:
+		return "loop";
+	case 486:
+	case 600:
+		return "busy";
+	case 487:
+		return "cancelled";
+	case 603:
+		return "declined";
+	default:
+		return "failed";
+	}
 }
 
 size_t b2bua_count(b2bua_t const *b)
@@ -212,12 +304,13 @@ static sip_contact_t *our_contact(b2bua_t *b, su_home_t *home, char const *user)
 	return u ? sip_contact_create(home, (url_string_t *)u, NULL) : NULL;
 }
 
-/* Calls a line is in, either side. */
-static unsigned line_calls(b2bua_t *b, char const *dn)
+/* Calls a line is in, either side, other than self. */
+static unsigned line_calls(b2bua_t *b, char const *dn, struct call const *self)
 {
 	unsigned n = 0;
 	for (struct call const *c = b->calls; c; c = c->next)
-		if (c->state != CALL_ENDED && (!strcmp(c->caller, dn) || !strcmp(c->callee, dn)))
+		if (c != self && c->state != CALL_ENDED && !c->feature &&
+		    (!strcmp(c->caller, dn) || !strcmp(c->target, dn)))
 			n++;
 	return n;
 }
@@ -238,6 +331,9 @@ static void end_call(struct call *c, char const *why)
 	if (c->state == CALL_ENDED)
 		return;
 	log_info("call %u %s -> %s ended: %s", c->id, c->caller, c->callee, why);
+	if (!c->feature)
+		cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded,
+			c->started, c->answered, c->result[0] ? c->result : "failed");
 	c->state = CALL_ENDED;
 	if (c->ring_timer) {
 		su_timer_destroy(c->ring_timer);
@@ -284,6 +380,8 @@ static void send_bye(nta_leg_t *leg)
 /* The final answer to the caller when no B leg answered. */
 static void fail_call(struct call *c, int status, char const *phrase)
 {
+	if (!c->result[0])
+		snprintf(c->result, sizeof(c->result), "%s", result_of(status));
 	if (c->irq && nta_incoming_status(c->irq) < 200)
 		nta_incoming_treply(c->irq, status, phrase, TAG_END());
 	end_call(c, phrase);
@@ -304,11 +402,15 @@ static void all_forks_failed(struct call *c)
 {
 	bool busy = false, declined = false;
 	for (struct fork const *f = c->forks; f; f = f->next) {
+		if (f->gen != c->gen)
+			continue;
 		if (!f->status)
 			return;
 		busy |= f->status == 486 || f->status == 600;
 		declined |= f->status == 603;
 	}
+	if (busy && redirect(c, "user-busy"))
+		return;
 	if (busy)
 		fail_call(c, SIP_486_BUSY_HERE);
 	else if (declined)
@@ -325,7 +427,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 	int status = sip ? sip->sip_status->st_status : 408;
 
 	if (status < 200) {
-		if (status > 100 && c->state == CALL_RINGING && c->irq)
+		if (status > 100 && c->state == CALL_RINGING && c->irq && f->gen == c->gen)
 			nta_incoming_treply(
 				c->irq, status, sip->sip_status->st_phrase,
 				SIPTAG_CONTACT(c->to_caller),
@@ -336,8 +438,9 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		return 0;
 	}
 	if (status < 300) {
-		if (c->winner && c->winner != f) {
-			/* Another fork answered too: take it down. */
+		if (c->winner ? c->winner != f
+			      : (f->gen != c->gen || c->state == CALL_ENDED)) {
+			/* Another fork answered too, or one replaced by a forward: take it down. */
 			nta_leg_rtag(f->leg, sip->sip_to->a_tag);
 			nta_leg_client_reroute(f->leg, sip->sip_record_route, sip->sip_contact, 1);
 			send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL);
@@ -352,6 +455,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		}
 		c->winner = f;
 		f->status = status;
+		snprintf(c->result, sizeof(c->result), "%s", "answered");
 		nta_leg_rtag(f->leg, sip->sip_to->a_tag);
 		nta_leg_client_reroute(f->leg, sip->sip_record_route, sip->sip_contact, 1);
 		c->b_invite_cseq = sip->sip_cseq->cs_seq;
@@ -373,7 +477,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 	f->status = status;
 	nta_outgoing_destroy(orq);
 	f->orq = NULL;
-	if (c->state == CALL_RINGING)
+	if (c->state == CALL_RINGING && f->gen == c->gen)
 		all_forks_failed(c);
 	return 0;
 }
@@ -398,8 +502,14 @@ static void on_ring_timeout(su_root_magic_t *magic, su_timer_t *t, void *arg)
 {
 	struct call *c = arg;
 	(void)magic, (void)t;
-	if (c->state != CALL_RINGING)
+	if (c->feature && c->state != CALL_ENDED) { /* its ACK never came */
+		send_bye(c->a);
+		end_call(c, "feature request done (no ACK)");
 		return;
+	}
+	if (c->state != CALL_RINGING || redirect(c, "no-answer"))
+		return;
+	snprintf(c->result, sizeof(c->result), "%s", "no-answer");
 	cancel_forks(c, NULL);
 	fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
 }
@@ -501,13 +611,21 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	sip_method_t m = sip->sip_request->rq_method;
 
 	if (m == sip_method_ack) {
-		if (from_a && c->b_ack_pending && c->winner) {
+		if (from_a && c->feature && c->state != CALL_ENDED) {
+			/* The feature request is done: hang up as the service did. */
+			send_bye(c->a);
+			end_call(c, "feature request done");
+		} else if (from_a && c->b_ack_pending && c->winner) {
 			c->b_ack_pending = false;
 			send_ack(b, c->winner->leg, c->b_invite_cseq, sip);
 		} else if (c->reinvite_irq && c->reinvite_from_a == from_a) {
 			cross_reinvite_ack(c, sip);
 		}
 		return 0;
+	}
+	if (c->feature && m == sip_method_bye) {
+		end_call(c, "feature request done");
+		return 200;
 	}
 	if (!other || (from_a && c->state != CALL_ANSWERED))
 		return 481;
@@ -538,8 +656,7 @@ static int on_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t 
 
 /* ---- a new call ---- */
 
-static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv,
-		      struct dir_line const *from_line)
+static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv)
 {
 	b2bua_t *b = c->b;
 	su_home_t *home = c->home;
@@ -547,18 +664,14 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	if (!f)
 		return -1;
 	f->call = c;
+	f->gen = c->gen;
 	text_copy(f->target, sizeof(f->target), bd->contact);
-	char const *display = from_line && from_line->display && from_line->display[0]
-				      ? from_line->display
-				      : NULL;
+	char const *display = c->caller_display;
 	url_t *me = our_url(b, home, c->caller);
 	sip_from_t *from = sip_from_create(home, (url_string_t *)me);
 	if (from && display)
 		from->a_display = su_sprintf(home, "\"%s\"", display);
-	url_t *callee = url_hdup(home, inv->sip_request->rq_url);
-	if (callee)
-		callee->url_params = NULL;
-	sip_to_t *to = sip_to_create(home, (url_string_t *)callee);
+	sip_to_t *to = sip_to_create(home, (url_string_t *)our_url(b, home, c->target));
 	char *ident = su_sprintf(home, "%s%s%s<%s>", display ? "\"" : "", display ? display : "",
 				 display ? "\" " : "", url_as_string(home, me));
 	tport_t *tp = registrar_binding_tport(bd);
@@ -578,6 +691,8 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 		SIPTAG_REMOTE_PARTY_ID_STR(
 			su_sprintf(home, "%s;party=calling;screen=yes;privacy=off", ident)),
 		SIPTAG_P_ASSERTED_IDENTITY_STR(ident),
+		TAG_IF(c->diversion,
+		       SIPTAG_HEADER_STR(su_sprintf(home, "Diversion: %s", c->diversion))),
 		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
 		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(inv->sip_payload)),
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
@@ -590,6 +705,277 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	f->next = c->forks;
 	c->forks = f;
 	return 0;
+}
+
+/* The call leaves line for its forward target: one more Diversion entry, newest first. */
+static void divert(struct call *c, struct dir_line const *line, char const *reason)
+{
+	su_home_t *home = c->home;
+	url_t *u = our_url(c->b, home, line->dn);
+	bool named = line->display && line->display[0];
+	char *entry = su_sprintf(home, "%s%s%s<%s>;reason=%s;counter=1;privacy=off;screen=yes",
+				 named ? "\"" : "", named ? line->display : "", named ? "\" " : "",
+				 u ? url_as_string(home, u) : line->dn, reason);
+	c->diversion = c->diversion ? su_sprintf(home, "%s, %s", entry, c->diversion) : entry;
+	snprintf(c->forwarded, sizeof(c->forwarded), "%s", reason);
+	log_info("call %u %s -> %s: %s forwards (%s)", c->id, c->caller, c->callee, line->dn, reason);
+}
+
+struct refusal {
+	int status;
+	char const *phrase;
+	char const *result;
+};
+
+/*
+ * Finds where a call to dn rings, following call forwarding: sets
+ * c->target and returns its bindings, or NULL with the refusal in *no.
+ */
+static struct binding *resolve(struct call *c, char const *dn, struct refusal *no)
+{
+	b2bua_t *b = c->b;
+	directory_t const *dir = registrar_directory(b->reg);
+	char next[33];
+
+	for (;;) {
+		struct dir_line const *line = directory_line(dir, dn);
+		if (!line) {
+			*no = (struct refusal){ SIP_404_NOT_FOUND, "not-found" };
+			return NULL;
+		}
+		for (unsigned i = 0; i < c->hops; i++) {
+			if (!strcmp(c->path[i], dn)) {
+				*no = (struct refusal){ SIP_482_LOOP_DETECTED, "loop" };
+				log_notice("call %u %s -> %s: forwarding loops at %s (482)", c->id,
+					   c->caller, c->callee, dn);
+				return NULL;
+			}
+		}
+		text_copy(c->path[c->hops], sizeof(c->path[0]), line->dn);
+		text_copy(c->target, sizeof(c->target), line->dn);
+		char const *fwd = NULL, *reason = NULL;
+		struct binding *bd = NULL;
+		if (line->cfwd_all) {
+			fwd = line->cfwd_all, reason = "unconditional";
+		} else if (line->device && line->device->dnd) {
+			int st = (int)b->cfg.dnd_response;
+			*no = (struct refusal){ st, sip_status_phrase(st) ? sip_status_phrase(st)
+									  : "Do Not Disturb",
+						"dnd" };
+			log_info("call %u %s -> %s: device %s is in do not disturb (%d)", c->id,
+				 c->caller, line->dn, line->device->name, st);
+			return NULL;
+		} else if (!(bd = registrar_bindings(b->reg, line->dn))) {
+			if (!line->cfwd_noanswer) {
+				log_info("call %u %s -> %s: nothing registered (480)", c->id,
+					 c->caller, line->dn);
+				*no = (struct refusal){ SIP_480_TEMPORARILY_UNAVAILABLE,
+							"unavailable" };
+				return NULL;
+			}
+			fwd = line->cfwd_noanswer, reason = "unavailable";
+		} else if (line_calls(b, line->dn, c) >= b->cfg.line_calls) {
+			if (!line->cfwd_busy) {
+				log_info("call %u %s -> %s: the line has %u calls (486)", c->id,
+					 c->caller, line->dn, b->cfg.line_calls);
+				*no = (struct refusal){ SIP_486_BUSY_HERE, "busy" };
+				return NULL;
+			}
+			fwd = line->cfwd_busy, reason = "user-busy";
+		}
+		if (!fwd)
+			return bd;
+		if (c->hops >= MAX_HOPS) {
+			*no = (struct refusal){ SIP_482_LOOP_DETECTED, "loop" };
+			log_notice("call %u %s -> %s: more than %d forwards (482)", c->id, c->caller,
+				   c->callee, MAX_HOPS);
+			return NULL;
+		}
+		divert(c, line, reason);
+		c->hops++;
+		text_copy(next, sizeof(next), fwd);
+		dn = next;
+	}
+}
+
+/* Forks the call to the bindings and starts the no-answer timer. */
+static void ring_to(struct call *c, struct binding *bd, sip_t const *inv)
+{
+	b2bua_t *b = c->b;
+	unsigned n = 0, tried = 0;
+	for (; bd; bd = bd->next, tried++)
+		if (start_fork(c, bd, inv) == 0)
+			n++;
+	if (!n) {
+		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
+		return;
+	}
+	log_info("call %u %s (%s) -> %s: %u binding%s of %s tried", c->id, c->caller, c->device,
+		 c->callee, n, n == 1 ? "" : "s", c->target);
+	struct dir_line const *line = directory_line(registrar_directory(b->reg), c->target);
+	unsigned secs = b->cfg.ring_timeout;
+	if (line && line->cfwd_noanswer && line->noanswer_timeout)
+		secs = line->noanswer_timeout;
+	if (!c->ring_timer)
+		c->ring_timer = su_timer_create(su_root_task(b->root), secs * 1000);
+	if (c->ring_timer) {
+		su_timer_reset(c->ring_timer);
+		su_timer_set_interval(c->ring_timer, on_ring_timeout, c, secs * 1000);
+	}
+}
+
+/*
+ * Busy or no answer: the call moves to the target line's forward for that
+ * reason (B legs cancelled, new ones forked). false when there is none.
+ */
+static bool redirect(struct call *c, char const *reason)
+{
+	struct dir_line const *line = directory_line(registrar_directory(c->b->reg), c->target);
+	char const *to = !line			     ? NULL
+			 : !strcmp(reason, "no-answer") ? line->cfwd_noanswer
+							: line->cfwd_busy;
+	if (!to || !c->irq || c->state != CALL_RINGING)
+		return false;
+	if (c->hops >= MAX_HOPS) {
+		fail_call(c, SIP_482_LOOP_DETECTED);
+		return true;
+	}
+	char dn[33];
+	text_copy(dn, sizeof(dn), to);
+	cancel_forks(c, NULL);
+	c->gen++;
+	divert(c, line, reason);
+	c->hops++;
+	struct refusal no;
+	struct binding *bd = resolve(c, dn, &no);
+	if (!bd) {
+		snprintf(c->result, sizeof(c->result), "%s", no.result);
+		fail_call(c, no.status, no.phrase);
+		return true;
+	}
+	msg_t *req = nta_incoming_getrequest(c->irq);
+	if (!req) {
+		fail_call(c, SIP_500_INTERNAL_SERVER_ERROR);
+		return true;
+	}
+	ring_to(c, bd, sip_object(req));
+	msg_destroy(req);
+	return true;
+}
+
+/* ---- Cisco feature requests placed as calls ---- */
+
+/* An SDP answer that declines every stream of the offer (port 0), or a bare offer. */
+static char *declining_sdp(su_home_t *home, sip_t const *inv, char const *host)
+{
+	char *out = su_sprintf(home,
+			       "v=0\r\no=sipreg %lu 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n",
+			       (unsigned long)time(NULL), host, host);
+	unsigned streams = 0;
+	if (inv->sip_payload && inv->sip_payload->pl_data) {
+		char const *p = inv->sip_payload->pl_data;
+		char const *end = p + inv->sip_payload->pl_len;
+		while (p < end && out) {
+			char const *eol = memchr(p, '\n', (size_t)(end - p));
+			size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+			if (len > 2 && p[0] == 'm' && p[1] == '=') {
+				char media[32], proto[32], fmt[32];
+				char line[256];
+				text_copy(line, sizeof(line) < len + 1 ? sizeof(line) : len + 1, p);
+				if (sscanf(line, "m=%31s %*s %31s %31s", media, proto, fmt) == 3) {
+					out = su_sprintf(home, "%sm=%s 0 %s %s\r\n", out, media,
+							 proto, fmt);
+					streams++;
+				}
+			}
+			p += len + 1;
+		}
+	}
+	if (out && !streams)
+		out = su_sprintf(home, "%sm=audio 0 RTP/AVP 0\r\n", out);
+	return out;
+}
+
+/*
+ * x-cisco-serviceuri-cfwdall-TARGET sets call forward all of the calling
+ * line, x-cisco-serviceuri-cfwdall clears it; the request is answered and
+ * hung up. Other feature URIs are not available here: 503.
+ */
+static void service_request(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device const *who,
+			    struct dir_line const *from_line, char const *service)
+{
+	char target[33] = "";
+	bool cfwdall = !strncasecmp(service, "cfwdall", 7) && (!service[7] || service[7] == '-');
+	if (cfwdall && service[7]) {
+		char const *t = service + 8;
+		size_t n = strspn(t, "0123456789*#+");
+		if (!t[0] || t[n] || n >= sizeof(target) || !strcmp(t, from_line->dn)) {
+			log_info("%s (line %s): call forward all to '%s' refused (503)", who->name,
+				 from_line->dn, t);
+			nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+			return;
+		}
+		text_copy(target, sizeof(target), t);
+	}
+	if (!cfwdall || !b->feature_fn) {
+		log_info("%s (line %s): feature x-cisco-serviceuri-%s is not available (503)",
+			 who->name, from_line->dn, service);
+		nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+		return;
+	}
+	struct store_line_features f = {
+		.dn = from_line->dn,
+		.dnd = -1,
+		.cfwd_all = target[0] ? target : "off",
+		.noanswer_timeout = -1,
+	};
+	b->feature_fn(&f, b->sink_arg);
+	log_notice("%s (line %s): call forward all %s%s by the phone", who->name, from_line->dn,
+		   target[0] ? "to " : "off", target);
+
+	/* Answered and hung up, as a feature code would be. */
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
+		free(c);
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	c->b = b;
+	c->id = b->next_id++;
+	c->feature = true;
+	c->state = CALL_ANSWERED;
+	c->started = c->answered = time(NULL);
+	text_copy(c->caller, sizeof(c->caller), from_line->dn);
+	snprintf(c->callee, sizeof(c->callee), "cfwdall");
+	snprintf(c->target, sizeof(c->target), "cfwdall");
+	text_copy(c->device, sizeof(c->device), who->name);
+	c->to_caller = our_contact(b, c->home, NULL);
+	c->next = b->calls;
+	b->calls = c;
+	b->n_calls++;
+	c->a = nta_leg_tcreate(b->agent, on_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
+			       SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
+			       NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
+	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
+	if (!c->a || !nta_leg_tag(c->a, NULL) ||
+	    nta_leg_server_route(c->a, sip->sip_record_route, sip->sip_contact) < 0 ||
+	    !(c->irq = nta_incoming_create(b->agent, c->a, msg, sip, TAG_IF(tp, NTATAG_TPORT(tp)),
+					   TAG_END()))) {
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		end_call(c, "cannot answer the feature request");
+		return;
+	}
+	nta_incoming_bind(c->irq, on_a_cancel, c);
+	nta_incoming_tag(c->irq, nta_leg_get_tag(c->a));
+	sip_contact_t const *m = nta_agent_contact(b->agent);
+	char const *host = m && m->m_url->url_host ? m->m_url->url_host : "127.0.0.1";
+	nta_incoming_treply(c->irq, SIP_200_OK, SIPTAG_CONTACT(c->to_caller),
+			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+			    SIPTAG_PAYLOAD_STR(declining_sdp(c->home, sip, host)), TAG_END());
+	/* Hung up at the ACK; at the latest when the ACK is overdue. */
+	c->ring_timer = su_timer_create(su_root_task(b->root), 32000);
+	if (c->ring_timer)
+		su_timer_set(c->ring_timer, on_ring_timeout, c);
 }
 
 void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
@@ -616,22 +1002,12 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 		nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
 		return;
 	}
-	struct dir_line const *line = dn ? directory_line(dir, dn) : NULL;
-	if (!line) {
-		log_info("call from %s to %s: no such line (404)", from_line->dn, dn ? dn : "-");
+	if (dn && !strncasecmp(dn, "x-cisco-serviceuri-", 19)) {
+		service_request(b, msg, sip, who, from_line, dn + 19);
+		return;
+	}
+	if (!dn || !dn[0]) {
 		nta_msg_treply(b->agent, msg, SIP_404_NOT_FOUND, TAG_END());
-		return;
-	}
-	struct binding *bd = registrar_bindings(b->reg, line->dn);
-	if (!bd) {
-		log_info("call from %s to %s: nothing registered (480)", from_line->dn, line->dn);
-		nta_msg_treply(b->agent, msg, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
-		return;
-	}
-	if (line_calls(b, line->dn) >= b->cfg.line_calls) {
-		log_info("call from %s to %s: the line has %u calls (486)", from_line->dn, line->dn,
-			 b->cfg.line_calls);
-		nta_msg_treply(b->agent, msg, SIP_486_BUSY_HERE, TAG_END());
 		return;
 	}
 
@@ -645,13 +1021,28 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	c->id = b->next_id++;
 	c->started = time(NULL);
 	text_copy(c->caller, sizeof(c->caller), from_line->dn);
-	text_copy(c->callee, sizeof(c->callee), line->dn);
+	text_copy(c->callee, sizeof(c->callee), dn);
+	text_copy(c->target, sizeof(c->target), dn);
 	text_copy(c->device, sizeof(c->device), who->name);
-	c->to_caller = our_contact(b, c->home, c->callee);
-	c->to_callee = our_contact(b, c->home, c->caller);
+	if (from_line->display && from_line->display[0])
+		c->caller_display = su_strdup(c->home, from_line->display);
 	c->next = b->calls;
 	b->calls = c;
 	b->n_calls++;
+
+	/* Where it rings, after forwarding; refusals are answered without a transaction. */
+	struct refusal no;
+	struct binding *bd = resolve(c, dn, &no);
+	if (!bd) {
+		if (no.status == 404)
+			log_info("call from %s to %s: no such line (404)", from_line->dn, c->target);
+		nta_msg_treply(b->agent, msg, no.status, no.phrase, TAG_END());
+		snprintf(c->result, sizeof(c->result), "%s", no.result);
+		end_call(c, no.phrase);
+		return;
+	}
+	c->to_caller = our_contact(b, c->home, c->callee);
+	c->to_callee = our_contact(b, c->home, c->caller);
 
 	/* The caller's dialog: our tag on its INVITE, requests on it come to on_a_request. */
 	c->a = nta_leg_tcreate(b->agent, on_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
@@ -674,20 +1065,7 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	nta_incoming_bind(c->irq, on_a_cancel, c);
 	nta_incoming_tag(c->irq, nta_leg_get_tag(c->a));
 	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
-
-	unsigned n = 0;
-	for (; bd; bd = bd->next)
-		if (start_fork(c, bd, sip, from_line) == 0)
-			n++;
-	if (!n) {
-		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
-		return;
-	}
-	log_info("call %u %s (%s) -> %s: %u binding%s tried", c->id, c->caller, c->device,
-		 c->callee, n, n == 1 ? "" : "s");
-	c->ring_timer = su_timer_create(su_root_task(b->root), b->cfg.ring_timeout * 1000);
-	if (c->ring_timer)
-		su_timer_set(c->ring_timer, on_ring_timeout, c);
+	ring_to(c, bd, sip);
 }
 
 /* ---- administration ---- */
@@ -697,12 +1075,16 @@ json_t *b2bua_list(b2bua_t const *b)
 	json_t *arr = json_array();
 	time_t now = time(NULL);
 	for (struct call const *c = b->calls; c; c = c->next) {
-		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:I}", "id",
-						     (int)c->id, "state", state_names[c->state],
-						     "caller", c->caller, "callee", c->callee,
-						     "device", c->device, "answered_by",
-						     c->winner ? c->winner->target : NULL,
-						     "seconds", (json_int_t)(now - c->started)));
+		if (c->feature)
+			continue;
+		json_array_append_new(
+			arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I}", "id",
+				       (int)c->id, "state", state_names[c->state], "caller",
+				       c->caller, "callee", c->callee, "target", c->target,
+				       "device", c->device, "forwarded",
+				       c->forwarded[0] ? c->forwarded : NULL, "answered_by",
+				       c->winner ? c->winner->target : NULL, "seconds",
+				       (json_int_t)(now - c->started)));
 	}
 	return arr;
 }

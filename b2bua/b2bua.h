@@ -25,10 +25,19 @@ typedef struct b2bua b2bua_t;
 struct b2bua_config {
 	unsigned ring_timeout; /* seconds without an answer before 480 */
 	unsigned line_calls;   /* calls a line takes at once before 486 */
+	unsigned dnd_response; /* status for a call to a device in do not disturb */
 };
 
+/* Finished calls' records; takes c (malloc'd, n entries). */
+typedef void (*b2bua_cdr_f)(struct store_cdr *c, size_t n, void *arg);
+/* A phone changed a line's features (Cisco feature request); to be stored. */
+typedef void (*b2bua_feature_f)(struct store_line_features const *f, void *arg);
+
 int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t *reg,
-		 struct b2bua_config const *cfg);
+		 struct b2bua_config const *cfg, b2bua_cdr_f cdr, b2bua_feature_f feature,
+		 void *arg);
+/** Hands the records of calls ended since the last tick to the sink. */
+void b2bua_tick(b2bua_t *b);
 void b2bua_destroy(b2bua_t *b);
 void b2bua_set_config(b2bua_t *b, struct b2bua_config const *cfg);
 

@@ -269,6 +269,60 @@ static int cmd_line_show(store_t *s, struct job *j)
 	return store_line_show(s, dn, &j->data, &j->err);
 }
 
+/* An optional integer argument within [lo, hi]; def when absent. */
+static int arg_int(struct job *j, char const *key, long long lo, long long hi, long long def,
+		   long long *out)
+{
+	json_t *v = json_object_get(j->args, key);
+	*out = def;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(j->err.msg, sizeof(j->err.msg),
+			 "argument '%s' must be a whole number from %lld to %lld", key, lo, hi);
+		return j->err.code = -EINVAL;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int cmd_line_set(store_t *s, struct job *j)
+{
+	REQUIRE(dn, "dn");
+	OPTIONAL(dnd, "dnd");
+	OPTIONAL(all, "cfwd_all");
+	OPTIONAL(busy, "cfwd_busy");
+	OPTIONAL(noanswer, "cfwd_noanswer");
+	long long timeout;
+	if (arg_int(j, "noanswer_timeout", 0, 600, -1, &timeout) < 0)
+		return j->err.code;
+	if (dnd && strcmp(dnd, "on") && strcmp(dnd, "off")) {
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument 'dnd' is on or off");
+		return j->err.code = -EINVAL;
+	}
+	struct store_line_features f = {
+		.dn = dn,
+		.dnd = dnd ? !strcmp(dnd, "on") : -1,
+		.cfwd_all = all,
+		.cfwd_busy = busy,
+		.cfwd_noanswer = noanswer,
+		.noanswer_timeout = (int)timeout,
+	};
+	int err = store_line_set(s, &f, &j->err);
+	if (err == 0)
+		err = store_line_show(s, dn, &j->data, &j->err);
+	return err;
+}
+
+static int cmd_cdr_list(store_t *s, struct job *j)
+{
+	long long since, limit;
+	if (arg_int(j, "since", 0, 1LL << 40, 0, &since) < 0 ||
+	    arg_int(j, "limit", 0, 1000000, 0, &limit) < 0)
+		return j->err.code;
+	return store_cdr_list(s, since, (unsigned)limit, &j->data, &j->err);
+}
+
 static int cmd_status(store_t *s, struct job *j)
 {
 	return store_counts(s, &j->data, &j->err);
@@ -286,6 +340,7 @@ static struct {
 	{ "device.show", cmd_device_show, false }, { "device.models", cmd_device_models, false },
 	{ "line.add", cmd_line_add, true },	   { "line.del", cmd_line_del, true },
 	{ "line.list", cmd_line_list, false },	   { "line.show", cmd_line_show, false },
+	{ "line.set", cmd_line_set, true },	   { "cdr.list", cmd_cdr_list, false },
 	{ "status", cmd_status, false },
 };
 

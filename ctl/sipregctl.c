@@ -19,6 +19,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_REFUSED	 1
@@ -50,6 +51,8 @@ static char const usage_text[] =
 	"  line del DN\n"
 	"  line list\n"
 	"  line show DN\n"
+	"  line set DN [--dnd on|off] [--cfwd-all DN|off] [--cfwd-busy DN|off]\n"
+	"               [--cfwd-noanswer DN|off] [--noanswer-timeout S]\n"
 	"  reg list\n"
 	"  reg show DEVICE\n"
 	"  reg flush DEVICE|DN\n"
@@ -57,6 +60,7 @@ static char const usage_text[] =
 	"  ban del ADDRESS|user:NAME\n"
 	"  call list\n"
 	"  call hangup ID\n"
+	"  cdr list [--since TIME] [--limit N]\n"
 	"\n"
 	"  -s, --socket PATH   control socket (default $SIPREG_SOCKET or ./" DEFAULT_SOCKET ")\n"
 	"  --json              print the answer as JSON\n"
@@ -614,6 +618,7 @@ static int cmd_device(int argc, char **argv)
 			{ "auth", "auth" },
 			{ "digest algs", "digest_algs" },
 			{ "qop", "qop" },
+			{ "dnd", "dnd" },
 		};
 		static struct column const cols[] = { { "INDEX", "index" },
 						      { "DN", "dn" },
@@ -644,7 +649,7 @@ static int cmd_device(int argc, char **argv)
 static int cmd_line(int argc, char **argv)
 {
 	if (argc < 1)
-		usage_error("line: add, del, list or show?");
+		usage_error("line: add, del, list, show or set?");
 	char const *sub = argv[0];
 	argc--, argv++;
 	static struct column const cols[] = {
@@ -691,10 +696,47 @@ static int cmd_line(int argc, char **argv)
 			{ "display", "display" },
 			{ "label", "label" },
 			{ "bindings", "bindings" },
+			{ "dnd", "dnd" },
+			{ "cfwd all", "cfwd_all" },
+			{ "cfwd busy", "cfwd_busy" },
+			{ "cfwd noanswer", "cfwd_noanswer" },
+			{ "noanswer time", "noanswer_timeout" },
 		};
 		parse_args(argc, argv, "line show", pos, 1, NULL, 0);
 		return show(call("line.show", json_pack("{s:s}", "dn", pos[0])), fields,
 			    NCOLS(fields));
+	}
+	if (strcmp(sub, "set") == 0) {
+		char const *pos[1];
+		struct opt opts[] = { { "--dnd", true, NULL, false },
+				      { "--cfwd-all", true, NULL, false },
+				      { "--cfwd-busy", true, NULL, false },
+				      { "--cfwd-noanswer", true, NULL, false },
+				      { "--noanswer-timeout", true, NULL, false } };
+		parse_args(argc, argv, "line set", pos, 1, opts, NCOLS(opts));
+		bool any = false;
+		for (int i = 0; i < NCOLS(opts); i++) {
+			any |= opts[i].set;
+			if (opts[i].set && !opts[i].value[0])
+				usage_error("line set: %s needs a value", opts[i].name);
+		}
+		if (!any)
+			usage_error("line set: nothing to change");
+		if (opts[0].set && strcmp(opts[0].value, "on") && strcmp(opts[0].value, "off"))
+			usage_error("line set: --dnd is on or off");
+		json_t *args = json_pack("{s:s}", "dn", pos[0]);
+		set_opt(args, "dnd", &opts[0]);
+		set_opt(args, "cfwd_all", &opts[1]);
+		set_opt(args, "cfwd_busy", &opts[2]);
+		set_opt(args, "cfwd_noanswer", &opts[3]);
+		if (opts[4].set) {
+			char *end;
+			long t = strtol(opts[4].value, &end, 10);
+			if (*end || t < 0 || t > 600)
+				usage_error("line set: --noanswer-timeout is 0 to 600 seconds");
+			json_object_set_new(args, "noanswer_timeout", json_integer(t));
+		}
+		return done(call("line.set", args), "line %s changed", pos[0]);
 	}
 	usage_error("line: unknown subcommand '%s'", sub);
 }
@@ -779,6 +821,92 @@ static int cmd_call(int argc, char **argv)
 	usage_error("call: unknown subcommand '%s'", argv[0]);
 }
 
+/*
+ * A point in time for --since: seconds since the epoch, a local date
+ * (YYYY-MM-DD) or date and time (YYYY-MM-DD HH:MM[:SS], or with a T), or
+ * an age such as 90s, 30m, 12h or 7d. -1 when it is none of these.
+ */
+static long long parse_since(char const *v)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (end != v && !errno && n >= 0) {
+		if (!*end)
+			return n;
+		if (!end[1]) {
+			long long unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60
+					 : end[0] == 'h'   ? 3600
+					 : end[0] == 'd'   ? 86400
+							   : 0;
+			if (unit && n < (1LL << 32))
+				return (long long)time(NULL) - n * unit;
+		}
+	}
+	struct tm tm = { 0 };
+	char const *p = strptime(v, "%Y-%m-%d", &tm);
+	if (p && *p && (*p == ' ' || *p == 'T')) {
+		char const *q = strptime(p + 1, "%H:%M:%S", &tm);
+		if (!q)
+			q = strptime(p + 1, "%H:%M", &tm);
+		p = q;
+	}
+	if (!p || *p)
+		return -1;
+	tm.tm_isdst = -1;
+	time_t t = mktime(&tm);
+	return t < 0 ? -1 : (long long)t;
+}
+
+/* Replaces the epoch seconds under key with local time text, for the table. */
+static void local_time(json_t *row, char const *key)
+{
+	json_t *v = json_object_get(row, key);
+	if (!json_is_integer(v))
+		return;
+	time_t t = (time_t)json_integer_value(v);
+	struct tm tm;
+	char buf[32];
+	if (localtime_r(&t, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
+		json_object_set_new(row, key, json_string(buf));
+}
+
+static int cmd_cdr(int argc, char **argv)
+{
+	static struct column const cols[] = {
+		{ "ID", "id" },		   { "STARTED", "started_at" }, { "CALLER", "caller" },
+		{ "CALLEE", "callee" },	   { "TAKEN BY", "target" },	{ "FORWARD", "forwarded" },
+		{ "RESULT", "result" },	   { "SECONDS", "duration" },
+	};
+	if (argc < 1 || strcmp(argv[0], "list") != 0)
+		usage_error(argc < 1 ? "cdr: list?" : "cdr: unknown subcommand '%s'", argv[0]);
+	struct opt opts[] = { { "--since", true, NULL, false }, { "--limit", true, NULL, false } };
+	parse_args(argc - 1, argv + 1, "cdr list", NULL, 0, opts, NCOLS(opts));
+	json_t *args = json_object();
+	if (opts[0].set) {
+		long long since = parse_since(opts[0].value);
+		if (since < 0)
+			usage_error("cdr list: --since takes seconds since 1970, YYYY-MM-DD[ HH:MM[:SS]] "
+				    "or an age such as 30m, 12h, 7d");
+		json_object_set_new(args, "since", json_integer(since));
+	}
+	if (opts[1].set) {
+		char *end;
+		long n = strtol(opts[1].value, &end, 10);
+		if (!opts[1].value[0] || *end || n < 1 || n > 1000000)
+			usage_error("cdr list: --limit is a whole number from 1 to 1000000");
+		json_object_set_new(args, "limit", json_integer(n));
+	}
+	json_t *d = call("cdr.list", args);
+	if (!opt_json) {
+		size_t i;
+		json_t *row;
+		json_array_foreach (d, i, row)
+			local_time(row, "started_at");
+	}
+	return show(d, cols, NCOLS(cols));
+}
+
 static struct {
 	char const *name;
 	int (*fn)(int argc, char **argv);
@@ -786,7 +914,7 @@ static struct {
 	{ "status", cmd_status }, { "config", cmd_config }, { "log", cmd_log },
 	{ "trace", cmd_trace },	  { "user", cmd_user },	    { "device", cmd_device },
 	{ "line", cmd_line },	  { "reg", cmd_reg },	    { "ban", cmd_ban },
-	{ "call", cmd_call },
+	{ "call", cmd_call },	  { "cdr", cmd_cdr },
 };
 
 int main(int argc, char **argv)

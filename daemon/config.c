@@ -34,6 +34,7 @@ void config_defaults(struct config *cfg)
 	cfg->ban_time = 600;
 	cfg->ring_timeout = 60;
 	cfg->line_calls = 2;
+	cfg->dnd_response = 486;
 }
 
 void config_listen_format(struct config_listen const *l, char *buf, size_t len)
@@ -263,6 +264,7 @@ static struct key_def const keys[] = {
 	{ "registrar", "max_contacts", parse_uint, FIELD(max_contacts), 1, 1000, false },
 	{ "calls", "ring_timeout", parse_uint, FIELD(ring_timeout), 1, 3600, false },
 	{ "calls", "line_calls", parse_uint, FIELD(line_calls), 1, 100, false },
+	{ "calls", "dnd_response", parse_uint, FIELD(dnd_response), 400, 699, false },
 	{ "security", "ban_failures", parse_uint, FIELD(ban_failures), 1, 1000000, false },
 	{ "security", "ban_window", parse_uint, FIELD(ban_window), 1, 86400, false },
 	{ "security", "ban_time", parse_uint, FIELD(ban_time), 1, 31536000, false },

@@ -48,6 +48,7 @@ struct config {
 	/* [calls] */
 	unsigned ring_timeout;
 	unsigned line_calls;
+	unsigned dnd_response; /* status for calls to a device in do not disturb */
 	/* [security] */
 	unsigned ban_failures;
 	unsigned ban_window;

@@ -194,6 +194,112 @@ static void sink(struct store_binding *b, size_t n, void *arg)
 	}
 }
 
+/* ---- call records ---- */
+
+struct cdr_batch {
+	struct store_cdr *c;
+	size_t n;
+};
+
+static void cdr_run(store_t *s, void *arg)
+{
+	struct cdr_batch *bt = arg;
+	struct store_err e = { 0 };
+	if (store_cdr_add(s, bt->c, bt->n, &e) < 0)
+		log_error("writing %zu call records: %s", bt->n, e.msg);
+	free(bt->c);
+	free(bt);
+}
+
+static void cdr_sink(struct store_cdr *c, size_t n, void *arg)
+{
+	sip_thread_t *t = arg;
+	struct cdr_batch *bt = malloc(sizeof(*bt));
+	if (!bt || !t->store) {
+		free(c);
+		free(bt);
+		return;
+	}
+	bt->c = c;
+	bt->n = n;
+	if (store_worker_submit(t->store, cdr_run, NULL, bt) < 0) {
+		log_error("%zu call records lost: the store is stopping", n);
+		free(c);
+		free(bt);
+	}
+}
+
+/* ---- feature changes made by phones ---- */
+
+/* Stored on the store thread; the new directory comes back to the SIP thread. */
+struct feature_job {
+	sip_thread_t *t;
+	char dn[33];
+	int dnd;
+	char cfwd_all[33];
+	bool set_all;
+	directory_t *dir;
+	char err[256];
+};
+
+static void feature_run(store_t *s, void *arg)
+{
+	struct feature_job *j = arg;
+	struct store_err e = { 0 };
+	struct store_line_features f = {
+		.dn = j->dn,
+		.dnd = j->dnd,
+		.cfwd_all = j->set_all ? j->cfwd_all : NULL,
+		.noanswer_timeout = -1,
+	};
+	if (store_line_set(s, &f, &e) < 0 || store_directory_load(s, &j->dir, &e) < 0)
+		snprintf(j->err, sizeof(j->err), "%s", e.msg);
+}
+
+static void feature_install(sip_thread_t *t, void *arg)
+{
+	struct feature_job *j = arg;
+	sip_thread_install_directory(t, j->dir);
+	j->dir = NULL;
+}
+
+static void feature_free(void *arg)
+{
+	struct feature_job *j = arg;
+	directory_destroy(j->dir);
+	free(j);
+}
+
+/* Main thread: the change is stored; hand the new directory to the SIP thread. */
+static void feature_done(void *arg)
+{
+	struct feature_job *j = arg;
+	if (j->err[0])
+		log_error("storing a phone's feature change for DN %s: %s", j->dn, j->err);
+	if (!j->dir || sip_thread_call(j->t, feature_install, feature_free, j) < 0)
+		feature_free(j);
+}
+
+static void feature_change(struct store_line_features const *f, void *arg)
+{
+	sip_thread_t *t = arg;
+	struct feature_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->t = t;
+	snprintf(j->dn, sizeof(j->dn), "%s", f->dn);
+	j->dnd = f->dnd;
+	if (f->cfwd_all) {
+		j->set_all = true;
+		snprintf(j->cfwd_all, sizeof(j->cfwd_all), "%s", f->cfwd_all);
+	}
+	if (!t->store || store_worker_submit(t->store, feature_run, feature_done, j) < 0) {
+		log_error("a phone's feature change for DN %s is lost: the store is stopping",
+			  f->dn);
+		free(j);
+	}
+}
+
 /* ---- requests ---- */
 
 static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *sip)
@@ -242,6 +348,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
 {
 	(void)magic, (void)timer;
 	registrar_tick(t->registrar, time(NULL));
+	b2bua_tick(t->b2bua);
 	atomic_store(&t->bindings, registrar_count(t->registrar));
 	atomic_store(&t->calls, b2bua_count(t->b2bua));
 }
@@ -313,7 +420,8 @@ void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg)
 	registrar_config_from(&rc, cfg);
 	registrar_set_config(t->registrar, &rc);
 	struct b2bua_config bc = { .ring_timeout = cfg->ring_timeout,
-				   .line_calls = cfg->line_calls };
+				   .line_calls = cfg->line_calls,
+				   .dnd_response = cfg->dnd_response };
 	b2bua_set_config(t->b2bua, &bc);
 }
 
@@ -397,8 +505,10 @@ static int setup(sip_thread_t *t)
 		log_notice("%zu registrations restored from the database", st->n_bindings);
 	atomic_store(&t->bindings, registrar_count(t->registrar));
 	struct b2bua_config bc = { .ring_timeout = t->cfg.ring_timeout,
-				   .line_calls = t->cfg.line_calls };
-	if (b2bua_create(&t->b2bua, t->root, t->agent, t->registrar, &bc) < 0) {
+				   .line_calls = t->cfg.line_calls,
+				   .dnd_response = t->cfg.dnd_response };
+	if (b2bua_create(&t->b2bua, t->root, t->agent, t->registrar, &bc, cdr_sink,
+			 feature_change, t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot create the call handling");
 		return -1;
 	}

@@ -41,6 +41,9 @@ void directory_destroy(directory_t *d)
 	for (size_t i = 0; i < d->n_lines; i++) {
 		free(d->lines[i]->dn);
 		free(d->lines[i]->display);
+		free(d->lines[i]->cfwd_all);
+		free(d->lines[i]->cfwd_busy);
+		free(d->lines[i]->cfwd_noanswer);
 		free(d->lines[i]);
 		if (d->line_device)
 			free(d->line_device[i]);
@@ -86,7 +89,7 @@ fail:
 
 int directory_add_device(directory_t *d, char const *name, char const *model, unsigned lines,
 			 bool cisco, bool cucm_mode, char const *digest_user, bool identify,
-			 bool qop_required, enum dir_algs algs)
+			 bool qop_required, enum dir_algs algs, bool dnd)
 {
 	struct dir_device *dev = calloc(1, sizeof(*dev));
 	if (!dev || lines == 0 || lines > 64)
@@ -105,6 +108,7 @@ int directory_add_device(directory_t *d, char const *name, char const *model, un
 	dev->identify = identify;
 	dev->qop_required = qop_required;
 	dev->algs = algs;
+	dev->dnd = dnd;
 	if (push((void ***)&d->devices, &d->n_devices, &d->cap_devices, dev) == 0)
 		return 0;
 fail:
@@ -121,7 +125,7 @@ fail:
 }
 
 int directory_add_line(directory_t *d, char const *dn, char const *device, unsigned index,
-		       char const *display)
+		       char const *display, struct dir_forward const *fwd)
 {
 	struct dir_line *l = calloc(1, sizeof(*l));
 	char *devname = strdup(device);
@@ -130,6 +134,13 @@ int directory_add_line(directory_t *d, char const *dn, char const *device, unsig
 		goto fail;
 	if (display && !(l->display = strdup(display)))
 		goto fail;
+	if (fwd) {
+		if ((fwd->all && fwd->all[0] && !(l->cfwd_all = strdup(fwd->all))) ||
+		    (fwd->busy && fwd->busy[0] && !(l->cfwd_busy = strdup(fwd->busy))) ||
+		    (fwd->noanswer && fwd->noanswer[0] && !(l->cfwd_noanswer = strdup(fwd->noanswer))))
+			goto fail;
+		l->noanswer_timeout = fwd->noanswer_timeout;
+	}
 	l->index = index;
 	if (push((void ***)&d->lines, &d->n_lines, &d->cap_lines, l) < 0)
 		goto fail;
@@ -147,6 +158,9 @@ fail:
 	if (l) {
 		free(l->dn);
 		free(l->display);
+		free(l->cfwd_all);
+		free(l->cfwd_busy);
+		free(l->cfwd_noanswer);
 	}
 	free(l);
 	free(devname);

@@ -36,6 +36,7 @@ struct dir_device {
 	bool cucm_mode; /* registers line 1 only; the server binds the rest */
 	bool identify;	/* auth identify: the password is not checked */
 	bool qop_required;
+	bool dnd; /* do not disturb, for every line of the device */
 	enum dir_algs algs;
 	struct dir_user *user;
 	struct dir_line **lines; /* by index - 1; NULL where no line is configured */
@@ -46,6 +47,15 @@ struct dir_line {
 	unsigned index;
 	char *display;
 	struct dir_device *device;
+	/* Call forwarding targets (DNs), NULL when off. */
+	char *cfwd_all, *cfwd_busy, *cfwd_noanswer;
+	unsigned noanswer_timeout; /* seconds; 0 takes the configured ring time */
+};
+
+/* A line's call forwarding, as stored. */
+struct dir_forward {
+	char const *all, *busy, *noanswer; /* NULL or "" when off */
+	unsigned noanswer_timeout;
 };
 
 typedef struct directory directory_t;
@@ -58,9 +68,10 @@ int directory_add_user(directory_t *d, char const *name, char const *ha1_md5,
 		       char const *ha1_sha256);
 int directory_add_device(directory_t *d, char const *name, char const *model, unsigned lines,
 			 bool cisco, bool cucm_mode, char const *digest_user, bool identify,
-			 bool qop_required, enum dir_algs algs);
+			 bool qop_required, enum dir_algs algs, bool dnd);
+/** fwd may be NULL (no forwarding). */
 int directory_add_line(directory_t *d, char const *dn, char const *device, unsigned index,
-		       char const *display);
+		       char const *display, struct dir_forward const *fwd);
 /** Sorts and links everything; call once after adding. */
 int directory_seal(directory_t *d);
 

@@ -21,6 +21,10 @@
 
 #define LOG_TAG "store"
 
+/* A line's features, five columns (d: its device, f: its feature row). */
+#define LINE_FEATURES                                                                              \
+	"d.dnd, f.cfwd_all, f.cfwd_busy, f.cfwd_noanswer, coalesce(f.noanswer_timeout, 0)"
+
 /* Every statement, prepared once at open and named here. */
 #define STATEMENTS(X)                                                                              \
 	X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                       \
@@ -41,7 +45,7 @@
 	X(MODEL_LIST, "SELECT name, lines, vendor, cucm_mode FROM model ORDER BY name")            \
 	X(DEVICE_BY_USER, "SELECT name FROM device WHERE digest_user = ?1")                        \
 	X(DEVICE_GET, "SELECT d.name, d.model, d.digest_user, d.auth, d.created_at, "              \
-		      "d.updated_at, m.lines, coalesce(d.digest_algs, 'default'), d.qop "          \
+		      "d.updated_at, m.lines, coalesce(d.digest_algs, 'default'), d.qop, d.dnd "   \
 		      "FROM device d JOIN model m ON m.name = d.model WHERE d.name = ?1")          \
 	X(DEVICE_INSERT, "INSERT INTO device (name, model, digest_user, auth, created_at, "        \
 			 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")                            \
@@ -55,16 +59,33 @@
 		       "FROM device d ORDER BY d.name")                                            \
 	X(DEVICE_MAX_INDEX, "SELECT max(idx) FROM line WHERE device = ?1")                         \
 	X(LINE_GET, "SELECT l.dn, l.device, l.idx, l.display, l.label, d.model, "                  \
-		    "(SELECT count(*) FROM binding b WHERE b.dn = l.dn) "                          \
-		    "FROM line l JOIN device d ON d.name = l.device WHERE l.dn = ?1")              \
+		    "(SELECT count(*) FROM binding b WHERE b.dn = l.dn), " LINE_FEATURES            \
+		    " FROM line l JOIN device d ON d.name = l.device "                             \
+		    "LEFT JOIN feature f ON f.dn = l.dn WHERE l.dn = ?1")                          \
 	X(LINE_AT_INDEX, "SELECT dn FROM line WHERE device = ?1 AND idx = ?2")                     \
 	X(LINE_INDEXES, "SELECT idx FROM line WHERE device = ?1 ORDER BY idx")                     \
 	X(LINE_INSERT, "INSERT INTO line (dn, device, idx, display, label, created_at) "           \
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                          \
 	X(LINE_DELETE, "DELETE FROM line WHERE dn = ?1")                                           \
 	X(LINE_LIST, "SELECT l.dn, l.device, l.idx, l.display, l.label, "                          \
-		     "(SELECT count(*) FROM binding b WHERE b.dn = l.dn) "                         \
-		     "FROM line l ORDER BY l.device, l.idx")                                       \
+		     "(SELECT count(*) FROM binding b WHERE b.dn = l.dn), " LINE_FEATURES           \
+		     " FROM line l JOIN device d ON d.name = l.device "                            \
+		     "LEFT JOIN feature f ON f.dn = l.dn ORDER BY l.device, l.idx")                \
+	X(FEATURE_GET, "SELECT " LINE_FEATURES ", l.device FROM line l "                           \
+		       "JOIN device d ON d.name = l.device LEFT JOIN feature f ON f.dn = l.dn "    \
+		       "WHERE l.dn = ?1")                                                          \
+	X(FEATURE_UPSERT, "INSERT INTO feature (dn, cfwd_all, cfwd_busy, cfwd_noanswer, "          \
+			  "noanswer_timeout) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (dn) DO "     \
+			  "UPDATE SET cfwd_all = excluded.cfwd_all, cfwd_busy = "                  \
+			  "excluded.cfwd_busy, cfwd_noanswer = excluded.cfwd_noanswer, "           \
+			  "noanswer_timeout = excluded.noanswer_timeout")                          \
+	X(DEVICE_DND, "UPDATE device SET dnd = ?2, updated_at = ?3 WHERE name = ?1")               \
+	X(CDR_INSERT, "INSERT INTO cdr (started_at, answered_at, ended_at, caller, caller_device, " \
+		      "callee, target, forwarded, result, duration) "                              \
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                          \
+	X(CDR_LIST, "SELECT id, started_at, answered_at, ended_at, caller, caller_device, "        \
+		    "callee, target, forwarded, result, duration FROM cdr "                        \
+		    "WHERE started_at >= ?1 ORDER BY id DESC LIMIT ?2")                            \
 	X(LINE_OF_DEVICE, "SELECT dn, idx, display, label FROM line WHERE device = ?1 "            \
 			  "ORDER BY idx")                                                          \
 	X(BINDING_LIST, "SELECT b.device, l.idx, b.dn, b.contact, b.transport, b.received, "       \
@@ -75,8 +96,10 @@
 	X(DIR_USERS, "SELECT name, ha1_md5, ha1_sha256 FROM user")                                 \
 	X(DIR_DEVICES,                                                                             \
 	  "SELECT d.name, d.model, m.lines, m.vendor, m.cucm_mode, d.digest_user, "                \
-	  "d.auth, d.qop, d.digest_algs FROM device d JOIN model m ON m.name = d.model")           \
-	X(DIR_LINES, "SELECT dn, device, idx, display FROM line")                                  \
+	  "d.auth, d.qop, d.digest_algs, d.dnd FROM device d JOIN model m ON m.name = d.model")    \
+	X(DIR_LINES, "SELECT l.dn, l.device, l.idx, l.display, f.cfwd_all, f.cfwd_busy, "          \
+		     "f.cfwd_noanswer, f.noanswer_timeout FROM line l "                            \
+		     "LEFT JOIN feature f ON f.dn = l.dn")                                         \
 	X(BINDING_UPSERT, "INSERT INTO binding (dn, device, contact, received, transport, "        \
 			  "instance, user_agent, call_id, cseq, expires_at, updated_at, derived) " \
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "            \
@@ -713,6 +736,7 @@ struct device_row {
 	int model_lines;
 	char digest_algs[16];
 	char qop[16];
+	bool dnd;
 };
 
 static bool device_get(store_t *s, char const *name, struct device_row *row)
@@ -730,6 +754,7 @@ static bool device_get(store_t *s, char const *name, struct device_row *row)
 		row->model_lines = sqlite3_column_int(st, 6);
 		snprintf(row->digest_algs, sizeof(row->digest_algs), "%s", col_text(st, 7));
 		snprintf(row->qop, sizeof(row->qop), "%s", col_text(st, 8));
+		row->dnd = sqlite3_column_int(st, 9) != 0;
 	}
 	sqlite3_reset(st);
 	return found;
@@ -911,10 +936,11 @@ int store_device_show(store_t *s, char const *name_in, json_t **out, struct stor
 					 "label", json_text_or_null(st, 3)));
 	}
 	sqlite3_reset(st);
-	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "name", row.name,
-			 "model", row.model, "model_lines", row.model_lines, "digest_user",
-			 row.digest_user, "auth", row.auth, "digest_algs", row.digest_algs, "qop",
-			 row.qop, "created_at", (json_int_t)row.created_at, "updated_at",
+	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "name",
+			 row.name, "model", row.model, "model_lines", row.model_lines,
+			 "digest_user", row.digest_user, "auth", row.auth, "digest_algs",
+			 row.digest_algs, "qop", row.qop, "dnd", row.dnd ? "on" : "off",
+			 "created_at", (json_int_t)row.created_at, "updated_at",
 			 (json_int_t)row.updated_at, "lines", lines);
 	return 0;
 }
@@ -926,6 +952,16 @@ static json_t *line_json(sqlite3_stmt *st)
 	return json_pack("{s:s, s:s, s:i, s:o, s:o}", "dn", col_text(st, 0), "device",
 			 col_text(st, 1), "index", sqlite3_column_int(st, 2), "display",
 			 json_text_or_null(st, 3), "label", json_text_or_null(st, 4));
+}
+
+/* Adds the five LINE_FEATURES columns from column i on. */
+static void features_json(json_t *o, sqlite3_stmt *st, int i)
+{
+	json_object_set_new(o, "dnd", json_string(sqlite3_column_int(st, i) ? "on" : "off"));
+	json_object_set_new(o, "cfwd_all", json_text_or_null(st, i + 1));
+	json_object_set_new(o, "cfwd_busy", json_text_or_null(st, i + 2));
+	json_object_set_new(o, "cfwd_noanswer", json_text_or_null(st, i + 3));
+	json_object_set_new(o, "noanswer_timeout", json_integer(sqlite3_column_int(st, i + 4)));
 }
 
 /* The lowest index from 1 to lines not yet used on the device, or 0. */
@@ -1028,6 +1064,7 @@ int store_line_list(store_t *s, json_t **out, struct store_err *e)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *o = line_json(st);
 		json_object_set_new(o, "bindings", json_integer(sqlite3_column_int(st, 5)));
+		features_json(o, st, 6);
 		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(st);
@@ -1044,6 +1081,7 @@ int store_line_show(store_t *s, char const *dn, json_t **out, struct store_err *
 		*out = line_json(st);
 		json_object_set_new(*out, "model", json_string(col_text(st, 5)));
 		json_object_set_new(*out, "bindings", json_integer(sqlite3_column_int(st, 6)));
+		features_json(*out, st, 7);
 	} else {
 		err = seterr(e, -ENOENT, "no line with DN %s", dn);
 	}
@@ -1052,6 +1090,149 @@ int store_line_show(store_t *s, char const *dn, json_t **out, struct store_err *
 }
 
 /* ---- other listings ---- */
+
+/* One forwarding setting: NULL keeps old, "" or "off" clears, else a DN. */
+static int forward_value(char const *what, char const *dn, char const *v, char const *old,
+			 char const **out, struct store_err *e)
+{
+	if (!v) {
+		*out = old;
+		return 0;
+	}
+	if (!v[0] || !strcmp(v, "off")) {
+		*out = NULL;
+		return 0;
+	}
+	if (check_dn(v, e) < 0)
+		return seterr(e, -EINVAL, "%s: '%s' is not a DN (digits, letters or +*._-)", what,
+			      v);
+	if (!strcmp(v, dn))
+		return seterr(e, -EINVAL, "%s: line %s cannot forward to itself", what, dn);
+	*out = v;
+	return 0;
+}
+
+int store_line_set(store_t *s, struct store_line_features const *f, struct store_err *e)
+{
+	int err;
+	char all[40] = "", busy[40] = "", noans[40] = "", device[STORE_NAME_MAX + 1] = "";
+	char const *n_all, *n_busy, *n_noans;
+	int timeout;
+	bool dnd;
+
+	if (f->noanswer_timeout > 600)
+		return seterr(e, -EINVAL, "the no-answer timeout is 0 to 600 seconds");
+	if (f->dnd > 1)
+		return seterr(e, -EINVAL, "dnd is on or off");
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	sqlite3_stmt *st = stmt(s, ST_FEATURE_GET);
+	bind_text(st, 1, f->dn);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return tx_end(s, seterr(e, -ENOENT, "no line with DN %s", f->dn), e);
+	}
+	dnd = sqlite3_column_int(st, 0) != 0;
+	snprintf(all, sizeof(all), "%s", col_text(st, 1) ? col_text(st, 1) : "");
+	snprintf(busy, sizeof(busy), "%s", col_text(st, 2) ? col_text(st, 2) : "");
+	snprintf(noans, sizeof(noans), "%s", col_text(st, 3) ? col_text(st, 3) : "");
+	timeout = sqlite3_column_int(st, 4);
+	snprintf(device, sizeof(device), "%s", col_text(st, 5));
+	sqlite3_reset(st);
+
+	if ((err = forward_value("call forward all", f->dn, f->cfwd_all, all[0] ? all : NULL,
+				 &n_all, e)) < 0 ||
+	    (err = forward_value("call forward busy", f->dn, f->cfwd_busy, busy[0] ? busy : NULL,
+				 &n_busy, e)) < 0 ||
+	    (err = forward_value("call forward no answer", f->dn, f->cfwd_noanswer,
+				 noans[0] ? noans : NULL, &n_noans, e)) < 0)
+		return tx_end(s, err, e);
+	if (f->noanswer_timeout >= 0)
+		timeout = f->noanswer_timeout;
+
+	st = stmt(s, ST_FEATURE_UPSERT);
+	bind_text(st, 1, f->dn);
+	bind_text(st, 2, n_all);
+	bind_text(st, 3, n_busy);
+	bind_text(st, 4, n_noans);
+	sqlite3_bind_int(st, 5, timeout);
+	if ((err = run(s, st, e, "store the line's features")) < 0)
+		return tx_end(s, err, e);
+	if (f->dnd >= 0 && (f->dnd != 0) != dnd) {
+		st = stmt(s, ST_DEVICE_DND);
+		bind_text(st, 1, device);
+		sqlite3_bind_int(st, 2, f->dnd);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+		err = run(s, st, e, "store do not disturb");
+	}
+	return tx_end(s, err, e);
+}
+
+/* ---- call records ---- */
+
+static void bind_time(sqlite3_stmt *st, int i, long long t)
+{
+	if (t > 0)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store_cdr_add(store_t *s, struct store_cdr const *c, size_t n, struct store_err *e)
+{
+	int err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		sqlite3_stmt *st = stmt(s, ST_CDR_INSERT);
+		bind_time(st, 1, c[i].started_at);
+		bind_time(st, 2, c[i].answered_at);
+		bind_time(st, 3, c[i].ended_at);
+		bind_text(st, 4, c[i].caller);
+		bind_text(st, 5, c[i].caller_device[0] ? c[i].caller_device : NULL);
+		bind_text(st, 6, c[i].callee);
+		bind_text(st, 7, c[i].target[0] ? c[i].target : NULL);
+		bind_text(st, 8, c[i].forwarded[0] ? c[i].forwarded : NULL);
+		bind_text(st, 9, c[i].result);
+		long long d = c[i].answered_at > 0 && c[i].ended_at >= c[i].answered_at
+				      ? c[i].ended_at - c[i].answered_at
+				      : 0;
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)d);
+		err = run(s, st, e, "write a call record");
+	}
+	return tx_end(s, err, e);
+}
+
+static json_t *int_or_null(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL
+		       ? json_null()
+		       : json_integer((json_int_t)sqlite3_column_int64(st, i));
+}
+
+int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, struct store_err *e)
+{
+	(void)e;
+	json_t *arr = json_array();
+	sqlite3_stmt *st = stmt(s, ST_CDR_LIST);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
+				      (json_int_t)sqlite3_column_int64(st, 0), "started_at",
+				      int_or_null(st, 1), "answered_at", int_or_null(st, 2),
+				      "ended_at", int_or_null(st, 3), "caller",
+				      json_text_or_null(st, 4), "caller_device",
+				      json_text_or_null(st, 5), "callee", json_text_or_null(st, 6),
+				      "target", json_text_or_null(st, 7), "forwarded",
+				      json_text_or_null(st, 8), "result", json_text_or_null(st, 9),
+				      "duration", (json_int_t)sqlite3_column_int64(st, 10));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_reset(st);
+	*out = arr;
+	return 0;
+}
 
 int store_model_list(store_t *s, json_t **out, struct store_err *e)
 {
@@ -1138,13 +1319,21 @@ int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
 			d, col_text(st, 0), col_text(st, 1), (unsigned)sqlite3_column_int(st, 2),
 			vendor && !strcmp(vendor, "cisco"), sqlite3_column_int(st, 4) != 0,
 			col_text(st, 5), !strcmp(col_text(st, 6), "identify"),
-			!strcmp(col_text(st, 7), "auth"), algs_from_text(col_text(st, 8)));
+			!strcmp(col_text(st, 7), "auth"), algs_from_text(col_text(st, 8)),
+			sqlite3_column_int(st, 9) != 0);
 	}
 	sqlite3_reset(st);
 	st = stmt(s, ST_DIR_LINES);
-	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+	while (err == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct dir_forward fwd = {
+			.all = col_text(st, 4),
+			.busy = col_text(st, 5),
+			.noanswer = col_text(st, 6),
+			.noanswer_timeout = (unsigned)sqlite3_column_int(st, 7),
+		};
 		err = directory_add_line(d, col_text(st, 0), col_text(st, 1),
-					 (unsigned)sqlite3_column_int(st, 2), col_text(st, 3));
+					 (unsigned)sqlite3_column_int(st, 2), col_text(st, 3), &fwd);
+	}
 	sqlite3_reset(st);
 	if (err == 0)
 		err = directory_seal(d);

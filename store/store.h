@@ -92,6 +92,32 @@ int store_line_del(store_t *s, char const *dn, struct store_err *e);
 int store_line_list(store_t *s, json_t **out, struct store_err *e);
 int store_line_show(store_t *s, char const *dn, json_t **out, struct store_err *e);
 
+/* A line's call features; what is left NULL or -1 stays as it is. */
+struct store_line_features {
+	char const *dn;
+	int dnd;		   /* 0 off, 1 on (for the line's whole device), -1 unchanged */
+	char const *cfwd_all;	   /* a DN, "off" (or "") to clear, NULL unchanged */
+	char const *cfwd_busy;	   /* likewise */
+	char const *cfwd_noanswer; /* likewise */
+	int noanswer_timeout;	   /* seconds, 0 for the configured ring time, -1 unchanged */
+};
+
+int store_line_set(store_t *s, struct store_line_features const *f, struct store_err *e);
+
+/* ---- call records ---- */
+struct store_cdr {
+	long long started_at, answered_at, ended_at; /* wall-clock seconds; 0 for none */
+	char caller[33], caller_device[65], callee[33];
+	char target[33];    /* the line that took the call after forwarding ("" none) */
+	char forwarded[16]; /* reason of the last forward ("" none) */
+	char result[24];    /* answered, busy, no-answer, cancelled, unavailable, ... */
+};
+
+/** Writes n call records in one transaction. */
+int store_cdr_add(store_t *s, struct store_cdr const *c, size_t n, struct store_err *e);
+/** Records started at or after since, newest first, at most limit (0: all). */
+int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, struct store_err *e);
+
 /* ---- other listings ---- */
 int store_model_list(store_t *s, json_t **out, struct store_err *e);
 int store_binding_list(store_t *s, json_t **out, struct store_err *e);
