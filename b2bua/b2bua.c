@@ -24,6 +24,7 @@ struct relay;
 #include <sofia-sip/tport.h>
 
 #include "b2bua/b2bua.h"
+#include "daemon/digest.h"
 #include "daemon/log.h"
 #include "daemon/text.h"
 #include "registrar/bindings.h"
@@ -53,6 +54,8 @@ struct fork {
 	nta_outgoing_t *orq;
 	int status;   /* final status, 0 while pending */
 	unsigned gen; /* the routing round it belongs to (see call.gen) */
+	bool authed;  /* its INVITE was sent again with the callee's credentials */
+	char *ident;  /* the caller as Remote-Party-ID and P-Asserted-Identity show it */
 	char target[256];
 };
 
@@ -120,6 +123,7 @@ static int on_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t 
 static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t const *sip);
 static int on_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip);
 static bool redirect(struct call *c, char const *reason);
+static bool answer_challenge(struct fork *f, sip_t const *sip, int status);
 
 /* ---- lifetime ---- */
 
@@ -474,9 +478,15 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		log_info("call %u %s -> %s answered by %s", c->id, c->caller, c->callee, f->target);
 		return 0;
 	}
+	if ((status == 401 || status == 407) && !f->authed && f->gen == c->gen &&
+	    c->state == CALL_RINGING && answer_challenge(f, sip, status)) {
+		nta_outgoing_destroy(orq);
+		return 0;
+	}
 	f->status = status;
 	nta_outgoing_destroy(orq);
-	f->orq = NULL;
+	if (f->orq == orq)
+		f->orq = NULL;
 	if (c->state == CALL_RINGING && f->gen == c->gen)
 		all_forks_failed(c);
 	return 0;
@@ -656,6 +666,111 @@ static int on_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t 
 
 /* ---- a new call ---- */
 
+/* The INVITE of a B leg (again, with credentials, when auth is given). */
+static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t const *inv,
+					tport_t *tp, char const *auth, bool proxy)
+{
+	su_home_t *home = c->home;
+	return nta_outgoing_tcreate(
+		f->leg, on_b_invite_response, f, NULL, SIP_METHOD_INVITE,
+		URL_STRING_MAKE(f->target), SIPTAG_CONTACT(c->to_callee),
+		SIPTAG_REMOTE_PARTY_ID_STR(
+			su_sprintf(home, "%s;party=calling;screen=yes;privacy=off", f->ident)),
+		SIPTAG_P_ASSERTED_IDENTITY_STR(f->ident),
+		TAG_IF(c->diversion,
+		       SIPTAG_HEADER_STR(su_sprintf(home, "Diversion: %s", c->diversion))),
+		TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
+		TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
+		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
+		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(inv->sip_payload)),
+		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
+}
+
+/* A challenge parameter without its quotes, in home; NULL when absent. */
+static char *auth_param(su_home_t *home, msg_auth_t const *au, char const *name)
+{
+	char const *v = msg_params_find(au->au_params, name);
+	if (!v)
+		return NULL;
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+		return su_strndup(home, v + 1, n - 2);
+	return su_strdup(home, v);
+}
+
+/*
+ * The callee's phone challenged our INVITE (401/407): answer once with its
+ * device's credentials, the strongest algorithm offered first. The stored
+ * HA1 is for our realm, so only a challenge in that realm can be answered.
+ */
+static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
+{
+	struct call *c = f->call;
+	b2bua_t *b = c->b;
+	su_home_t *home = c->home;
+	struct dir_line const *line = directory_line(registrar_directory(b->reg), c->target);
+	struct dir_user const *u = line && line->device ? line->device->user : NULL;
+	msg_auth_t const *au = status == 407 ? sip->sip_proxy_authenticate
+					     : sip->sip_www_authenticate;
+	msg_auth_t const *pick = NULL;
+	enum digest_alg alg = DIGEST_MD5;
+	if (!u)
+		return false;
+	for (; au; au = au->au_next) {
+		enum digest_alg x = DIGEST_MD5;
+		char *a = auth_param(home, au, "algorithm=");
+		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") ||
+		    (a && digest_alg_parse(&x, a) < 0))
+			continue;
+		if (!pick || (x == DIGEST_SHA256 && alg != DIGEST_SHA256))
+			pick = au, alg = x;
+	}
+	if (!pick)
+		return false;
+	char *realm = auth_param(home, pick, "realm=");
+	char *nonce = auth_param(home, pick, "nonce=");
+	char *opaque = auth_param(home, pick, "opaque=");
+	char *qop = auth_param(home, pick, "qop=");
+	char const *ours = registrar_realm(b->reg);
+	if (!realm || !nonce || strcmp(realm, ours) != 0) {
+		log_notice("call %u: %s challenged the INVITE in realm '%s'; only realm '%s' "
+			   "credentials are known (%d)",
+			   c->id, f->target, realm ? realm : "-", ours, status);
+		return false;
+	}
+	bool use_qop = qop && strstr(qop, "auth") != NULL;
+	char cnonce[17], resp[DIGEST_HEX_SIZE];
+	snprintf(cnonce, sizeof(cnonce), "%08x%08x", (unsigned)random(), (unsigned)c->id);
+	if (digest_response(resp, alg, alg == DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5, nonce,
+			    "00000001", cnonce, use_qop ? "auth" : NULL, "INVITE", f->target) < 0)
+		return false;
+	char *auth = su_sprintf(
+		home,
+		"Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
+		"response=\"%s\", algorithm=%s%s%s%s%s%s",
+		u->name, realm, nonce, f->target, resp, digest_alg_name(alg),
+		use_qop ? ", qop=auth, nc=00000001, cnonce=\"" : "", use_qop ? cnonce : "",
+		use_qop ? "\"" : "", opaque ? ", opaque=\"" : "", opaque ? opaque : "");
+	if (auth && opaque)
+		auth = su_sprintf(home, "%s\"", auth);
+	msg_t *req = c->irq ? nta_incoming_getrequest(c->irq) : NULL;
+	if (!req || !auth)
+		return false;
+	tport_t *tp = NULL;
+	for (struct binding *bd = registrar_bindings(b->reg, c->target); bd; bd = bd->next)
+		if (!strcmp(bd->contact, f->target))
+			tp = registrar_binding_tport(bd);
+	nta_outgoing_t *orq = send_fork_invite(c, f, sip_object(req), tp, auth, status == 407);
+	msg_destroy(req);
+	if (!orq)
+		return false;
+	f->orq = orq;
+	f->authed = true;
+	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, f->target,
+		 u->name, digest_alg_name(alg));
+	return true;
+}
+
 static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv)
 {
 	b2bua_t *b = c->b;
@@ -685,17 +800,8 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 		free(f);
 		return -1;
 	}
-	f->orq = nta_outgoing_tcreate(
-		f->leg, on_b_invite_response, f, NULL, SIP_METHOD_INVITE,
-		URL_STRING_MAKE(bd->contact), SIPTAG_CONTACT(c->to_callee),
-		SIPTAG_REMOTE_PARTY_ID_STR(
-			su_sprintf(home, "%s;party=calling;screen=yes;privacy=off", ident)),
-		SIPTAG_P_ASSERTED_IDENTITY_STR(ident),
-		TAG_IF(c->diversion,
-		       SIPTAG_HEADER_STR(su_sprintf(home, "Diversion: %s", c->diversion))),
-		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
-		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(inv->sip_payload)),
-		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
+	f->ident = ident;
+	f->orq = send_fork_invite(c, f, inv, tp, NULL, false);
 	if (!f->orq) {
 		log_error("call %u: cannot send the INVITE to %s", c->id, f->target);
 		nta_leg_destroy(f->leg);

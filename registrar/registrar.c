@@ -65,6 +65,8 @@ struct registrar {
 	struct conn *conns;
 	registrar_sink_f sink;
 	void *sink_arg;
+	registrar_registered_f on_register; /* after a new registration */
+	void *on_register_arg;
 	struct store_binding *pending; /* changes not yet written behind */
 	size_t n_pending, cap_pending;
 	uint32_t batch; /* numbers the pending batches, for merging changes */
@@ -335,8 +337,13 @@ static void collect_stale(struct binding *b, void *arg)
 
 void registrar_set_directory(registrar_t *r, directory_t *d)
 {
+	directory_destroy(registrar_swap_directory(r, d));
+}
+
+directory_t *registrar_swap_directory(registrar_t *r, directory_t *d)
+{
 	struct stale_list l = { .dir = d };
-	directory_destroy(r->dir);
+	directory_t *old = r->dir;
 	r->dir = d;
 	/* A line deleted or moved to another device takes its bindings along. */
 	binding_foreach(r->bindings, collect_stale, &l);
@@ -345,6 +352,7 @@ void registrar_set_directory(registrar_t *r, directory_t *d)
 	if (l.n)
 		log_info("%zu binding%s removed: their lines changed", l.n, l.n == 1 ? "" : "s");
 	free(l.items);
+	return old;
 }
 
 void registrar_restore(registrar_t *r, struct store_binding const *s)
@@ -968,7 +976,11 @@ static void handle_register(struct reg_ctx *c)
 	if (newreg)
 		log_info("%s registered DN %s from %s (%s)", who->name, c->dn, c->source,
 			 ua ? ua : "no User-Agent");
+	char dn[64];
+	text_copy(dn, sizeof(dn), c->dn); /* the reply takes the request with it */
 	reply_ok(c, granted_max, newreg);
+	if (newreg && r->on_register)
+		r->on_register(who, dn, r->on_register_arg);
 }
 
 void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
@@ -1039,6 +1051,44 @@ struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *
 	return who;
 }
 
+struct device_at_ctx {
+	registrar_t *r;
+	char const *hostport;
+	tport_t *tp;
+	struct dir_device const *found;
+};
+
+static void device_at_one(struct binding *b, void *arg)
+{
+	struct device_at_ctx *x = arg;
+	struct conn *c = b->conn;
+	if (x->found || !b->device || !(c ? c->tp == x->tp : !strcmp(b->source, x->hostport)))
+		return;
+	x->found = directory_device(x->r->dir, b->device);
+}
+
+struct dir_device const *registrar_device_at(registrar_t *r, msg_t *msg, sip_t const *sip)
+{
+	char addr[64], hostport[80];
+	source_of(msg, addr, sizeof(addr), hostport, sizeof(hostport));
+	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+	/* The line in From first; some phones put only part of it there, so then all. */
+	if (sip->sip_from && sip->sip_from->a_url->url_user) {
+		struct dir_line const *l = directory_line(r->dir, sip->sip_from->a_url->url_user);
+		if (l && l->device && from_registered_source(r, l->device, hostport, tp))
+			return l->device;
+	}
+	struct device_at_ctx x = { r, hostport, tp, NULL };
+	binding_foreach(r->bindings, device_at_one, &x);
+	return x.found;
+}
+
+void registrar_set_on_register(registrar_t *r, registrar_registered_f fn, void *arg)
+{
+	r->on_register = fn;
+	r->on_register_arg = arg;
+}
+
 struct binding *registrar_bindings(registrar_t *r, char const *dn)
 {
 	return binding_first(r->bindings, dn);
@@ -1048,6 +1098,11 @@ tport_t *registrar_binding_tport(struct binding const *b)
 {
 	struct conn const *c = b->conn;
 	return c ? c->tp : NULL;
+}
+
+char const *registrar_realm(registrar_t const *r)
+{
+	return r->cfg.realm;
 }
 
 directory_t const *registrar_directory(registrar_t *r)

@@ -90,4 +90,20 @@ tport_t *registrar_binding_tport(struct binding const *b);
 /** The directory in force (valid until the next registrar_set_directory()). */
 directory_t const *registrar_directory(registrar_t *r);
 
+/** The realm of our challenges (and of the HA1s in the directory). */
+char const *registrar_realm(registrar_t const *r);
+
+/** Installs d and hands back the directory it replaces (the caller frees it). */
+directory_t *registrar_swap_directory(registrar_t *r, directory_t *d);
+
+/**
+ * The device whose registration (connection, or source address for
+ * connectionless bindings) the request came from; NULL when none.
+ */
+struct dir_device const *registrar_device_at(registrar_t *r, msg_t *msg, sip_t const *sip);
+
+/* Called after the 200 to a new registration (not a refresh) of dn by dev. */
+typedef void (*registrar_registered_f)(struct dir_device const *dev, char const *dn, void *arg);
+void registrar_set_on_register(registrar_t *r, registrar_registered_f fn, void *arg);
+
 #endif

@@ -30,6 +30,7 @@ struct sip_thread;
 #include "daemon/handoff.h"
 #include "daemon/log.h"
 #include "b2bua/b2bua.h"
+#include "b2bua/features.h"
 #include "registrar/registrar.h"
 #include "sip/sip.h"
 
@@ -38,7 +39,7 @@ struct sip_thread;
 /* What this server answers; every other method gets 501. */
 /* Bytes preallocated in each message's memory home: one malloc for most of its headers. */
 #define SIP_MSG_PRELOAD 4096
-#define SIP_ALLOW	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY"
+#define SIP_ALLOW	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY, REFER, PUBLISH"
 #define SIP_ACCEPT	"application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
 #define MAX_LISTENERS	(2 * CONFIG_MAX_LISTEN + 4)
 
@@ -64,6 +65,7 @@ struct sip_thread {
 	su_timer_t *tick;
 	registrar_t *registrar;
 	b2bua_t *b2bua;
+	features_t *features;
 	store_worker_t *store;
 	struct sip_start const *start; /* valid only while starting */
 
@@ -326,11 +328,19 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 	case sip_method_ack:
 		msg_destroy(msg); /* for no transaction or dialog of ours */
 		break;
+	case sip_method_publish:
+		features_publish(t->features, msg, sip);
+		break;
+	case sip_method_refer:
+		features_refer(t->features, msg, sip);
+		break;
+	case sip_method_notify:
+		features_notify(t->features, msg, sip);
+		break;
 	case sip_method_cancel:
 	case sip_method_bye:
 	case sip_method_info:
 	case sip_method_update:
-	case sip_method_notify:
 		/* Requests that belong in a dialog or transaction nta did not match. */
 		nta_msg_treply(agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
 		break;
@@ -410,7 +420,17 @@ struct registrar *sip_thread_registrar(sip_thread_t *t)
 
 void sip_thread_install_directory(sip_thread_t *t, directory_t *d)
 {
-	registrar_set_directory(t->registrar, d);
+	directory_t *old = registrar_swap_directory(t->registrar, d);
+	if (t->features)
+		features_directory_changed(t->features, old, d);
+	directory_destroy(old);
+}
+
+static void on_registered(struct dir_device const *dev, char const *dn, void *arg)
+{
+	sip_thread_t *t = arg;
+	if (t->features)
+		features_registered(t->features, dev, dn);
 }
 
 void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg)
@@ -512,6 +532,11 @@ static int setup(sip_thread_t *t)
 		snprintf(t->err, sizeof(t->err), "cannot create the call handling");
 		return -1;
 	}
+	if (features_create(&t->features, t->agent, t->registrar, feature_change, t) < 0) {
+		snprintf(t->err, sizeof(t->err), "cannot create the feature handling");
+		return -1;
+	}
+	registrar_set_on_register(t->registrar, on_registered, t);
 	t->tick = su_timer_create(su_root_task(t->root), t->cfg.store_flush_ms);
 	if (!t->tick || su_timer_set_for_ever(t->tick, on_tick, t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot start the registrar timer");
@@ -524,6 +549,7 @@ static void teardown(sip_thread_t *t)
 {
 	if (t->tick)
 		su_timer_destroy(t->tick);
+	features_destroy(t->features);
 	b2bua_destroy(t->b2bua);
 	registrar_destroy(t->registrar);
 	if (t->agent)

@@ -186,6 +186,8 @@ static int cmp_line(void const *a, void const *b)
 static struct dir_user *find_user(directory_t const *d, char const *name)
 {
 	struct dir_user key = { .name = (char *)name }, *kp = &key, **r;
+	if (!d->n_users)
+		return NULL;
 	r = bsearch(&kp, d->users, d->n_users, sizeof(*d->users), cmp_user);
 	return r ? *r : NULL;
 }
@@ -193,6 +195,8 @@ static struct dir_user *find_user(directory_t const *d, char const *name)
 static struct dir_device *find_device(directory_t const *d, char const *name)
 {
 	struct dir_device key = { .name = (char *)name }, *kp = &key, **r;
+	if (!d->n_devices)
+		return NULL;
 	r = bsearch(&kp, d->devices, d->n_devices, sizeof(*d->devices), cmp_device);
 	return r ? *r : NULL;
 }
@@ -245,6 +249,8 @@ struct dir_line const *directory_line(directory_t const *d, char const *dn)
 	if (!d || !dn)
 		return NULL;
 	struct dir_line key = { .dn = (char *)dn }, *kp = &key, **r;
+	if (!d->n_lines)
+		return NULL;
 	r = bsearch(&kp, d->lines, d->n_lines, sizeof(*d->lines), cmp_line);
 	return r ? *r : NULL;
 }
@@ -252,4 +258,14 @@ struct dir_line const *directory_line(directory_t const *d, char const *dn)
 size_t directory_count_lines(directory_t const *d)
 {
 	return d ? d->n_lines : 0;
+}
+
+size_t directory_count_devices(directory_t const *d)
+{
+	return d ? d->n_devices : 0;
+}
+
+struct dir_device const *directory_device_at(directory_t const *d, size_t i)
+{
+	return d && i < d->n_devices ? d->devices[i] : NULL;
 }

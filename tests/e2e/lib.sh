@@ -78,7 +78,7 @@ finish() {
 		diag "sipregd log (last 40 lines):" "$(tail -n 40 "$WORK/sipregd.log")"
 	fi
 	echo "1..$TAP_N"
-	rm -rf "$WORK"
+	[ -n "${E2E_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap finish EXIT
 

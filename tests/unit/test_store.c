@@ -469,6 +469,131 @@ static void test_name_canon(void)
 	CU_ASSERT_STRING_EQUAL(out, "desk-phone");
 }
 
+static char const *jstr(json_t *o, char const *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_string(v) ? json_string_value(v) : "(null)";
+}
+
+static void test_line_features(void)
+{
+	json_t *o = NULL;
+	directory_t *d = NULL;
+	fresh();
+	add_user("alice");
+	add_device("SEP001122334455", "cisco-7941", "alice");
+	struct store_line_spec l = { "SEP001122334455", "1001", 0, "Alice", NULL };
+	CU_ASSERT_EQUAL(store_line_add(s, &l, NULL, &e), 0);
+	l.dn = "1002";
+	CU_ASSERT_EQUAL(store_line_add(s, &l, NULL, &e), 0);
+
+	/* Nothing set: off everywhere. */
+	CU_ASSERT_EQUAL_FATAL(store_line_show(s, "1001", &o, &e), 0);
+	CU_ASSERT_STRING_EQUAL(jstr(o, "dnd"), "off");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(o, "cfwd_all")));
+	json_decref(o);
+
+	struct store_line_features f = { "1001", 1, "2001", "3001", "4001", 15 };
+	CU_ASSERT_EQUAL(store_line_set(s, &f, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(store_line_show(s, "1001", &o, &e), 0);
+	CU_ASSERT_STRING_EQUAL(jstr(o, "dnd"), "on");
+	CU_ASSERT_STRING_EQUAL(jstr(o, "cfwd_all"), "2001");
+	CU_ASSERT_STRING_EQUAL(jstr(o, "cfwd_busy"), "3001");
+	CU_ASSERT_STRING_EQUAL(jstr(o, "cfwd_noanswer"), "4001");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "noanswer_timeout")), 15);
+	json_decref(o);
+	/* DND belongs to the device: line 2 shows it too; forwards are per line. */
+	CU_ASSERT_EQUAL_FATAL(store_line_show(s, "1002", &o, &e), 0);
+	CU_ASSERT_STRING_EQUAL(jstr(o, "dnd"), "on");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(o, "cfwd_all")));
+	json_decref(o);
+	CU_ASSERT_EQUAL_FATAL(store_device_show(s, "SEP001122334455", &o, &e), 0);
+	CU_ASSERT_STRING_EQUAL(jstr(o, "dnd"), "on");
+	json_decref(o);
+
+	/* The snapshot for calls carries them. */
+	CU_ASSERT_EQUAL_FATAL(store_directory_load(s, &d, &e), 0);
+	struct dir_line const *dl = directory_line(d, "1001");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dl);
+	CU_ASSERT_STRING_EQUAL(dl->cfwd_all, "2001");
+	CU_ASSERT_STRING_EQUAL(dl->cfwd_busy, "3001");
+	CU_ASSERT_STRING_EQUAL(dl->cfwd_noanswer, "4001");
+	CU_ASSERT_EQUAL(dl->noanswer_timeout, 15);
+	CU_ASSERT_TRUE(dl->device->dnd);
+	CU_ASSERT_PTR_NULL(directory_line(d, "1002")->cfwd_all);
+	directory_destroy(d);
+
+	/* Unchanged fields stay; "off" clears one. */
+	struct store_line_features g = { "1001", 0, "off", NULL, NULL, -1 };
+	CU_ASSERT_EQUAL(store_line_set(s, &g, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(store_line_show(s, "1001", &o, &e), 0);
+	CU_ASSERT_STRING_EQUAL(jstr(o, "dnd"), "off");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(o, "cfwd_all")));
+	CU_ASSERT_STRING_EQUAL(jstr(o, "cfwd_busy"), "3001");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "noanswer_timeout")), 15);
+	json_decref(o);
+
+	/* Refusals change nothing. */
+	struct store_line_features bad = { "1001", -1, "1001", NULL, NULL, -1 };
+	expect(store_line_set(s, &bad, &e), -EINVAL, "cannot forward to itself");
+	bad.cfwd_all = "20 01";
+	expect(store_line_set(s, &bad, &e), -EINVAL, "is not a DN");
+	bad.cfwd_all = NULL;
+	bad.noanswer_timeout = 601;
+	expect(store_line_set(s, &bad, &e), -EINVAL, "0 to 600 seconds");
+	bad.noanswer_timeout = -1;
+	bad.dn = "9999";
+	expect(store_line_set(s, &bad, &e), -ENOENT, "no line with DN 9999");
+	CU_ASSERT_EQUAL_FATAL(store_line_show(s, "1001", &o, &e), 0);
+	CU_ASSERT_STRING_EQUAL(jstr(o, "cfwd_busy"), "3001");
+	json_decref(o);
+
+	/* The features go with the line. */
+	CU_ASSERT_EQUAL(store_line_del(s, "1001", &e), 0);
+	l.dn = "1001";
+	l.index = 1;
+	CU_ASSERT_EQUAL(store_line_add(s, &l, NULL, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(store_line_show(s, "1001", &o, &e), 0);
+	CU_ASSERT_TRUE(json_is_null(json_object_get(o, "cfwd_busy")));
+	json_decref(o);
+}
+
+static void test_cdr(void)
+{
+	json_t *arr = NULL;
+	fresh();
+	struct store_cdr c[3] = {
+		{ .started_at = 1000, .answered_at = 1002, .ended_at = 1062, .caller = "1001",
+		  .caller_device = "SEP001122334455", .callee = "2001", .result = "answered" },
+		{ .started_at = 2000, .ended_at = 2030, .caller = "1001", .callee = "2002",
+		  .target = "3001", .forwarded = "no-answer", .result = "no-answer" },
+		{ .started_at = 3000, .ended_at = 3000, .caller = "1001", .callee = "9",
+		  .result = "not-found" },
+	};
+	CU_ASSERT_EQUAL(store_cdr_add(s, c, 3, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(store_cdr_list(s, 0, 0, &arr, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(arr), 3);
+	json_t *first = json_array_get(arr, 2), *fwd = json_array_get(arr, 1);
+	CU_ASSERT_STRING_EQUAL(jstr(first, "result"), "answered");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(first, "duration")), 60);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(first, "answered_at")), 1002);
+	CU_ASSERT_STRING_EQUAL(jstr(first, "caller_device"), "SEP001122334455");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(first, "target")));
+	CU_ASSERT_STRING_EQUAL(jstr(fwd, "target"), "3001");
+	CU_ASSERT_STRING_EQUAL(jstr(fwd, "forwarded"), "no-answer");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(fwd, "answered_at")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(fwd, "duration")), 0);
+	json_decref(arr);
+	/* --since and --limit */
+	CU_ASSERT_EQUAL_FATAL(store_cdr_list(s, 2000, 0, &arr, &e), 0);
+	CU_ASSERT_EQUAL(json_array_size(arr), 2);
+	json_decref(arr);
+	CU_ASSERT_EQUAL_FATAL(store_cdr_list(s, 0, 1, &arr, &e), 0);
+	CU_ASSERT_EQUAL(json_array_size(arr), 1);
+	CU_ASSERT_STRING_EQUAL(jstr(json_array_get(arr, 0), "result"), "not-found");
+	json_decref(arr);
+}
+
 static CU_TestInfo const tests[] = {
 	{ "migrations from empty, key file", test_migrations },
 	{ "WAL mode and tables", test_wal_and_tables },
@@ -482,6 +607,8 @@ static CU_TestInfo const tests[] = {
 	{ "schema constraints", test_schema_constraints },
 	{ "device models", test_models },
 	{ "SEP names in upper case", test_name_canon },
+	{ "line features: forwards per line, DND per device", test_line_features },
+	{ "call records", test_cdr },
 	CU_TEST_INFO_NULL,
 };
 

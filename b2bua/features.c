@@ -1,0 +1,400 @@
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+struct push;
+#define NTA_LEG_MAGIC_T	     void
+#define NTA_OUTGOING_MAGIC_T struct push
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/tport.h>
+
+#include "b2bua/features.h"
+#include "daemon/log.h"
+#include "daemon/text.h"
+#include "registrar/bindings.h"
+
+#define LOG_TAG "features"
+
+#define REMOTECC_TYPE "application/x-cisco-remotecc-request+xml"
+#define BOUNDARY      "uniqueBoundary"
+
+/* A remotecc REFER on its way to a phone, until its final response. */
+struct push {
+	struct push *next;
+	features_t *f;
+	nta_leg_t *leg;
+	nta_outgoing_t *orq;
+	char device[80];
+};
+
+struct features {
+	nta_agent_t *agent;
+	registrar_t *reg;
+	b2bua_feature_f change;
+	void *arg;
+	struct push *pushes;
+	size_t n_pushes;
+	unsigned long etag; /* numbers the entity tags of PUBLISH answers */
+	unsigned long cid;  /* numbers the Content-IDs of pushes */
+};
+
+int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg,
+		    b2bua_feature_f change, void *arg)
+{
+	features_t *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	f->agent = agent;
+	f->reg = reg;
+	f->change = change;
+	f->arg = arg;
+	f->etag = (unsigned long)time(NULL);
+	*out = f;
+	return 0;
+}
+
+static void push_free(struct push *p)
+{
+	if (p->orq)
+		nta_outgoing_destroy(p->orq);
+	if (p->leg)
+		nta_leg_destroy(p->leg);
+	free(p);
+}
+
+void features_destroy(features_t *f)
+{
+	if (!f)
+		return;
+	while (f->pushes) {
+		struct push *p = f->pushes;
+		f->pushes = p->next;
+		push_free(p);
+	}
+	free(f);
+}
+
+size_t features_pending(features_t const *f)
+{
+	return f->n_pushes;
+}
+
+/*
+ * The device a feature request comes from: where it registered, without a
+ * challenge; otherwise it must authenticate (407). NULL when the request
+ * was answered or dropped.
+ */
+static struct dir_device const *requester(features_t *f, msg_t *msg, sip_t *sip)
+{
+	struct dir_device const *dev = registrar_device_at(f->reg, msg, sip);
+	return dev ? dev : registrar_authorize(f->reg, msg, sip);
+}
+
+/* A request that claims a dialog we do not have. */
+static bool stray_in_dialog(features_t *f, msg_t *msg, sip_t *sip)
+{
+	if (sip->sip_to && sip->sip_to->a_tag) {
+		nta_msg_treply(f->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		return true;
+	}
+	return false;
+}
+
+/* ---- PUBLISH Event: presence (do not disturb) ---- */
+
+/* Looks for <dnd/> and <available/> in any namespace. */
+static void scan_presence(xmlNode const *n, bool *dnd, bool *available)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE) {
+			if (!strcmp((char const *)n->name, "dnd"))
+				*dnd = true;
+			else if (!strcmp((char const *)n->name, "available"))
+				*available = true;
+			scan_presence(n->children, dnd, available);
+		}
+	}
+}
+
+/* 1 for do not disturb, 0 for available, -1 when the body says neither. */
+static int presence_dnd(sip_payload_t const *pl)
+{
+	if (!pl || !pl->pl_data || !pl->pl_len || pl->pl_len > 65536)
+		return -1;
+	xmlDoc *doc = xmlReadMemory(pl->pl_data, (int)pl->pl_len, "presence.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return -1;
+	bool dnd = false, available = false;
+	scan_presence(xmlDocGetRootElement(doc), &dnd, &available);
+	xmlFreeDoc(doc);
+	return dnd ? 1 : available ? 0 : -1;
+}
+
+static struct dir_line const *first_line(struct dir_device const *dev)
+{
+	for (unsigned i = 0; i < dev->model_lines; i++)
+		if (dev->lines[i])
+			return dev->lines[i];
+	return NULL;
+}
+
+void features_publish(features_t *f, msg_t *msg, sip_t *sip)
+{
+	if (stray_in_dialog(f, msg, sip))
+		return;
+	if (!sip->sip_event || strcasecmp(sip->sip_event->o_type, "presence") != 0) {
+		nta_msg_treply(f->agent, msg, SIP_489_BAD_EVENT, SIPTAG_ALLOW_EVENTS_STR("presence"),
+			       TAG_END());
+		return;
+	}
+	struct dir_device const *dev = requester(f, msg, sip);
+	if (!dev)
+		return;
+	int want = -1;
+	if (sip->sip_payload) {
+		want = presence_dnd(sip->sip_payload);
+		if (want < 0) {
+			log_info("PUBLISH from %s: presence without <dnd/> or <available/> (400)",
+				 dev->name);
+			nta_msg_treply(f->agent, msg, 400, "Presence Not Understood", TAG_END());
+			return;
+		}
+	}
+	struct dir_line const *line = first_line(dev);
+	if (want >= 0 && line && (want == 1) != dev->dnd && f->change) {
+		struct store_line_features ch = {
+			.dn = line->dn,
+			.dnd = want,
+			.noanswer_timeout = -1,
+		};
+		f->change(&ch, f->arg);
+		log_notice("%s: do not disturb %s by the phone", dev->name, want ? "on" : "off");
+	}
+	char etag[32], expires[16];
+	snprintf(etag, sizeof(etag), "SIP-ETag: %lx", ++f->etag);
+	unsigned long exp = sip->sip_expires ? sip->sip_expires->ex_delta : 3600;
+	snprintf(expires, sizeof(expires), "%lu", exp > 86400 ? 86400UL : exp);
+	nta_msg_treply(f->agent, msg, SIP_200_OK, SIPTAG_HEADER_STR(etag),
+		       SIPTAG_EXPIRES_STR(expires), TAG_END());
+}
+
+/* ---- REFER and NOTIFY outside dialogs ---- */
+
+void features_refer(features_t *f, msg_t *msg, sip_t *sip)
+{
+	if (stray_in_dialog(f, msg, sip))
+		return;
+	struct dir_device const *dev = requester(f, msg, sip);
+	if (!dev)
+		return;
+	/* Soft keys, alarms, token registration: accepted; none is a transfer. */
+	log_debug("REFER from %s (%s) accepted", dev->name,
+		  sip->sip_content_type ? sip->sip_content_type->c_type : "no body");
+	nta_msg_treply(f->agent, msg, SIP_202_ACCEPTED, TAG_END());
+}
+
+void features_notify(features_t *f, msg_t *msg, sip_t *sip)
+{
+	if (stray_in_dialog(f, msg, sip))
+		return;
+	char const *event = sip->sip_event ? sip->sip_event->o_type : NULL;
+	if (!event || (strcasecmp(event, "dialog") && strcasecmp(event, "refer"))) {
+		nta_msg_treply(f->agent, msg, SIP_489_BAD_EVENT,
+			       SIPTAG_ALLOW_EVENTS_STR("dialog, refer"), TAG_END());
+		return;
+	}
+	struct dir_device const *dev = requester(f, msg, sip);
+	if (!dev)
+		return;
+	log_debug("NOTIFY %s from %s accepted", event, dev->name);
+	nta_msg_treply(f->agent, msg, SIP_200_OK, TAG_END());
+}
+
+/* ---- pushing state to a phone ---- */
+
+static int on_push_response(struct push *p, nta_outgoing_t *orq, sip_t const *sip)
+{
+	int status = sip ? sip->sip_status->st_status : 408;
+	(void)orq;
+	if (status < 200)
+		return 0;
+	if (status >= 300)
+		log_info("remotecc update to %s answered %d", p->device, status);
+	features_t *f = p->f;
+	for (struct push **pp = &f->pushes; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			f->n_pushes--;
+			break;
+		}
+	}
+	push_free(p);
+	return 0;
+}
+
+/* In-dialog requests on a push's REFER (the phone's NOTIFY Event: refer). */
+static int on_push_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
+{
+	(void)magic, (void)leg, (void)irq;
+	return sip->sip_request->rq_method == sip_method_notify ? 200 : 481;
+}
+
+/* The binding to reach the device at: line 1's, or the first line with one. */
+static struct binding const *device_binding(features_t *f, struct dir_device const *dev,
+					    struct dir_line const **line)
+{
+	for (unsigned i = 0; i < dev->model_lines; i++) {
+		struct dir_line const *l = dev->lines[i];
+		if (!l)
+			continue;
+		for (struct binding *b = registrar_bindings(f->reg, l->dn); b; b = b->next) {
+			if (b->device && !strcmp(b->device, dev->name)) {
+				*line = l;
+				return b;
+			}
+		}
+	}
+	return NULL;
+}
+
+static char *remotecc_dnd(su_home_t *home, bool on)
+{
+	return su_sprintf(home,
+			  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+			  "<x-cisco-remotecc-request><dndupdate><state>%s</state>"
+			  "<option>callreject</option></dndupdate></x-cisco-remotecc-request>\r\n",
+			  on ? "enable" : "disable");
+}
+
+/* Forward targets are DNs (digits, letters, +*._-): nothing to escape. */
+static char *remotecc_cfwdall(su_home_t *home, unsigned index, char const *target)
+{
+	return su_sprintf(home,
+			  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+			  "<x-cisco-remotecc-request><cfwdallupdate><linenumber>%u</linenumber>"
+			  "<fwdaddress>%s</fwdaddress><tovoicemail>off</tovoicemail>"
+			  "</cfwdallupdate></x-cisco-remotecc-request>\r\n",
+			  index, target ? target : "");
+}
+
+/*
+ * Sends the device one REFER carrying its do not disturb state (with_dnd)
+ * and the call forward all of the lines whose bit is set in lines (bit i
+ * for index i + 1); several updates go as parts of one multipart body.
+ */
+static void push_state(features_t *f, struct dir_device const *dev, bool with_dnd,
+		       uint64_t lines)
+{
+	struct dir_line const *line = NULL;
+	struct binding const *bd = device_binding(f, dev, &line);
+	if (!bd)
+		return; /* not registered: it gets the state when it registers */
+	struct push *p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->f = f;
+	text_copy(p->device, sizeof(p->device), dev->name);
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+
+	char *parts[65];
+	unsigned n = 0;
+	if (with_dnd)
+		parts[n++] = remotecc_dnd(home, dev->dnd);
+	for (unsigned i = 0; i < dev->model_lines && i < 64; i++)
+		if ((lines >> i) & 1 && dev->lines[i])
+			parts[n++] = remotecc_cfwdall(home, i + 1, dev->lines[i]->cfwd_all);
+	char const *type = REMOTECC_TYPE;
+	char *body = n == 1 ? parts[0] : su_strdup(home, "");
+	if (n > 1) {
+		for (unsigned i = 0; i < n && body; i++)
+			body = su_sprintf(home, "%s--" BOUNDARY "\r\nContent-Type: " REMOTECC_TYPE
+					  "\r\n\r\n%s",
+					  body, parts[i]);
+		body = body ? su_sprintf(home, "%s--" BOUNDARY "--\r\n", body) : NULL;
+		type = "multipart/mixed; boundary=" BOUNDARY;
+	}
+	sip_contact_t const *me = nta_agent_contact(f->agent);
+	url_t *u = url_hdup(home, me->m_url);
+	char const *host = u ? url_as_string(home, u) : NULL;
+	if (u) {
+		u->url_user = line->dn;
+		u->url_params = NULL;
+	}
+	char const *aor = u ? url_as_string(home, u) : NULL;
+	char *cid = su_sprintf(home, "%lu-%lx@sipreg", ++f->cid, (unsigned long)time(NULL));
+	tport_t *tp = registrar_binding_tport(bd);
+	if (n && body && aor && host && cid) {
+		p->leg = nta_leg_tcreate(f->agent, on_push_request, NULL, SIPTAG_FROM_STR(aor),
+					 SIPTAG_TO_STR(aor),
+					 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());
+		if (p->leg && nta_leg_tag(p->leg, NULL))
+			p->orq = nta_outgoing_tcreate(
+				p->leg, on_push_response, p, NULL, SIP_METHOD_REFER,
+				URL_STRING_MAKE(bd->contact),
+				SIPTAG_REFER_TO_STR(su_sprintf(home, "cid:%s", cid)),
+				SIPTAG_REFERRED_BY_STR(su_sprintf(home, "<%s>", host)),
+				SIPTAG_REQUIRE_STR("norefersub"),
+				SIPTAG_HEADER_STR(su_sprintf(home, "Content-Id: <%s>", cid)),
+				SIPTAG_CONTACT(me), SIPTAG_CONTENT_TYPE_STR(type),
+				SIPTAG_PAYLOAD_STR(body), TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
+	}
+	su_home_deinit(home);
+	if (!p->orq) {
+		log_error("cannot send the remotecc update to %s", dev->name);
+		push_free(p);
+		return;
+	}
+	p->next = f->pushes;
+	f->pushes = p;
+	f->n_pushes++;
+	log_debug("remotecc update to %s: %u part%s", dev->name, n, n == 1 ? "" : "s");
+}
+
+void features_registered(features_t *f, struct dir_device const *dev, char const *dn)
+{
+	/* The remotecc channel is the CUCM-mode phones'; they register line 1 only. */
+	if (!dev->cisco || !dev->cucm_mode || !dev->lines[0] || strcmp(dev->lines[0]->dn, dn))
+		return;
+	uint64_t lines = 0;
+	for (unsigned i = 0; i < dev->model_lines && i < 64; i++)
+		if (dev->lines[i])
+			lines |= (uint64_t)1 << i;
+	push_state(f, dev, true, lines);
+}
+
+static bool same_text(char const *a, char const *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+void features_directory_changed(features_t *f, directory_t const *old, directory_t const *now)
+{
+	size_t n = directory_count_devices(now);
+	for (size_t i = 0; i < n; i++) {
+		struct dir_device const *dev = directory_device_at(now, i);
+		struct dir_device const *was = directory_device(old, dev->name);
+		if (!dev->cisco || !dev->cucm_mode || !was)
+			continue;
+		uint64_t lines = 0;
+		for (unsigned k = 0; k < dev->model_lines && k < 64; k++) {
+			struct dir_line const *l = dev->lines[k];
+			struct dir_line const *o = k < was->model_lines ? was->lines[k] : NULL;
+			if (l && (!o || !same_text(l->cfwd_all, o->cfwd_all)))
+				lines |= (uint64_t)1 << k;
+		}
+		if (lines || dev->dnd != was->dnd)
+			push_state(f, dev, dev->dnd != was->dnd, lines);
+	}
+}

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""A scripted phone for the end-to-end tests: registers (optionally shaped
+like a Cisco phone in CUCM mode, with the bulk registration body), keeps its
+socket or connection, answers what sipregd sends it (INVITE, REFER, NOTIFY,
+BYE, CANCEL, OPTIONS) and performs actions (PUBLISH, REFER, NOTIFY, INVITE
+with digest answers). Every request received and every action's result goes
+to the log file, one line each:
+
+  REGISTERED
+  RECV <METHOD> <header: value | ...> BODY <body on one line>
+  AUTH OK | AUTH BAD          (a challenged INVITE's answer checked)
+  RESULT <action> <code>
+
+Actions (--do, in order): publish:dnd, publish:available, refer:alarm,
+notify:dialog, invite:USER (INVITE to sip:USER@server, answers 407, ACKs a
+2xx), sleep:SECONDS. Afterwards it serves until --until FILE exists (120 s
+at most) or, without --until, ends.
+
+Exit status: 0 registered and every action got a final response, 1 not,
+2 on bad usage.
+"""
+import argparse
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sipclient import (CRLF, Transport, authorization, digest, header,  # noqa: E402
+                       parse_challenge, rand_hex)
+
+SDP = CRLF.join(["v=0", "o=callee 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1",
+                 "t=0 0", "m=audio 40000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000",
+                 "a=sendrecv", ""])
+
+PIDF = ('<?xml version="1.0" encoding="UTF-8"?>'
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf" '
+        'xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" '
+        'xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:{dn}@{host}">'
+        '<dm:person id="p1"><rpid:activities><rpid:{what}/></rpid:activities></dm:person>'
+        '</presence>')
+
+
+class Phone:
+    def __init__(self, a):
+        self.a = a
+        host, port = a.server.rsplit(":", 1)
+        self.host, self.port = host, int(port)
+        self.t = Transport(a.transport, (host, int(port)), "127.0.0.1", 0.2)
+        self.lhost, self.lport = self.t.local
+        self.log = open(a.log, "a", buffering=1)
+        self.cseq = random.randint(1, 1000)
+        self.tag = rand_hex(10)
+        self.calls = {}  # Call-ID -> state of incoming INVITEs
+        self.nonces = set()
+
+    def say(self, line):
+        self.log.write(line.replace("\r\n", " ").replace("\n", " ") + "\n")
+
+    # ---- sending ----
+
+    def via(self):
+        return (f"Via: SIP/2.0/{self.a.transport.upper()} {self.lhost}:{self.lport};"
+                f"branch=z9hG4bK{rand_hex(12)};rport")
+
+    def contact(self, user):
+        tp = ";transport=tcp" if self.a.transport == "tcp" else ""
+        return f"<sip:{user}@{self.lhost}:{self.lport}{tp}>"
+
+    def send_request(self, method, ruri, extra, body="", ctype=None, call_id=None,
+                     to_tag=None, cseq=None):
+        self.cseq += 1
+        h = [f"{method} {ruri} SIP/2.0", self.via(),
+             f"From: <sip:{self.a.dn}@{self.host}>;tag={self.tag}",
+             f"To: <{ruri}>" + (f";tag={to_tag}" if to_tag else ""),
+             f"Call-ID: {call_id or rand_hex(16) + '@' + self.lhost}",
+             f"CSeq: {cseq or self.cseq} {method}", "Max-Forwards: 70",
+             f"Contact: {self.contact(self.a.dn)}", "User-Agent: Cisco-CP7941G/9.4.2"]
+        h += extra
+        if body:
+            h.append(f"Content-Type: {ctype}")
+        h.append(f"Content-Length: {len(body.encode())}")
+        self.t.send(CRLF.join(h) + CRLF + CRLF + body)
+        return h
+
+    def reply(self, req, code, phrase, extra=(), body="", ctype=None, tag=None):
+        _, headers, _ = req
+        h = [f"SIP/2.0 {code} {phrase}"]
+        h += [f"Via: {v}" for v in header(headers, "Via")]
+        h.append(f"From: {header(headers, 'From')[0]}")
+        to = header(headers, "To")[0]
+        if tag and ";tag=" not in to:
+            to += f";tag={tag}"
+        h.append(f"To: {to}")
+        h.append(f"Call-ID: {header(headers, 'Call-ID')[0]}")
+        h.append(f"CSeq: {header(headers, 'CSeq')[0]}")
+        h += list(extra)
+        if body:
+            h.append(f"Content-Type: {ctype}")
+        h.append(f"Content-Length: {len(body.encode())}")
+        self.t.send(CRLF.join(h) + CRLF + CRLF + body)
+
+    # ---- receiving ----
+
+    def serve_one(self, m):
+        """Handles a request; returns responses to the caller."""
+        start, headers, body = m
+        parts = start.split(" ")
+        if parts[0] == "SIP/2.0":
+            return m
+        method = parts[0]
+        keep = ("Diversion", "Remote-Party-ID", "P-Asserted-Identity", "Event", "Refer-To",
+                "Content-Type", "From", "Authorization", "Require")
+        shown = " | ".join(f"{k}: {v}" for k, v in headers if k in keep)
+        self.say(f"RECV {method} {parts[1] if len(parts) > 1 else ''} {shown} BODY {body}")
+        cid = header(headers, "Call-ID")[0]
+        if method == "INVITE":
+            self.incoming_invite(m, cid)
+        elif method == "REFER":
+            self.reply(m, 202, "Accepted", tag=rand_hex(8))
+        elif method in ("NOTIFY", "OPTIONS", "INFO", "UPDATE"):
+            self.reply(m, 200, "OK", tag=rand_hex(8))
+        elif method == "BYE":
+            self.reply(m, 200, "OK")
+        elif method == "CANCEL":
+            self.reply(m, 200, "OK")
+            inv = self.calls.get(cid)
+            if inv:
+                self.reply(inv["req"], 487, "Request Terminated", tag=inv["tag"])
+        return None
+
+    def incoming_invite(self, m, cid):
+        _, headers, _ = m
+        state = self.calls.setdefault(cid, {"tag": rand_hex(8)})
+        state["req"] = m
+        if self.a.on_invite == "challenge":
+            auth = header(headers, "Authorization")
+            if not auth:
+                nonce = rand_hex(24)
+                self.nonces.add(nonce)
+                alg = self.a.challenge_alg
+                self.reply(m, 401, "Unauthorized", tag=state["tag"], extra=[
+                    f'WWW-Authenticate: Digest realm="{self.a.challenge_realm}", nonce="{nonce}", '
+                    f'algorithm={alg}, qop="auth"'])
+                return
+            _, p = parse_challenge(auth[0])
+            alg = p.get("algorithm", "MD5")
+            ha1 = digest(alg, f"{p.get('username')}:{p.get('realm')}:{self.a.password}")
+            ha2 = digest(alg, f"INVITE:{p.get('uri')}")
+            if p.get("qop"):
+                want = digest(alg, f"{ha1}:{p.get('nonce')}:{p.get('nc')}:{p.get('cnonce')}:"
+                              f"{p.get('qop')}:{ha2}")
+            else:
+                want = digest(alg, f"{ha1}:{p.get('nonce')}:{ha2}")
+            good = p.get("nonce") in self.nonces and p.get("response") == want
+            self.say(f"AUTH {'OK' if good else 'BAD'} {alg} user={p.get('username')}")
+            if not good:
+                self.reply(m, 403, "Forbidden", tag=state["tag"])
+                return
+        if self.a.on_invite == "busy":
+            self.reply(m, 486, "Busy Here", tag=state["tag"])
+            return
+        self.reply(m, 200, "OK", tag=state["tag"], body=SDP, ctype="application/sdp",
+                   extra=[f"Contact: {self.contact(self.a.dn)}"])
+
+    def wait_final(self, seconds=5.0):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            m = self.t.recv()
+            if m is None:
+                continue
+            r = self.serve_one(m)
+            if r is not None:
+                code = int(r[0].split(" ")[1])
+                if code >= 200:
+                    return r
+        return None
+
+    def serve(self, seconds, until=None):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if until and os.path.exists(until):
+                return
+            m = self.t.recv()
+            if m is not None:
+                self.serve_one(m)
+
+    # ---- registration and actions ----
+
+    def register(self):
+        a = self.a
+        ruri = f"sip:{self.host}:{self.port}"
+        call_id = rand_hex(16) + "@" + self.lhost
+        cnonce = rand_hex(16)
+        auth = None
+        for _ in range(3):
+            contact = self.contact(a.dn)
+            extra = [f"Contact: {contact}" + (
+                f';+u.sip!devicename.ccm.cisco.com="{a.cisco}"' if a.cisco else ""),
+                f"Expires: {a.expires}"]
+            body, ctype = "", None
+            if a.cisco:
+                extra.append("Supported: replaces,join,norefersub,X-cisco-serviceuri,"
+                             "X-cisco-sis-7.0.0")
+                extra.append(f'Reason: SIP;cause=200;text="cisco-alarm:23 Name={a.cisco} '
+                             'Load=SIP41.9-4-2SR3-1S Last=reset-restart"')
+                body = CRLF.join([
+                    "--uniqueBoundary",
+                    "Content-Type: application/x-cisco-remotecc-request+xml", "",
+                    "<x-cisco-remotecc-request><bulkregisterreq><contact all=\"true\">"
+                    "<register></register></contact></bulkregisterreq>"
+                    "</x-cisco-remotecc-request>",
+                    "--uniqueBoundary--", ""])
+                ctype = "multipart/mixed; boundary=uniqueBoundary"
+            if auth:
+                extra.append(f"Authorization: {auth}")
+            # REGISTER's To is the AOR, and its Request-URI the registrar.
+            self.cseq += 1
+            h = [f"REGISTER {ruri} SIP/2.0", self.via(),
+                 f"From: <sip:{a.dn}@{self.host}>;tag={self.tag}",
+                 f"To: <sip:{a.dn}@{self.host}>", f"Call-ID: {call_id}",
+                 f"CSeq: {self.cseq} REGISTER", "Max-Forwards: 70",
+                 "User-Agent: Cisco-CP7941G/9.4.2"] + extra
+            if body:
+                h.append(f"Content-Type: {ctype}")
+            h.append(f"Content-Length: {len(body.encode())}")
+            self.t.send(CRLF.join(h) + CRLF + CRLF + body)
+            r = self.wait_final()
+            if r is None:
+                return False
+            code = int(r[0].split(" ")[1])
+            if code == 200:
+                self.say("REGISTERED")
+                return True
+            if code != 401:
+                self.say(f"REGISTER {code}")
+                return False
+            _, ch = parse_challenge(header(r[1], "WWW-Authenticate")[0])
+            auth = authorization(ch, "MD5", a.user, a.password, "REGISTER", ruri, 1, True,
+                                 cnonce)
+        return False
+
+    def act(self, action):
+        kind, _, arg = action.partition(":")
+        target = f"sip:{self.a.dn}@{self.host}:{self.port}"
+        if kind == "sleep":
+            self.serve(float(arg))
+            return True
+        if kind == "publish":
+            body = PIDF.format(dn=self.a.dn, host=self.host, what=arg)
+            self.send_request("PUBLISH", target, ["Event: presence", "Expires: 3600"], body,
+                              "application/pidf+xml")
+        elif kind == "refer":
+            body = ('<?xml version="1.0" encoding="UTF-8"?><x-cisco-alarm><Alarm Name='
+                    '"DeviceTLInfo"><ParameterList><String name="TLInfo">ok</String>'
+                    '</ParameterList></Alarm></x-cisco-alarm>')
+            self.send_request("REFER", target, [f"Refer-To: {target}",
+                                                "Content-Disposition: session;handling=required"],
+                              body, "application/x-cisco-alarm+xml")
+        elif kind == "notify":
+            body = ('<?xml version="1.0"?><dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" '
+                    f'version="1" state="partial" entity="sip:{self.a.dn}@{self.host}">'
+                    '<dialog id="1"><state>trying</state></dialog></dialog-info>')
+            self.send_request("NOTIFY", target, ["Event: dialog", "Subscription-State: active"],
+                              body, "application/dialog-info+xml")
+        elif kind == "invite":
+            return self.invite(arg)
+        else:
+            return False
+        r = self.wait_final()
+        self.say(f"RESULT {action} {r[0].split(' ')[1] if r else 'NONE'}")
+        return r is not None
+
+    def invite(self, user):
+        ruri = f"sip:{user}@{self.host}:{self.port}"
+        call_id = rand_hex(16) + "@" + self.lhost
+        cseq = self.cseq + 1
+        cnonce = rand_hex(16)
+        extra = []
+        for _ in range(3):
+            h = self.send_request("INVITE", ruri, extra, SDP, "application/sdp",
+                                  call_id=call_id, cseq=cseq)
+            r = self.wait_final()
+            code = int(r[0].split(" ")[1]) if r else 0
+            to = header(r[1], "To")[0] if r else ""
+            if r and code >= 300:
+                self.ack(h, r, ruri, call_id, cseq, to)
+            if code in (401, 407):
+                name = "Proxy-Authenticate" if code == 407 else "WWW-Authenticate"
+                _, ch = parse_challenge(header(r[1], name)[0])
+                auth = authorization(ch, "MD5", self.a.user, self.a.password, "INVITE", ruri,
+                                     1, True, cnonce)
+                extra = [f"{'Proxy-' if code == 407 else ''}Authorization: {auth}"]
+                cseq += 1
+                continue
+            break
+        self.say(f"RESULT invite:{user} {code or 'NONE'}")
+        if r and 200 <= code < 300:
+            self.ack(h, r, ruri, call_id, cseq, to, ok=True)
+        return r is not None
+
+    def ack(self, sent, resp, ruri, call_id, cseq, to, ok=False):
+        via = sent[1] if not ok else self.via()
+        h = [f"ACK {ruri} SIP/2.0", via, f"From: <sip:{self.a.dn}@{self.host}>;tag={self.tag}",
+             f"To: {to}", f"Call-ID: {call_id}", f"CSeq: {cseq} ACK", "Max-Forwards: 70",
+             "Content-Length: 0"]
+        self.t.send(CRLF.join(h) + CRLF + CRLF)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--transport", default="udp", choices=["udp", "tcp"])
+    ap.add_argument("--dn", required=True)
+    ap.add_argument("--user", required=True)
+    ap.add_argument("--password", required=True)
+    ap.add_argument("--cisco", metavar="DEVICE", help="a CUCM-mode Cisco phone (bulk register)")
+    ap.add_argument("--expires", type=int, default=120)
+    ap.add_argument("--on-invite", default="answer", choices=["answer", "challenge", "busy"])
+    ap.add_argument("--challenge-alg", default="MD5", choices=["MD5", "SHA-256"])
+    ap.add_argument("--challenge-realm", default="sipreg")
+    ap.add_argument("--do", action="append", default=[])
+    ap.add_argument("--until", help="serve until this file exists")
+    ap.add_argument("--skip-register", action="store_true", help="act without registering")
+    ap.add_argument("--log", required=True)
+    a = ap.parse_args()
+    p = Phone(a)
+    if not a.skip_register and not p.register():
+        return 1
+    good = all(p.act(x) for x in a.do)
+    if a.until:
+        p.serve(120, a.until)
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
