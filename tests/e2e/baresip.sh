@@ -1,6 +1,7 @@
 #!/bin/bash
 # A real SIP client: baresip registers through digest, is listed, and
-# unregisters when it stops.
+# unregisters when it stops; then two baresip phones call each other through
+# sipregd and the call is answered.
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
 if ! command -v baresip >/dev/null 2>&1; then
@@ -40,4 +41,61 @@ check "baresip stops" wait_gone "$BS_PID" 100
 wait "$BS_PID" 2>/dev/null
 unbound() { ! registered; }
 check "and its binding is gone (it unregistered)" wait_for 50 unbound
+
+# ---- two baresip phones: alice (1001) calls bob (2001), bob answers by itself ----
+printf 'pw-bob\n' | ctl user add bob --password-stdin >/dev/null
+ctl device add bob-desk --model third-party-basic --digest-user bob >/dev/null
+ctl line add bob-desk 2001 >/dev/null
+# bs_config DIR PORT: a baresip configuration without sound hardware.
+bs_config() {
+	mkdir -p "$1"
+	cat >"$1/config" <<CONF_EOF
+module_path		/usr/lib/baresip/modules
+sip_listen		127.0.0.1:$2
+module			g711.so
+module			aufile.so
+module			menu.so
+module_app		account.so
+audio_player		aufile,/dev/null
+audio_source		aufile,$WORK/tone.wav
+CONF_EOF
+}
+# 20 s of a quiet 440 Hz tone, 8 kHz mono, for the phones to send.
+python3 -c '
+import math, struct, sys, wave
+w = wave.open(sys.argv[1], "wb")
+w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+w.writeframes(b"".join(struct.pack("<h", int(800 * math.sin(i * 2 * math.pi * 440 / 8000))) for i in range(8000 * 20)))
+' "$WORK/tone.wav"
+BOB_PORT=$(random_port)
+bs_config "$WORK/bob" "$BOB_PORT"
+printf '<sip:2001@%s:%s>;auth_user=bob;auth_pass=pw-bob;regint=300;answermode=auto\n' \
+	"$SIP_ADDR" "$SIP_PORT" >"$WORK/bob/accounts"
+baresip -f "$WORK/bob" -t 60 >"$WORK/bob.out" 2>&1 &
+BOB_PID=$!
+OTHER_PIDS="$OTHER_PIDS $BOB_PID"
+check "bob's baresip registers 2001" wait_for 100 bound 2001 "@127.0.0.1:$BOB_PORT"
+
+ALICE_PORT=$(random_port)
+bs_config "$WORK/alice" "$ALICE_PORT"
+printf '<sip:1001@%s:%s>;auth_user=alice;auth_pass=pw-alice;regint=300\n' \
+	"$SIP_ADDR" "$SIP_PORT" >"$WORK/alice/accounts"
+alice_registered() { bound 1001 "@127.0.0.1:$ALICE_PORT"; }
+baresip -f "$WORK/alice" -t 60 -e "/dial sip:2001@$SIP_ADDR:$SIP_PORT" >"$WORK/alice.out" 2>&1 &
+ALICE_PID=$!
+OTHER_PIDS="$OTHER_PIDS $ALICE_PID"
+answered() {
+	ctl call list --json | grep -q '"state": *"answered"'
+}
+check "alice's baresip calls 2001: bob's baresip answers, the call is up in sipregd" \
+	wait_for 150 answered
+check "alice's baresip sees the call established" wait_for 50 grep -qi "established" "$WORK/alice.out"
+check "bob's baresip sees it established too" wait_for 50 grep -qi "established" "$WORK/bob.out"
+kill -TERM "$ALICE_PID"
+check "alice hangs up (baresip stops)" wait_gone "$ALICE_PID" 100
+no_calls() { ! ctl call list --json | grep -q '"id"'; }
+check "the call is gone from sipregd" wait_for 50 no_calls
+check "the call is recorded as answered" sh -c "'$SIPREGCTL' -s '$SOCK' cdr list --json | grep -q '\"result\": \"answered\"'"
+kill -TERM "$BOB_PID"
+wait_gone "$BOB_PID" 100
 check "sipregd stops cleanly" stop_sipregd
