@@ -95,11 +95,11 @@ struct call {
 	char target[33];
 	char path[MAX_HOPS + 1][33]; /* lines visited, for loop detection */
 	unsigned hops;
-	unsigned gen;	      /* incremented when a forward replaces the B legs */
-	char forwarded[16];   /* reason of the last forward */
-	char *diversion;      /* Diversion header value, newest first */
-	bool feature;	      /* a Cisco feature request answered by us, not a call */
-	char result[24];      /* for the call record */
+	unsigned gen;	    /* incremented when a forward replaces the B legs */
+	char forwarded[16]; /* reason of the last forward */
+	char *diversion;    /* Diversion header value, newest first */
+	bool feature;	    /* a Cisco feature request answered by us, not a call */
+	char result[24];    /* for the call record */
 	time_t started, answered;
 };
 
@@ -336,8 +336,8 @@ static void end_call(struct call *c, char const *why)
 		return;
 	log_info("call %u %s -> %s ended: %s", c->id, c->caller, c->callee, why);
 	if (!c->feature)
-		cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded,
-			c->started, c->answered, c->result[0] ? c->result : "failed");
+		cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded, c->started,
+			c->answered, c->result[0] ? c->result : "failed");
 	c->state = CALL_ENDED;
 	if (c->ring_timer) {
 		su_timer_destroy(c->ring_timer);
@@ -442,8 +442,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		return 0;
 	}
 	if (status < 300) {
-		if (c->winner ? c->winner != f
-			      : (f->gen != c->gen || c->state == CALL_ENDED)) {
+		if (c->winner ? c->winner != f : (f->gen != c->gen || c->state == CALL_ENDED)) {
 			/* Another fork answered too, or one replaced by a forward: take it down. */
 			nta_leg_rtag(f->leg, sip->sip_to->a_tag);
 			nta_leg_client_reroute(f->leg, sip->sip_record_route, sip->sip_contact, 1);
@@ -692,10 +691,7 @@ static char *auth_param(su_home_t *home, msg_auth_t const *au, char const *name)
 	char const *v = msg_params_find(au->au_params, name);
 	if (!v)
 		return NULL;
-	size_t n = strlen(v);
-	if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
-		return su_strndup(home, v + 1, n - 2);
-	return su_strdup(home, v);
+	return v[0] == '"' ? msg_unquote_dup(home, v) : su_strdup(home, v);
 }
 
 /*
@@ -710,8 +706,8 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 	su_home_t *home = c->home;
 	struct dir_line const *line = directory_line(registrar_directory(b->reg), c->target);
 	struct dir_user const *u = line && line->device ? line->device->user : NULL;
-	msg_auth_t const *au = status == 407 ? sip->sip_proxy_authenticate
-					     : sip->sip_www_authenticate;
+	msg_auth_t const *au =
+		status == 407 ? sip->sip_proxy_authenticate : sip->sip_www_authenticate;
 	msg_auth_t const *pick = NULL;
 	enum digest_alg alg = DIGEST_MD5;
 	if (!u)
@@ -744,15 +740,14 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 	if (digest_response(resp, alg, alg == DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5, nonce,
 			    "00000001", cnonce, use_qop ? "auth" : NULL, "INVITE", f->target) < 0)
 		return false;
-	char *auth = su_sprintf(
-		home,
-		"Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
-		"response=\"%s\", algorithm=%s%s%s%s%s%s",
-		u->name, realm, nonce, f->target, resp, digest_alg_name(alg),
-		use_qop ? ", qop=auth, nc=00000001, cnonce=\"" : "", use_qop ? cnonce : "",
-		use_qop ? "\"" : "", opaque ? ", opaque=\"" : "", opaque ? opaque : "");
-	if (auth && opaque)
-		auth = su_sprintf(home, "%s\"", auth);
+	char *auth =
+		su_sprintf(home,
+			   "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
+			   "response=\"%s\", algorithm=%s%s%s%s%s%s%s",
+			   u->name, realm, nonce, f->target, resp, digest_alg_name(alg),
+			   use_qop ? ", qop=auth, nc=00000001, cnonce=\"" : "",
+			   use_qop ? cnonce : "", use_qop ? "\"" : "", opaque ? ", opaque=\"" : "",
+			   opaque ? opaque : "", opaque ? "\"" : "");
 	msg_t *req = c->irq ? nta_incoming_getrequest(c->irq) : NULL;
 	if (!req || !auth)
 		return false;
@@ -824,7 +819,8 @@ static void divert(struct call *c, struct dir_line const *line, char const *reas
 				 u ? url_as_string(home, u) : line->dn, reason);
 	c->diversion = c->diversion ? su_sprintf(home, "%s, %s", entry, c->diversion) : entry;
 	snprintf(c->forwarded, sizeof(c->forwarded), "%s", reason);
-	log_info("call %u %s -> %s: %s forwards (%s)", c->id, c->caller, c->callee, line->dn, reason);
+	log_info("call %u %s -> %s: %s forwards (%s)", c->id, c->caller, c->callee, line->dn,
+		 reason);
 }
 
 struct refusal {
@@ -865,8 +861,9 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 			fwd = line->cfwd_all, reason = "unconditional";
 		} else if (line->device && line->device->dnd) {
 			int st = (int)b->cfg.dnd_response;
-			*no = (struct refusal){ st, sip_status_phrase(st) ? sip_status_phrase(st)
-									  : "Do Not Disturb",
+			*no = (struct refusal){ st,
+						sip_status_phrase(st) ? sip_status_phrase(st)
+								      : "Do Not Disturb",
 						"dnd" };
 			log_info("call %u %s -> %s: device %s is in do not disturb (%d)", c->id,
 				 c->caller, line->dn, line->device->name, st);
@@ -893,8 +890,8 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 			return bd;
 		if (c->hops >= MAX_HOPS) {
 			*no = (struct refusal){ SIP_482_LOOP_DETECTED, "loop" };
-			log_notice("call %u %s -> %s: more than %d forwards (482)", c->id, c->caller,
-				   c->callee, MAX_HOPS);
+			log_notice("call %u %s -> %s: more than %d forwards (482)", c->id,
+				   c->caller, c->callee, MAX_HOPS);
 			return NULL;
 		}
 		divert(c, line, reason);
@@ -937,7 +934,7 @@ static void ring_to(struct call *c, struct binding *bd, sip_t const *inv)
 static bool redirect(struct call *c, char const *reason)
 {
 	struct dir_line const *line = directory_line(registrar_directory(c->b->reg), c->target);
-	char const *to = !line			     ? NULL
+	char const *to = !line				? NULL
 			 : !strcmp(reason, "no-answer") ? line->cfwd_noanswer
 							: line->cfwd_busy;
 	if (!to || !c->irq || c->state != CALL_RINGING)
@@ -967,6 +964,57 @@ static bool redirect(struct call *c, char const *reason)
 	ring_to(c, bd, sip_object(req));
 	msg_destroy(req);
 	return true;
+}
+
+/* ---- the caller's side of a new call ---- */
+
+/* A call from the caller's line, linked into the list; NULL (with 500 answered) when out of memory.
+ */
+static struct call *call_new(b2bua_t *b, msg_t *msg, struct dir_line const *from_line,
+			     struct dir_device const *who, char const *callee)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
+		free(c);
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return NULL;
+	}
+	c->b = b;
+	c->id = b->next_id++;
+	c->started = time(NULL);
+	text_copy(c->caller, sizeof(c->caller), from_line->dn);
+	text_copy(c->callee, sizeof(c->callee), callee);
+	text_copy(c->target, sizeof(c->target), callee);
+	text_copy(c->device, sizeof(c->device), who->name);
+	c->next = b->calls;
+	b->calls = c;
+	b->n_calls++;
+	return c;
+}
+
+/*
+ * The caller's dialog (our tag on its INVITE; requests on it come to
+ * on_a_request) and the server transaction of the INVITE. -1 when either
+ * cannot be made: 500 answered and the call ended.
+ */
+static int accept_invite(struct call *c, msg_t *msg, sip_t *sip)
+{
+	b2bua_t *b = c->b;
+	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
+	c->a = nta_leg_tcreate(b->agent, on_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
+			       SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
+			       NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
+	if (!c->a || !nta_leg_tag(c->a, NULL) ||
+	    nta_leg_server_route(c->a, sip->sip_record_route, sip->sip_contact) < 0 ||
+	    !(c->irq = nta_incoming_create(b->agent, c->a, msg, sip, TAG_IF(tp, NTATAG_TPORT(tp)),
+					   TAG_END()))) {
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		end_call(c, "cannot create the dialog or the transaction");
+		return -1;
+	}
+	nta_incoming_bind(c->irq, on_a_cancel, c);
+	nta_incoming_tag(c->irq, nta_leg_get_tag(c->a));
+	return 0;
 }
 
 /* ---- Cisco feature requests placed as calls ---- */
@@ -1040,39 +1088,15 @@ static void service_request(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_devic
 		   target[0] ? "to " : "off", target);
 
 	/* Answered and hung up, as a feature code would be. */
-	struct call *c = calloc(1, sizeof(*c));
-	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
-		free(c);
-		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+	struct call *c = call_new(b, msg, from_line, who, "cfwdall");
+	if (!c)
 		return;
-	}
-	c->b = b;
-	c->id = b->next_id++;
 	c->feature = true;
 	c->state = CALL_ANSWERED;
-	c->started = c->answered = time(NULL);
-	text_copy(c->caller, sizeof(c->caller), from_line->dn);
-	snprintf(c->callee, sizeof(c->callee), "cfwdall");
-	snprintf(c->target, sizeof(c->target), "cfwdall");
-	text_copy(c->device, sizeof(c->device), who->name);
+	c->answered = c->started;
 	c->to_caller = our_contact(b, c->home, NULL);
-	c->next = b->calls;
-	b->calls = c;
-	b->n_calls++;
-	c->a = nta_leg_tcreate(b->agent, on_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
-			       SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
-			       NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
-	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
-	if (!c->a || !nta_leg_tag(c->a, NULL) ||
-	    nta_leg_server_route(c->a, sip->sip_record_route, sip->sip_contact) < 0 ||
-	    !(c->irq = nta_incoming_create(b->agent, c->a, msg, sip, TAG_IF(tp, NTATAG_TPORT(tp)),
-					   TAG_END()))) {
-		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
-		end_call(c, "cannot answer the feature request");
+	if (accept_invite(c, msg, sip) < 0)
 		return;
-	}
-	nta_incoming_bind(c->irq, on_a_cancel, c);
-	nta_incoming_tag(c->irq, nta_leg_get_tag(c->a));
 	sip_contact_t const *m = nta_agent_contact(b->agent);
 	char const *host = m && m->m_url->url_host ? m->m_url->url_host : "127.0.0.1";
 	nta_incoming_treply(c->irq, SIP_200_OK, SIPTAG_CONTACT(c->to_caller),
@@ -1098,12 +1122,8 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	char const *dn = sip->sip_request->rq_url->url_user;
 	char const *from_dn = sip->sip_from ? sip->sip_from->a_url->url_user : NULL;
 	struct dir_line const *from_line = from_dn ? directory_line(dir, from_dn) : NULL;
-	if (!from_line || from_line->device != who) {
-		/* Calls go out as the device's own line: its first one when From names another. */
-		from_line = NULL;
-		for (unsigned i = 0; i < who->model_lines && !from_line; i++)
-			from_line = who->lines[i];
-	}
+	if (!from_line || from_line->device != who) /* calls go out as one of its own lines */
+		from_line = directory_first_line(who);
 	if (!from_line) {
 		nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
 		return;
@@ -1117,31 +1137,19 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 		return;
 	}
 
-	struct call *c = calloc(1, sizeof(*c));
-	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
-		free(c);
-		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+	struct call *c = call_new(b, msg, from_line, who, dn);
+	if (!c)
 		return;
-	}
-	c->b = b;
-	c->id = b->next_id++;
-	c->started = time(NULL);
-	text_copy(c->caller, sizeof(c->caller), from_line->dn);
-	text_copy(c->callee, sizeof(c->callee), dn);
-	text_copy(c->target, sizeof(c->target), dn);
-	text_copy(c->device, sizeof(c->device), who->name);
 	if (from_line->display && from_line->display[0])
 		c->caller_display = su_strdup(c->home, from_line->display);
-	c->next = b->calls;
-	b->calls = c;
-	b->n_calls++;
 
 	/* Where it rings, after forwarding; refusals are answered without a transaction. */
 	struct refusal no;
 	struct binding *bd = resolve(c, dn, &no);
 	if (!bd) {
 		if (no.status == 404)
-			log_info("call from %s to %s: no such line (404)", from_line->dn, c->target);
+			log_info("call from %s to %s: no such line (404)", from_line->dn,
+				 c->target);
 		nta_msg_treply(b->agent, msg, no.status, no.phrase, TAG_END());
 		snprintf(c->result, sizeof(c->result), "%s", no.result);
 		end_call(c, no.phrase);
@@ -1150,26 +1158,8 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	c->to_caller = our_contact(b, c->home, c->callee);
 	c->to_callee = our_contact(b, c->home, c->caller);
 
-	/* The caller's dialog: our tag on its INVITE, requests on it come to on_a_request. */
-	c->a = nta_leg_tcreate(b->agent, on_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
-			       SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
-			       NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
-	if (!c->a || !nta_leg_tag(c->a, NULL) ||
-	    nta_leg_server_route(c->a, sip->sip_record_route, sip->sip_contact) < 0) {
-		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
-		end_call(c, "out of memory");
+	if (accept_invite(c, msg, sip) < 0)
 		return;
-	}
-	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
-	c->irq = nta_incoming_create(b->agent, c->a, msg, sip, TAG_IF(tp, NTATAG_TPORT(tp)),
-				     TAG_END());
-	if (!c->irq) {
-		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
-		end_call(c, "cannot create the transaction");
-		return;
-	}
-	nta_incoming_bind(c->irq, on_a_cancel, c);
-	nta_incoming_tag(c->irq, nta_leg_get_tag(c->a));
 	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
 	ring_to(c, bd, sip);
 }
@@ -1183,14 +1173,14 @@ json_t *b2bua_list(b2bua_t const *b)
 	for (struct call const *c = b->calls; c; c = c->next) {
 		if (c->feature)
 			continue;
-		json_array_append_new(
-			arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I}", "id",
-				       (int)c->id, "state", state_names[c->state], "caller",
-				       c->caller, "callee", c->callee, "target", c->target,
-				       "device", c->device, "forwarded",
-				       c->forwarded[0] ? c->forwarded : NULL, "answered_by",
-				       c->winner ? c->winner->target : NULL, "seconds",
-				       (json_int_t)(now - c->started)));
+		json_array_append_new(arr,
+				      json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I}",
+						"id", (int)c->id, "state", state_names[c->state],
+						"caller", c->caller, "callee", c->callee, "target",
+						c->target, "device", c->device, "forwarded",
+						c->forwarded[0] ? c->forwarded : NULL,
+						"answered_by", c->winner ? c->winner->target : NULL,
+						"seconds", (json_int_t)(now - c->started)));
 	}
 	return arr;
 }

@@ -49,8 +49,8 @@ struct features {
 	unsigned long cid;  /* numbers the Content-IDs of pushes */
 };
 
-int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg,
-		    b2bua_feature_f change, void *arg)
+int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg, b2bua_feature_f change,
+		    void *arg)
 {
 	features_t *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -142,21 +142,13 @@ static int presence_dnd(sip_payload_t const *pl)
 	return dnd ? 1 : available ? 0 : -1;
 }
 
-static struct dir_line const *first_line(struct dir_device const *dev)
-{
-	for (unsigned i = 0; i < dev->model_lines; i++)
-		if (dev->lines[i])
-			return dev->lines[i];
-	return NULL;
-}
-
 void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 {
 	if (stray_in_dialog(f, msg, sip))
 		return;
 	if (!sip->sip_event || strcasecmp(sip->sip_event->o_type, "presence") != 0) {
-		nta_msg_treply(f->agent, msg, SIP_489_BAD_EVENT, SIPTAG_ALLOW_EVENTS_STR("presence"),
-			       TAG_END());
+		nta_msg_treply(f->agent, msg, SIP_489_BAD_EVENT,
+			       SIPTAG_ALLOW_EVENTS_STR("presence"), TAG_END());
 		return;
 	}
 	struct dir_device const *dev = requester(f, msg, sip);
@@ -172,7 +164,7 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 			return;
 		}
 	}
-	struct dir_line const *line = first_line(dev);
+	struct dir_line const *line = directory_first_line(dev);
 	if (want >= 0 && line && (want == 1) != dev->dnd && f->change) {
 		struct store_line_features ch = {
 			.dn = line->dn,
@@ -294,8 +286,7 @@ static char *remotecc_cfwdall(su_home_t *home, unsigned index, char const *targe
  * and the call forward all of the lines whose bit is set in lines (bit i
  * for index i + 1); several updates go as parts of one multipart body.
  */
-static void push_state(features_t *f, struct dir_device const *dev, bool with_dnd,
-		       uint64_t lines)
+static void push_state(features_t *f, struct dir_device const *dev, bool with_dnd, uint64_t lines)
 {
 	struct dir_line const *line = NULL;
 	struct binding const *bd = device_binding(f, dev, &line);
@@ -319,7 +310,8 @@ static void push_state(features_t *f, struct dir_device const *dev, bool with_dn
 	char *body = n == 1 ? parts[0] : su_strdup(home, "");
 	if (n > 1) {
 		for (unsigned i = 0; i < n && body; i++)
-			body = su_sprintf(home, "%s--" BOUNDARY "\r\nContent-Type: " REMOTECC_TYPE
+			body = su_sprintf(home,
+					  "%s--" BOUNDARY "\r\nContent-Type: " REMOTECC_TYPE
 					  "\r\n\r\n%s",
 					  body, parts[i]);
 		body = body ? su_sprintf(home, "%s--" BOUNDARY "--\r\n", body) : NULL;

@@ -152,6 +152,23 @@ static void describe(char *buf, size_t len, char const *cmd, json_t *args)
 		return j->err.code = -EINVAL;                                                      \
 	}
 
+/* An optional integer argument within [lo, hi]; def when absent. */
+static int arg_int(struct job *j, char const *key, long long lo, long long hi, long long def,
+		   long long *out)
+{
+	json_t *v = json_object_get(j->args, key);
+	*out = def;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(j->err.msg, sizeof(j->err.msg),
+			 "argument '%s' must be a whole number from %lld to %lld", key, lo, hi);
+		return j->err.code = -EINVAL;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
 static int cmd_user_add(store_t *s, struct job *j)
 {
 	REQUIRE(name, "name");
@@ -235,15 +252,9 @@ static int cmd_line_add(store_t *s, struct job *j)
 	REQUIRE(dn, "dn");
 	OPTIONAL(display, "display");
 	OPTIONAL(label, "label");
-	json_t *jidx = json_object_get(j->args, "index");
-	json_int_t idx = 0;
-	if (jidx && !json_is_null(jidx)) {
-		if (!json_is_integer(jidx) || (idx = json_integer_value(jidx)) < 1 || idx > 64) {
-			snprintf(j->err.msg, sizeof(j->err.msg),
-				 "argument 'index' must be a whole number from 1 to 64");
-			return j->err.code = -EINVAL;
-		}
-	}
+	long long idx;
+	if (arg_int(j, "index", 1, 64, 0, &idx) < 0)
+		return j->err.code;
 	struct store_line_spec spec = { device, dn, (unsigned)idx, display, label };
 	unsigned got = 0;
 	int err = store_line_add(s, &spec, &got, &j->err);
@@ -267,23 +278,6 @@ static int cmd_line_show(store_t *s, struct job *j)
 {
 	REQUIRE(dn, "dn");
 	return store_line_show(s, dn, &j->data, &j->err);
-}
-
-/* An optional integer argument within [lo, hi]; def when absent. */
-static int arg_int(struct job *j, char const *key, long long lo, long long hi, long long def,
-		   long long *out)
-{
-	json_t *v = json_object_get(j->args, key);
-	*out = def;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		snprintf(j->err.msg, sizeof(j->err.msg),
-			 "argument '%s' must be a whole number from %lld to %lld", key, lo, hi);
-		return j->err.code = -EINVAL;
-	}
-	*out = json_integer_value(v);
-	return 0;
 }
 
 static int cmd_line_set(store_t *s, struct job *j)

@@ -134,6 +134,18 @@ static void parse_args(int argc, char **argv, char const *cmd, char const **pos,
 		usage_error("%s: missing argument", cmd);
 }
 
+/* v as a whole number from lo to hi; false when it is not one. */
+static bool whole_number(char const *v, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!v[0] || *end || errno || n < lo || n > hi)
+		return false;
+	*out = n;
+	return true;
+}
+
 /* ---- passwords ---- */
 
 static void chomp(char *s)
@@ -663,12 +675,11 @@ static int cmd_line(int argc, char **argv)
 				      { "--label", true, NULL, false } };
 		parse_args(argc, argv, "line add", pos, 2, opts, NCOLS(opts));
 		json_t *args = json_pack("{s:s, s:s}", "device", pos[0], "dn", pos[1]);
+		long long want;
 		if (opts[0].set) {
-			char *end;
-			long idx = strtol(opts[0].value, &end, 10);
-			if (!opts[0].value[0] || *end || idx < 1 || idx > 64)
+			if (!whole_number(opts[0].value, 1, 64, &want))
 				usage_error("line add: --index is a whole number from 1 to 64");
-			json_object_set_new(args, "index", json_integer(idx));
+			json_object_set_new(args, "index", json_integer(want));
 		}
 		set_opt(args, "display", &opts[1]);
 		set_opt(args, "label", &opts[2]);
@@ -729,10 +740,9 @@ static int cmd_line(int argc, char **argv)
 		set_opt(args, "cfwd_all", &opts[1]);
 		set_opt(args, "cfwd_busy", &opts[2]);
 		set_opt(args, "cfwd_noanswer", &opts[3]);
+		long long t;
 		if (opts[4].set) {
-			char *end;
-			long t = strtol(opts[4].value, &end, 10);
-			if (*end || t < 0 || t > 600)
+			if (!whole_number(opts[4].value, 0, 600, &t))
 				usage_error("line set: --noanswer-timeout is 0 to 600 seconds");
 			json_object_set_new(args, "noanswer_timeout", json_integer(t));
 		}
@@ -811,9 +821,8 @@ static int cmd_call(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "hangup") == 0) {
 		parse_args(argc - 1, argv + 1, "call hangup", pos, 1, NULL, 0);
-		char *end;
-		long long id = strtoll(pos[0], &end, 10);
-		if (*end || id <= 0 || id > 4294967295LL)
+		long long id;
+		if (!whole_number(pos[0], 1, 4294967295LL, &id))
 			usage_error("call hangup: '%s' is not a call id", pos[0]);
 		return done(call("call.hangup", json_pack("{s:I}", "id", (json_int_t)id)),
 			    "call %lld hung up", id);
@@ -835,10 +844,11 @@ static long long parse_since(char const *v)
 		if (!*end)
 			return n;
 		if (!end[1]) {
-			long long unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60
-					 : end[0] == 'h'   ? 3600
-					 : end[0] == 'd'   ? 86400
-							   : 0;
+			long long unit = end[0] == 's'	 ? 1
+					 : end[0] == 'm' ? 60
+					 : end[0] == 'h' ? 3600
+					 : end[0] == 'd' ? 86400
+							 : 0;
 			if (unit && n < (1LL << 32))
 				return (long long)time(NULL) - n * unit;
 		}
@@ -874,9 +884,9 @@ static void local_time(json_t *row, char const *key)
 static int cmd_cdr(int argc, char **argv)
 {
 	static struct column const cols[] = {
-		{ "ID", "id" },		   { "STARTED", "started_at" }, { "CALLER", "caller" },
-		{ "CALLEE", "callee" },	   { "TAKEN BY", "target" },	{ "FORWARD", "forwarded" },
-		{ "RESULT", "result" },	   { "SECONDS", "duration" },
+		{ "ID", "id" },		{ "STARTED", "started_at" }, { "CALLER", "caller" },
+		{ "CALLEE", "callee" }, { "TAKEN BY", "target" },    { "FORWARD", "forwarded" },
+		{ "RESULT", "result" }, { "SECONDS", "duration" },
 	};
 	if (argc < 1 || strcmp(argv[0], "list") != 0)
 		usage_error(argc < 1 ? "cdr: list?" : "cdr: unknown subcommand '%s'", argv[0]);
@@ -886,14 +896,14 @@ static int cmd_cdr(int argc, char **argv)
 	if (opts[0].set) {
 		long long since = parse_since(opts[0].value);
 		if (since < 0)
-			usage_error("cdr list: --since takes seconds since 1970, YYYY-MM-DD[ HH:MM[:SS]] "
+			usage_error("cdr list: --since takes seconds since 1970, YYYY-MM-DD[ "
+				    "HH:MM[:SS]] "
 				    "or an age such as 30m, 12h, 7d");
 		json_object_set_new(args, "since", json_integer(since));
 	}
+	long long n;
 	if (opts[1].set) {
-		char *end;
-		long n = strtol(opts[1].value, &end, 10);
-		if (!opts[1].value[0] || *end || n < 1 || n > 1000000)
+		if (!whole_number(opts[1].value, 1, 1000000, &n))
 			usage_error("cdr list: --limit is a whole number from 1 to 1000000");
 		json_object_set_new(args, "limit", json_integer(n));
 	}

@@ -39,9 +39,10 @@ struct sip_thread;
 /* What this server answers; every other method gets 501. */
 /* Bytes preallocated in each message's memory home: one malloc for most of its headers. */
 #define SIP_MSG_PRELOAD 4096
-#define SIP_ALLOW	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY, REFER, PUBLISH"
-#define SIP_ACCEPT	"application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
-#define MAX_LISTENERS	(2 * CONFIG_MAX_LISTEN + 4)
+#define SIP_ALLOW                                                                                  \
+	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY, REFER, PUBLISH"
+#define SIP_ACCEPT    "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
+#define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
 
 enum sip_cmd_op {
 	SIP_CMD_QUIT,
@@ -162,10 +163,14 @@ static void registrar_config_from(struct registrar_config *rc, struct config con
 	snprintf(rc->server, sizeof(rc->server), "sipreg/%s", PACKAGE_VERSION);
 }
 
-/* ---- write-behind ---- */
+/* ---- write-behind: registrations and call records ---- */
 
+enum batch_kind { BATCH_BINDINGS, BATCH_CDRS };
+
+/* An array of changes handed to the store thread and written in one transaction. */
 struct batch {
-	struct store_binding *b;
+	enum batch_kind kind;
+	void *items;
 	size_t n;
 };
 
@@ -173,62 +178,38 @@ static void batch_run(store_t *s, void *arg)
 {
 	struct batch *bt = arg;
 	struct store_err e = { 0 };
-	if (store_binding_apply(s, bt->b, bt->n, &e) < 0)
-		log_error("writing %zu binding changes: %s", bt->n, e.msg);
-	free(bt->b);
+	int err = bt->kind == BATCH_BINDINGS ? store_binding_apply(s, bt->items, bt->n, &e)
+					     : store_cdr_add(s, bt->items, bt->n, &e);
+	if (err < 0)
+		log_error("writing %zu %s: %s", bt->n,
+			  bt->kind == BATCH_BINDINGS ? "binding changes" : "call records", e.msg);
+	free(bt->items);
+	free(bt);
+}
+
+/* Takes items (malloc'd) whatever happens. */
+static void batch_submit(sip_thread_t *t, enum batch_kind kind, void *items, size_t n)
+{
+	struct batch *bt = malloc(sizeof(*bt));
+	if (bt && t->store) {
+		*bt = (struct batch){ kind, items, n };
+		if (store_worker_submit(t->store, batch_run, NULL, bt) == 0)
+			return;
+		log_error("%zu %s lost: the store is stopping", n,
+			  kind == BATCH_BINDINGS ? "binding changes" : "call records");
+	}
+	free(items);
 	free(bt);
 }
 
 static void sink(struct store_binding *b, size_t n, void *arg)
 {
-	sip_thread_t *t = arg;
-	struct batch *bt = malloc(sizeof(*bt));
-	if (!bt || !t->store) {
-		free(b);
-		free(bt);
-		return;
-	}
-	bt->b = b;
-	bt->n = n;
-	if (store_worker_submit(t->store, batch_run, NULL, bt) < 0) {
-		free(b);
-		free(bt);
-	}
-}
-
-/* ---- call records ---- */
-
-struct cdr_batch {
-	struct store_cdr *c;
-	size_t n;
-};
-
-static void cdr_run(store_t *s, void *arg)
-{
-	struct cdr_batch *bt = arg;
-	struct store_err e = { 0 };
-	if (store_cdr_add(s, bt->c, bt->n, &e) < 0)
-		log_error("writing %zu call records: %s", bt->n, e.msg);
-	free(bt->c);
-	free(bt);
+	batch_submit(arg, BATCH_BINDINGS, b, n);
 }
 
 static void cdr_sink(struct store_cdr *c, size_t n, void *arg)
 {
-	sip_thread_t *t = arg;
-	struct cdr_batch *bt = malloc(sizeof(*bt));
-	if (!bt || !t->store) {
-		free(c);
-		free(bt);
-		return;
-	}
-	bt->c = c;
-	bt->n = n;
-	if (store_worker_submit(t->store, cdr_run, NULL, bt) < 0) {
-		log_error("%zu call records lost: the store is stopping", n);
-		free(c);
-		free(bt);
-	}
+	batch_submit(arg, BATCH_CDRS, c, n);
 }
 
 /* ---- feature changes made by phones ---- */
@@ -527,8 +508,8 @@ static int setup(sip_thread_t *t)
 	struct b2bua_config bc = { .ring_timeout = t->cfg.ring_timeout,
 				   .line_calls = t->cfg.line_calls,
 				   .dnd_response = t->cfg.dnd_response };
-	if (b2bua_create(&t->b2bua, t->root, t->agent, t->registrar, &bc, cdr_sink,
-			 feature_change, t) < 0) {
+	if (b2bua_create(&t->b2bua, t->root, t->agent, t->registrar, &bc, cdr_sink, feature_change,
+			 t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot create the call handling");
 		return -1;
 	}

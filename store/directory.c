@@ -137,7 +137,8 @@ int directory_add_line(directory_t *d, char const *dn, char const *device, unsig
 	if (fwd) {
 		if ((fwd->all && fwd->all[0] && !(l->cfwd_all = strdup(fwd->all))) ||
 		    (fwd->busy && fwd->busy[0] && !(l->cfwd_busy = strdup(fwd->busy))) ||
-		    (fwd->noanswer && fwd->noanswer[0] && !(l->cfwd_noanswer = strdup(fwd->noanswer))))
+		    (fwd->noanswer && fwd->noanswer[0] &&
+		     !(l->cfwd_noanswer = strdup(fwd->noanswer))))
 			goto fail;
 		l->noanswer_timeout = fwd->noanswer_timeout;
 	}
@@ -268,4 +269,12 @@ size_t directory_count_devices(directory_t const *d)
 struct dir_device const *directory_device_at(directory_t const *d, size_t i)
 {
 	return d && i < d->n_devices ? d->devices[i] : NULL;
+}
+
+struct dir_line const *directory_first_line(struct dir_device const *dev)
+{
+	for (unsigned i = 0; i < dev->model_lines; i++)
+		if (dev->lines[i])
+			return dev->lines[i];
+	return NULL;
 }

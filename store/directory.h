@@ -80,6 +80,8 @@ struct dir_user const *directory_user(directory_t const *d, char const *name);
 struct dir_device const *directory_device(directory_t const *d, char const *name);
 struct dir_line const *directory_line(directory_t const *d, char const *dn);
 size_t directory_count_lines(directory_t const *d);
+/** The device's line with the lowest index, or NULL when it has none. */
+struct dir_line const *directory_first_line(struct dir_device const *dev);
 size_t directory_count_devices(directory_t const *d);
 /** The i-th device in name order (i < directory_count_devices()). */
 struct dir_device const *directory_device_at(directory_t const *d, size_t i);
