@@ -67,6 +67,11 @@ struct relay {
 	nta_outgoing_t *orq;
 	bool invite;
 	bool from_a;
+	/* An INVITE with Replaces: the phone's new dialog took this one's place. */
+	nta_leg_t *replaced;
+	sip_contact_t *contact; /* our Contact toward the other side, naming the new phone */
+	char *by_display;	/* the new phone's line: display name (in the call's home), */
+	char by_dn[33], by_device[80], by_contact[256]; /* DN, device and Contact */
 };
 
 struct call {
@@ -99,7 +104,10 @@ struct call {
 	char forwarded[16]; /* reason of the last forward */
 	char *diversion;    /* Diversion header value, newest first */
 	bool feature;	    /* a Cisco feature request answered by us, not a call */
-	char result[24];    /* for the call record */
+	/* Dialogs taken out of the call (replaced, or a failed replacement), freed with it. */
+	nta_leg_t *retired[4];
+	unsigned n_retired;
+	char result[24]; /* for the call record */
 	time_t started, answered;
 };
 
@@ -182,8 +190,12 @@ static void call_free(struct call *c)
 	while (c->relays) {
 		struct relay *r = c->relays;
 		c->relays = r->next;
+		if (r->replaced)
+			nta_leg_destroy(r->replaced);
 		relay_free(r);
 	}
+	for (unsigned i = 0; i < c->n_retired; i++)
+		nta_leg_destroy(c->retired[i]);
 	if (c->reinvite_irq)
 		nta_incoming_destroy(c->reinvite_irq);
 	while (c->forks) {
@@ -525,6 +537,72 @@ static void on_ring_timeout(su_root_magic_t *magic, su_timer_t *t, void *arg)
 
 /* ---- in-dialog requests ---- */
 
+/* Requests on a dialog taken out of its call: a BYE is fine, anything else is too late. */
+static int on_retired(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
+{
+	(void)magic, (void)leg, (void)irq;
+	return sip->sip_request->rq_method == sip_method_bye ? 200 : 481;
+}
+
+/* Takes a dialog out of its call; it is freed with the call. */
+static void retire(struct call *c, nta_leg_t *leg)
+{
+	nta_leg_bind(leg, on_retired, NULL);
+	if (c->n_retired < sizeof(c->retired) / sizeof(c->retired[0]))
+		c->retired[c->n_retired++] = leg;
+	else
+		nta_leg_destroy(leg);
+}
+
+/* The leg of a side of an answered call (the caller's, or the one that answered). */
+static nta_leg_t **side_leg(struct call *c, bool a_side)
+{
+	return a_side ? &c->a : &c->winner->leg;
+}
+
+/*
+ * The final answer to an INVITE with Replaces: on success the replaced
+ * phone is hung up and the new one stays in the call; otherwise the
+ * replaced dialog is put back.
+ */
+static void replacement_done(struct relay *r, int status)
+{
+	struct call *c = r->call;
+	nta_leg_t **side = side_leg(c, r->from_a);
+	nta_leg_t *fresh = *side;
+	char const *old_dn = r->from_a ? c->caller : c->target;
+
+	if (status >= 300) {
+		*side = r->replaced;
+		r->replaced = NULL;
+		retire(c, fresh);
+		log_notice("call %u: %s could not take the place of %s (%d)", c->id, r->by_dn,
+			   old_dn, status);
+		return;
+	}
+	send_bye(r->replaced);
+	retire(c, r->replaced);
+	r->replaced = NULL;
+	log_info("call %u %s -> %s: %s takes the place of %s (transfer)", c->id, c->caller,
+		 c->target, r->by_dn, old_dn);
+	/* The call so far ends for the replaced phone; the rest is a call of its own. */
+	cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded, c->started,
+		c->answered, "transferred");
+	c->started = c->answered = time(NULL);
+	c->forwarded[0] = '\0';
+	if (r->from_a) {
+		text_copy(c->caller, sizeof(c->caller), r->by_dn);
+		text_copy(c->device, sizeof(c->device), r->by_device);
+		c->caller_display = r->by_display;
+		c->to_callee = r->contact;
+	} else {
+		text_copy(c->callee, sizeof(c->callee), r->by_dn);
+		text_copy(c->target, sizeof(c->target), r->by_dn);
+		text_copy(c->winner->target, sizeof(c->winner->target), r->by_contact);
+		c->to_caller = r->contact;
+	}
+}
+
 static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct relay *r = magic;
@@ -537,9 +615,13 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	}
 	nta_incoming_treply(
 		r->irq, status, sip ? sip->sip_status->st_phrase : "Request Timeout",
+		TAG_IF(r->invite && status < 300,
+		       SIPTAG_CONTACT(r->from_a ? c->to_caller : c->to_callee)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
 		TAG_IF(sip && sip->sip_event, SIPTAG_EVENT(sip->sip_event)), TAG_END());
+	if (r->replaced)
+		replacement_done(r, status);
 	if (r->invite && status < 300 && sip) {
 		/* The requester's ACK crosses later, with the CSeq this INVITE had. */
 		c->reinvite_from_a = r->from_a;
@@ -580,21 +662,57 @@ static int on_reinvite_ack(struct call *c, nta_incoming_t *irq, sip_t const *sip
 	return 0;
 }
 
-/* Passes an in-dialog request to the other dialog; its response comes back. */
-static int relay_request(struct call *c, bool from_a, nta_leg_t *to, nta_incoming_t *irq,
-			 sip_t const *sip)
+/*
+ * A REFER's Refer-To for the other side: the same user (and Replaces)
+ * at our address, so that the transferee's INVITE comes to us. NULL when
+ * it does not name a SIP URI.
+ */
+static sip_refer_to_t *refer_target(struct call *c, sip_refer_to_t const *rt)
 {
+	su_home_t *home = c->home;
+	if (!rt || (rt->r_url->url_type != url_sip && rt->r_url->url_type != url_sips))
+		return NULL;
+	url_t *u = our_url(c->b, home, rt->r_url->url_user);
+	if (!u)
+		return NULL;
+	u->url_headers = rt->r_url->url_headers ? su_strdup(home, rt->r_url->url_headers) : NULL;
+	return sip_refer_to_format(home, "<%s>", url_as_string(home, u));
+}
+
+/*
+ * Passes an in-dialog request to the other dialog; its response comes
+ * back. contact and ident, when given, replace our Contact toward the other
+ * side and add the party it now talks to (Remote-Party-ID).
+ */
+static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta_incoming_t *irq,
+				 sip_t const *sip, sip_contact_t *contact, char const *ident)
+{
+	su_home_t *home = c->home;
+	sip_method_t m = sip->sip_request->rq_method;
+	sip_refer_to_t *refer_to = NULL;
+	sip_referred_by_t *referred_by = NULL;
+	if (m == sip_method_refer) {
+		if (!(refer_to = refer_target(c, sip->sip_refer_to)))
+			return NULL;
+		url_t *me = our_url(c->b, home, from_a ? c->caller : c->target);
+		referred_by =
+			me ? sip_referred_by_format(home, "<%s>", url_as_string(home, me)) : NULL;
+	}
 	struct relay *r = calloc(1, sizeof(*r));
 	if (!r)
-		return 500;
+		return NULL;
 	r->call = c;
 	r->from_a = from_a;
 	r->irq = irq;
-	r->invite = sip->sip_request->rq_method == sip_method_invite;
+	r->invite = m == sip_method_invite;
+	if (!contact && r->invite)
+		contact = from_a ? c->to_callee : c->to_caller;
 	r->orq = nta_outgoing_tcreate(
-		to, on_relay_response, r, NULL, sip->sip_request->rq_method,
-		sip->sip_request->rq_method_name, NULL,
-		TAG_IF(r->invite, SIPTAG_CONTACT(from_a ? c->to_callee : c->to_caller)),
+		to, on_relay_response, r, NULL, m, sip->sip_request->rq_method_name, NULL,
+		TAG_IF(contact, SIPTAG_CONTACT(contact)),
+		TAG_IF(ident, SIPTAG_REMOTE_PARTY_ID_STR(ident)),
+		TAG_IF(refer_to, SIPTAG_REFER_TO(refer_to)),
+		TAG_IF(referred_by, SIPTAG_REFERRED_BY(referred_by)),
 		TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
 		TAG_IF(sip->sip_event, SIPTAG_EVENT(sip->sip_event)),
@@ -603,13 +721,21 @@ static int relay_request(struct call *c, bool from_a, nta_leg_t *to, nta_incomin
 		TAG_END());
 	if (!r->orq) {
 		free(r);
-		return 500;
+		return NULL;
 	}
 	r->next = c->relays;
 	c->relays = r;
 	if (r->invite) /* its ACK comes to the transaction, not to the dialog */
 		nta_incoming_bind(irq, on_reinvite_ack, c);
-	return 0; /* answered when the other side answers */
+	return r;
+}
+
+/* A NOTIFY of a transfer's progress that says the new call was answered. */
+static bool transfer_succeeded(sip_t const *sip)
+{
+	return sip->sip_event && sip->sip_event->o_type &&
+	       !strcasecmp(sip->sip_event->o_type, "refer") && sip->sip_payload &&
+	       sip->sip_payload->pl_len >= 9 && !strncmp(sip->sip_payload->pl_data, "SIP/2.0 2", 9);
 }
 
 /* A request in a dialog of the call; from_a tells which one. */
@@ -645,7 +771,23 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	}
 	if (m == sip_method_cancel)
 		return 481;
-	return relay_request(c, from_a, other, irq, sip);
+	if (m == sip_method_refer && !refer_target(c, sip->sip_refer_to)) {
+		/* Not a transfer (a Cisco remotecc request in the dialog): taken, as outside. */
+		log_info("call %u: REFER to '%s' from the %s accepted, not a transfer", c->id,
+			 sip->sip_refer_to && sip->sip_refer_to->r_url->url_scheme
+				 ? sip->sip_refer_to->r_url->url_scheme
+				 : "-",
+			 from_a ? "caller" : "callee");
+		return sip->sip_refer_to ? 202 : 400;
+	}
+	if (m == sip_method_notify && transfer_succeeded(sip))
+		snprintf(c->result, sizeof(c->result), "%s", "transferred");
+	if (m == sip_method_refer)
+		log_info("call %u %s -> %s: the %s transfers the call to %s", c->id, c->caller,
+			 c->target, from_a ? "caller" : "callee",
+			 sip->sip_refer_to->r_url->url_user ? sip->sip_refer_to->r_url->url_user
+							    : "-");
+	return relay_start(c, from_a, other, irq, sip, NULL, NULL) ? 0 : 500;
 }
 
 static int on_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
@@ -993,28 +1135,138 @@ static struct call *call_new(b2bua_t *b, msg_t *msg, struct dir_line const *from
 }
 
 /*
- * The caller's dialog (our tag on its INVITE; requests on it come to
- * on_a_request) and the server transaction of the INVITE. -1 when either
- * cannot be made: 500 answered and the call ended.
+ * A dialog with the sender of an INVITE (our tag on it; requests on it go
+ * to cb) and the INVITE's server transaction. -1 when either cannot be
+ * made: 500 answered, msg consumed, nothing left behind.
+ */
+static int server_dialog(b2bua_t *b, msg_t *msg, sip_t *sip, nta_request_f *cb, void *magic,
+			 nta_leg_t **leg, nta_incoming_t **irq)
+{
+	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
+	*irq = NULL;
+	*leg = nta_leg_tcreate(b->agent, cb, magic, SIPTAG_CALL_ID(sip->sip_call_id),
+			       SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
+			       NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
+	if (!*leg || !nta_leg_tag(*leg, NULL) ||
+	    nta_leg_server_route(*leg, sip->sip_record_route, sip->sip_contact) < 0 ||
+	    !(*irq = nta_incoming_create(b->agent, *leg, msg, sip, TAG_IF(tp, NTATAG_TPORT(tp)),
+					 TAG_END()))) {
+		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		if (*leg)
+			nta_leg_destroy(*leg);
+		*leg = NULL;
+		return -1;
+	}
+	nta_incoming_tag(*irq, nta_leg_get_tag(*leg));
+	return 0;
+}
+
+/*
+ * The caller's dialog (requests on it come to on_a_request) and the server
+ * transaction of the INVITE. -1 when either cannot be made: 500 answered
+ * and the call ended.
  */
 static int accept_invite(struct call *c, msg_t *msg, sip_t *sip)
 {
-	b2bua_t *b = c->b;
-	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
-	c->a = nta_leg_tcreate(b->agent, on_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
-			       SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
-			       NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
-	if (!c->a || !nta_leg_tag(c->a, NULL) ||
-	    nta_leg_server_route(c->a, sip->sip_record_route, sip->sip_contact) < 0 ||
-	    !(c->irq = nta_incoming_create(b->agent, c->a, msg, sip, TAG_IF(tp, NTATAG_TPORT(tp)),
-					   TAG_END()))) {
-		nta_msg_treply(b->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+	if (server_dialog(c->b, msg, sip, on_a_request, c, &c->a, &c->irq) < 0) {
 		end_call(c, "cannot create the dialog or the transaction");
 		return -1;
 	}
 	nta_incoming_bind(c->irq, on_a_cancel, c);
-	nta_incoming_tag(c->irq, nta_leg_get_tag(c->a));
 	return 0;
+}
+
+/* ---- attended transfer: an INVITE with Replaces ---- */
+
+/* The call and side whose dialog a Replaces header names (either tag order). */
+static struct call *replaced_call(b2bua_t *b, sip_replaces_t const *rp, bool *a_side)
+{
+	nta_leg_t *leg = nta_leg_by_replaces(b->agent, rp);
+	if (!leg && rp->rp_to_tag && rp->rp_from_tag) {
+		sip_replaces_t turned = *rp;
+		turned.rp_to_tag = rp->rp_from_tag;
+		turned.rp_from_tag = rp->rp_to_tag;
+		leg = nta_leg_by_replaces(b->agent, &turned);
+	}
+	if (!leg)
+		return NULL;
+	for (struct call *c = b->calls; c; c = c->next) {
+		if (c->a == leg || (c->winner && c->winner->leg == leg)) {
+			*a_side = c->a == leg;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A phone takes the place of one side of an answered call (RFC 3891): its
+ * INVITE becomes a re-INVITE to the other side, and when that is answered
+ * the replaced phone is hung up. Only answered calls whose other side is
+ * not in the middle of another INVITE can be taken over.
+ */
+static void replace_dialog(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device const *who,
+			   struct dir_line const *line)
+{
+	bool a_side = false;
+	struct call *c = replaced_call(b, sip->sip_replaces, &a_side);
+	if (!c || c->state != CALL_ANSWERED || c->feature || !c->winner) {
+		log_info("%s (line %s): INVITE with Replaces for call-id %s: no such answered "
+			 "call (481)",
+			 who->name, line->dn, sip->sip_replaces->rp_call_id);
+		nta_msg_treply(b->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		return;
+	}
+	for (struct relay const *r = c->relays; r; r = r->next) {
+		if (r->invite) {
+			nta_msg_treply(b->agent, msg, SIP_491_REQUEST_PENDING, TAG_END());
+			return;
+		}
+	}
+	if (c->b_ack_pending || c->reinvite_irq) {
+		nta_msg_treply(b->agent, msg, SIP_491_REQUEST_PENDING, TAG_END());
+		return;
+	}
+	nta_leg_t **side = side_leg(c, a_side);
+	nta_leg_t *other = *side_leg(c, !a_side);
+	nta_leg_t *fresh;
+	nta_incoming_t *irq;
+	char contact[256];
+	text_copy(contact, sizeof(contact),
+		  sip->sip_contact ? url_as_string(c->home, sip->sip_contact->m_url) : "");
+	if (server_dialog(b, msg, sip, a_side ? on_a_request : on_b_request,
+			  a_side ? (void *)c : (void *)c->winner, &fresh, &irq) < 0)
+		return;
+	nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+
+	/* The other side hears of its new party in the re-INVITE. */
+	su_home_t *home = c->home;
+	bool named = line->display && line->display[0];
+	url_t *me = our_url(b, home, line->dn);
+	char *ident =
+		me ? su_sprintf(home, "%s%s%s<%s>;party=%s;screen=yes;privacy=off",
+				named ? "\"" : "", named ? line->display : "", named ? "\" " : "",
+				url_as_string(home, me), a_side ? "calling" : "called")
+		   : NULL;
+	nta_leg_t *old = *side;
+	*side = fresh;
+	sip_contact_t *toward = our_contact(b, home, line->dn);
+	struct relay *r = relay_start(c, a_side, other, irq, sip, toward, ident);
+	if (!r) {
+		*side = old;
+		retire(c, fresh);
+		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		nta_incoming_destroy(irq);
+		return;
+	}
+	r->replaced = old;
+	r->contact = toward;
+	r->by_display = named ? su_strdup(home, line->display) : NULL;
+	text_copy(r->by_dn, sizeof(r->by_dn), line->dn);
+	text_copy(r->by_device, sizeof(r->by_device), who->name);
+	text_copy(r->by_contact, sizeof(r->by_contact), contact);
+	log_info("call %u %s -> %s: %s (%s) replaces the %s", c->id, c->caller, c->target, line->dn,
+		 who->name, a_side ? "caller" : "callee");
 }
 
 /* ---- Cisco feature requests placed as calls ---- */
@@ -1126,6 +1378,10 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 		from_line = directory_first_line(who);
 	if (!from_line) {
 		nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
+		return;
+	}
+	if (sip->sip_replaces) {
+		replace_dialog(b, msg, sip, who, from_line);
 		return;
 	}
 	if (dn && !strncasecmp(dn, "x-cisco-serviceuri-", 19)) {

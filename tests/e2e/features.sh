@@ -10,14 +10,10 @@ RING_TIMEOUT=20
 start_sipregd || exit 1
 SIPP_DIR="$E2E_DIR/sipp"
 
-add() { # user password device model DN
-	printf '%s\n' "$2" | ctl user add "$1" --password-stdin >/dev/null &&
-		ctl device add "$3" --model "$4" --digest-user "$1" >/dev/null &&
-		ctl line add "$3" "$5" --display "$1" >/dev/null
-}
-add alice pw-alice alice-desk third-party-basic 1001 && add bob pw-bob bob-desk third-party-basic 2001 &&
-	add carol pw-carol carol-desk third-party-basic 3001 &&
-	add erin pw-erin SEP00112233AABB cisco-7941 5001 &&
+add_phone alice pw-alice alice-desk third-party-basic 1001 &&
+	add_phone bob pw-bob bob-desk third-party-basic 2001 &&
+	add_phone carol pw-carol carol-desk third-party-basic 3001 &&
+	add_phone erin pw-erin SEP00112233AABB cisco-7941 5001 &&
 	ctl line add SEP00112233AABB 5002 >/dev/null
 ok "users, devices and lines set up (erin: a Cisco 7941 with lines 5001 and 5002)"
 
@@ -34,32 +30,6 @@ refused() {
 	echo "$WORK/refused-$1.xml"
 }
 
-# dev NAME ARGS...: a scripted phone (phone.py) in the background, serving until
-# dev_stop NAME; its log is $WORK/NAME.log. Waits until it has registered.
-dev() {
-	local name=$1
-	shift
-	rm -f "$WORK/$name.stop" "$WORK/$name.log"
-	python3 "$E2E_DIR/phone.py" --server "$SIP_ADDR:$SIP_PORT" --log "$WORK/$name.log" \
-		--until "$WORK/$name.stop" "$@" >"$WORK/$name.out" 2>&1 &
-	eval "PID_$name=$!"
-	OTHER_PIDS="$OTHER_PIDS $!"
-	wait_for 100 grep -q REGISTERED "$WORK/$name.log"
-}
-dev_stop() {
-	touch "$WORK/$1.stop"
-	local pid
-	eval "pid=\$PID_$1"
-	wait "$pid"
-}
-# dev_has NAME TEXT: the phone's log holds TEXT (fixed string), waited for.
-dev_has() {
-	wait_for 100 grep -qF -- "$2" "$WORK/$1.log"
-}
-# dev_line NAME PATTERN TEXT: a log line matching PATTERN (regex) also holds TEXT.
-dev_line() {
-	wait_for 100 sh -c "grep -E -- '$2' '$WORK/$1.log' | grep -qF -- '$3'"
-}
 line_json() {
 	ctl line show "$1" --json | json_get "$2"
 }

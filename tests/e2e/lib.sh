@@ -258,3 +258,49 @@ dn, part = sys.argv[1], sys.argv[2]
 sys.exit(0 if any(r["dn"] == dn and part in r["contact"] for r in json.load(sys.stdin)) else 1)
 ' "$1" "${2:-}"
 }
+
+# ---- scripted phones (phone.py) ----
+
+# add_phone USER PASSWORD DEVICE MODEL DN: a user, its device and a line
+# whose display name is the user's name.
+add_phone() {
+	printf '%s\n' "$2" | ctl user add "$1" --password-stdin >/dev/null &&
+		ctl device add "$3" --model "$4" --digest-user "$1" >/dev/null &&
+		ctl line add "$3" "$5" --display "$1" >/dev/null
+}
+
+# dev NAME ARGS...: a scripted phone (phone.py) in the background, serving until
+# dev_stop NAME; its log is $WORK/NAME.log. Waits until it has registered.
+dev() {
+	local name=$1
+	shift
+	rm -f "$WORK/$name.stop" "$WORK/$name.log"
+	rm -f "$WORK/$name.ctl"
+	python3 "$E2E_DIR/phone.py" --server "$SIP_ADDR:$SIP_PORT" --log "$WORK/$name.log" \
+		--until "$WORK/$name.stop" --control "$WORK/$name.ctl" "$@" >"$WORK/$name.out" 2>&1 &
+	eval "PID_$name=$!"
+	OTHER_PIDS="$OTHER_PIDS $!"
+	wait_for 100 grep -q REGISTERED "$WORK/$name.log"
+}
+dev_stop() {
+	touch "$WORK/$1.stop"
+	local pid
+	eval "pid=\$PID_$1"
+	wait "$pid"
+}
+# dev_do NAME ACTION...: the phone runs these actions (phone.py --control); waits
+# until it has taken them.
+dev_do() {
+	local name=$1
+	shift
+	printf '%s\n' "$@" >"$WORK/$name.ctl.new" && mv "$WORK/$name.ctl.new" "$WORK/$name.ctl" &&
+		wait_for 100 test ! -e "$WORK/$name.ctl"
+}
+# dev_has NAME TEXT: the phone's log holds TEXT (fixed string), waited for.
+dev_has() {
+	wait_for 100 grep -qF -- "$2" "$WORK/$1.log"
+}
+# dev_line NAME PATTERN TEXT: a log line matching PATTERN (regex) also holds TEXT.
+dev_line() {
+	wait_for 100 sh -c "grep -E -- '$2' '$WORK/$1.log' | grep -qF -- '$3'"
+}

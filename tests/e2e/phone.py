@@ -13,8 +13,22 @@ to the log file, one line each:
 
 Actions (--do, in order): publish:dnd, publish:available, refer:alarm,
 notify:dialog, invite:USER (INVITE to sip:USER@server, answers 407, ACKs a
-2xx), sleep:SECONDS. Afterwards it serves until --until FILE exists (120 s
-at most) or, without --until, ends.
+2xx), transfer:USER (blind: REFER in the first call to sip:USER@server),
+attended (REFER in the first call naming the second with Replaces),
+replaces:USER (an INVITE with a Replaces naming no dialog), bye
+(hangs up the newest call), sleep:SECONDS. Afterwards it serves until
+--until FILE exists (120 s at most) or, without --until, ends. With
+--control FILE, actions written to FILE (one per line) are run while
+serving; the file is removed once read, and "quit" ends.
+
+Calls are dialogs: re-INVITEs are answered with this phone's SDP. A REFER
+in a call makes this phone the transferee (202, NOTIFY 100, INVITE to the
+Refer-To with its Replaces, NOTIFY with the final status); a NOTIFY saying
+200 for a REFER it sent makes it hang up that call, as phones do.
+
+More log lines: DIALOG <n> <call-id> (a call set up), TRANSFEREE <code>,
+TRANSFER DONE, BYE <n> <code> (this phone hung up call n), HANGUP <n> (the
+other side did), REINVITE <n>.
 
 Exit status: 0 registered and every action got a final response, 1 not,
 2 on bad usage.
@@ -22,16 +36,39 @@ Exit status: 0 registered and every action got a final response, 1 not,
 import argparse
 import os
 import random
+import re
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sipclient import (CRLF, Transport, authorization, digest, header,  # noqa: E402
                        parse_challenge, rand_hex)
 
-SDP = CRLF.join(["v=0", "o=callee 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1",
-                 "t=0 0", "m=audio 40000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000",
-                 "a=sendrecv", ""])
+
+
+def sdp(dn):
+    """The phone's SDP; its origin names the DN, so a peer's log shows whose it got."""
+    return CRLF.join([
+        "v=0", f"o=callee-{dn} 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
+        f"m=audio {40000 + int(dn) % 10000 * 2 if dn.isdigit() else 40000} RTP/AVP 0 8 101",
+        "a=rtpmap:101 telephone-event/8000", "a=sendrecv", ""])
+
+
+def uri_of(value):
+    """The URI in a name-addr (or a bare addr-spec)."""
+    m = re.search(r"<([^>]*)>", value)
+    return m.group(1) if m else value.split(";")[0].strip()
+
+
+def tag_of(value):
+    m = re.search(r";\s*tag=([^;>\s]+)", value.split(">")[-1])
+    return m.group(1) if m else None
+
+
+def user_of(uri):
+    m = re.match(r"sips?:([^@;?]+)@", uri)
+    return m.group(1) if m else ""
 
 PIDF = ('<?xml version="1.0" encoding="UTF-8"?>'
         '<presence xmlns="urn:ietf:params:xml:ns:pidf" '
@@ -53,6 +90,10 @@ class Phone:
         self.tag = rand_hex(10)
         self.calls = {}  # Call-ID -> state of incoming INVITEs
         self.nonces = set()
+        self.dialogs = {}  # Call-ID -> dialog (calls set up, either way)
+        self.order = []  # Call-IDs of dialogs, oldest first
+        self.todo = []  # work to do outside the message handler
+        self.sdp = sdp(a.dn)
 
     def say(self, line):
         self.log.write(line.replace("\r\n", " ").replace("\n", " ") + "\n")
@@ -100,6 +141,32 @@ class Phone:
         h.append(f"Content-Length: {len(body.encode())}")
         self.t.send(CRLF.join(h) + CRLF + CRLF + body)
 
+    def add_dialog(self, d):
+        self.dialogs[d["call_id"]] = d
+        self.order.append(d["call_id"])
+        self.say(f"DIALOG {len(self.order) - 1} {d['call_id']}")
+
+    def live(self):
+        return [self.dialogs[c] for c in self.order if c in self.dialogs]
+
+    def send_in_dialog(self, d, method, extra, body="", ctype=None):
+        d["cseq"] += 1
+        h = [f"{method} {d['target']} SIP/2.0", self.via(),
+             f"From: <{d['local']}>;tag={d['ltag']}", f"To: <{d['remote']}>;tag={d['rtag']}",
+             f"Call-ID: {d['call_id']}", f"CSeq: {d['cseq']} {method}", "Max-Forwards: 70",
+             f"Contact: {self.contact(self.a.dn)}", "User-Agent: Cisco-CP7941G/9.4.2"]
+        h += extra
+        if body:
+            h.append(f"Content-Type: {ctype}")
+        h.append(f"Content-Length: {len(body.encode())}")
+        self.t.send(CRLF.join(h) + CRLF + CRLF + body)
+
+    def in_dialog(self, d, method, extra=(), body="", ctype=None):
+        """Sends a request in dialog d; its final status (0 when none came)."""
+        self.send_in_dialog(d, method, list(extra), body, ctype)
+        r = self.wait_final()
+        return int(r[0].split(" ")[1]) if r else 0
+
     # ---- receiving ----
 
     def serve_one(self, m):
@@ -114,14 +181,28 @@ class Phone:
         shown = " | ".join(f"{k}: {v}" for k, v in headers if k in keep)
         self.say(f"RECV {method} {parts[1] if len(parts) > 1 else ''} {shown} BODY {body}")
         cid = header(headers, "Call-ID")[0]
-        if method == "INVITE":
+        d = self.dialogs.get(cid)
+        if method == "INVITE" and d:
+            self.say(f"REINVITE {self.order.index(cid)}")
+            self.reply(m, 200, "OK", body=self.sdp, ctype="application/sdp",
+                       extra=[f"Contact: {self.contact(self.a.dn)}"])
+        elif method == "INVITE":
             self.incoming_invite(m, cid)
         elif method == "REFER":
             self.reply(m, 202, "Accepted", tag=rand_hex(8))
-        elif method in ("NOTIFY", "OPTIONS", "INFO", "UPDATE"):
+            if d:
+                self.todo.append(("transferee", d, header(headers, "Refer-To")[0]))
+        elif method == "NOTIFY":
+            self.reply(m, 200, "OK", tag=rand_hex(8))
+            if d and d.get("referred") and body.startswith("SIP/2.0 200"):
+                self.say("TRANSFER DONE")
+                self.todo.append(("bye", d, None))
+        elif method in ("OPTIONS", "INFO", "UPDATE"):
             self.reply(m, 200, "OK", tag=rand_hex(8))
         elif method == "BYE":
             self.reply(m, 200, "OK")
+            if self.dialogs.pop(cid, None):
+                self.say(f"HANGUP {self.order.index(cid)}")
         elif method == "CANCEL":
             self.reply(m, 200, "OK")
             inv = self.calls.get(cid)
@@ -160,8 +241,13 @@ class Phone:
         if self.a.on_invite == "busy":
             self.reply(m, 486, "Busy Here", tag=state["tag"])
             return
-        self.reply(m, 200, "OK", tag=state["tag"], body=SDP, ctype="application/sdp",
+        self.reply(m, 200, "OK", tag=state["tag"], body=self.sdp, ctype="application/sdp",
                    extra=[f"Contact: {self.contact(self.a.dn)}"])
+        frm, to = header(headers, "From")[0], header(headers, "To")[0]
+        self.add_dialog({"call_id": cid, "local": uri_of(to), "ltag": state["tag"],
+                         "remote": uri_of(frm), "rtag": tag_of(frm),
+                         "target": uri_of(header(headers, "Contact")[0]),
+                         "cseq": random.randint(1, 1000)})
 
     def wait_final(self, seconds=5.0):
         deadline = time.time() + seconds
@@ -176,19 +262,56 @@ class Phone:
                     return r
         return None
 
-    def serve(self, seconds, until=None):
+    def serve(self, seconds, until=None, control=None):
         deadline = time.time() + seconds
         while time.time() < deadline:
             if until and os.path.exists(until):
                 return
+            if control and os.path.exists(control):
+                with open(control) as f:
+                    actions = f.read().split()
+                os.unlink(control)
+                for x in actions:
+                    if x == "quit":
+                        return
+                    self.act(x)
             m = self.t.recv()
             if m is not None:
                 self.serve_one(m)
+            while self.todo:
+                self.work(*self.todo.pop(0))
+
+    def work(self, what, d, arg):
+        if what == "bye":
+            if d["call_id"] in self.dialogs:
+                code = self.in_dialog(d, "BYE")
+                self.dialogs.pop(d["call_id"], None)
+                self.say(f"BYE {self.order.index(d['call_id'])} {code}")
+            return
+        # The transferee: a new call to the Refer-To, reported to the transferor.
+        uri = uri_of(arg)
+        base, _, query = uri.partition("?")
+        extra = []
+        for item in query.split("&") if query else []:
+            k, _, v = item.partition("=")
+            extra.append(f"{k}: {urllib.parse.unquote(v)}")
+        frag = "message/sipfrag;version=2.0"
+        self.in_dialog(d, "NOTIFY", ["Event: refer", "Subscription-State: active;expires=60"],
+                       "SIP/2.0 100 Trying" + CRLF, frag)
+        self.invite(user_of(base), extra)
+        code = self.last_invite or 500
+        phrase = "OK" if code == 200 else "Failed"
+        self.say(f"TRANSFEREE {code}")
+        if d["call_id"] in self.dialogs:
+            self.in_dialog(d, "NOTIFY", ["Event: refer",
+                                         "Subscription-State: terminated;reason=noresource"],
+                           f"SIP/2.0 {code} {phrase}" + CRLF, frag)
 
     # ---- registration and actions ----
 
-    def register(self):
+    def register(self, expires=None):
         a = self.a
+        expires = a.expires if expires is None else expires
         ruri = f"sip:{self.host}:{self.port}"
         call_id = rand_hex(16) + "@" + self.lhost
         cnonce = rand_hex(16)
@@ -197,9 +320,9 @@ class Phone:
             contact = self.contact(a.dn)
             extra = [f"Contact: {contact}" + (
                 f';+u.sip!devicename.ccm.cisco.com="{a.cisco}"' if a.cisco else ""),
-                f"Expires: {a.expires}"]
+                f"Expires: {expires}"]
             body, ctype = "", None
-            if a.cisco:
+            if a.cisco and expires:
                 extra.append("Supported: replaces,join,norefersub,X-cisco-serviceuri,"
                              "X-cisco-sis-7.0.0")
                 extra.append(f'Reason: SIP;cause=200;text="cisco-alarm:23 Name={a.cisco} '
@@ -230,7 +353,7 @@ class Phone:
                 return False
             code = int(r[0].split(" ")[1])
             if code == 200:
-                self.say("REGISTERED")
+                self.say("REGISTERED" if expires else "UNREGISTERED")
                 return True
             if code != 401:
                 self.say(f"REGISTER {code}")
@@ -265,20 +388,47 @@ class Phone:
                               body, "application/dialog-info+xml")
         elif kind == "invite":
             return self.invite(arg)
+        elif kind == "replaces":  # an INVITE naming a dialog nobody has
+            return self.invite(arg, ["Replaces: no-such-call@127.0.0.1;to-tag=1;from-tag=2"])
+        elif kind in ("transfer", "attended", "bye"):
+            return self.transfer_act(action, kind, arg)
         else:
             return False
         r = self.wait_final()
         self.say(f"RESULT {action} {r[0].split(' ')[1] if r else 'NONE'}")
         return r is not None
 
-    def invite(self, user):
+    def transfer_act(self, action, kind, arg):
+        calls = self.live()
+        code = 0
+        if kind == "bye" and calls:
+            code = self.in_dialog(calls[-1], "BYE")
+            self.dialogs.pop(calls[-1]["call_id"], None)
+        elif kind == "transfer" and calls:
+            calls[0]["referred"] = True
+            code = self.in_dialog(calls[0], "REFER", [
+                f"Refer-To: <sip:{arg}@{self.host}:{self.port}>",
+                f"Referred-By: <sip:{self.a.dn}@{self.host}>"])
+        elif kind == "attended" and len(calls) > 1:
+            d = calls[1]
+            rp = urllib.parse.quote(f"{d['call_id']};to-tag={d['rtag']};from-tag={d['ltag']}",
+                                    safe="")
+            calls[0]["referred"] = True
+            code = self.in_dialog(calls[0], "REFER", [
+                f"Refer-To: <sip:{user_of(d['remote'])}@{self.host}:{self.port}?Replaces={rp}>",
+                f"Referred-By: <sip:{self.a.dn}@{self.host}>"])
+        self.say(f"RESULT {action} {code or 'NONE'}")
+        return code != 0
+
+    def invite(self, user, headers=()):
         ruri = f"sip:{user}@{self.host}:{self.port}"
         call_id = rand_hex(16) + "@" + self.lhost
         cseq = self.cseq + 1
         cnonce = rand_hex(16)
-        extra = []
+        extra = list(headers)
+        self.last_invite = 0
         for _ in range(3):
-            h = self.send_request("INVITE", ruri, extra, SDP, "application/sdp",
+            h = self.send_request("INVITE", ruri, extra, self.sdp, "application/sdp",
                                   call_id=call_id, cseq=cseq)
             r = self.wait_final()
             code = int(r[0].split(" ")[1]) if r else 0
@@ -290,13 +440,19 @@ class Phone:
                 _, ch = parse_challenge(header(r[1], name)[0])
                 auth = authorization(ch, "MD5", self.a.user, self.a.password, "INVITE", ruri,
                                      1, True, cnonce)
-                extra = [f"{'Proxy-' if code == 407 else ''}Authorization: {auth}"]
+                extra = list(headers) + [
+                    f"{'Proxy-' if code == 407 else ''}Authorization: {auth}"]
                 cseq += 1
                 continue
             break
         self.say(f"RESULT invite:{user} {code or 'NONE'}")
+        self.last_invite = code
         if r and 200 <= code < 300:
             self.ack(h, r, ruri, call_id, cseq, to, ok=True)
+            contact = header(r[1], "Contact")
+            self.add_dialog({"call_id": call_id, "local": f"sip:{self.a.dn}@{self.host}",
+                             "ltag": self.tag, "remote": uri_of(to), "rtag": tag_of(to),
+                             "target": uri_of(contact[0]) if contact else ruri, "cseq": cseq})
         return r is not None
 
     def ack(self, sent, resp, ruri, call_id, cseq, to, ok=False):
@@ -322,6 +478,8 @@ def main():
     ap.add_argument("--challenge-realm", default="sipreg")
     ap.add_argument("--do", action="append", default=[])
     ap.add_argument("--until", help="serve until this file exists")
+    ap.add_argument("--control", help="run the actions written to this file while serving")
+    ap.add_argument("--unregister", action="store_true", help="unregister before ending")
     ap.add_argument("--skip-register", action="store_true", help="act without registering")
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
@@ -329,8 +487,10 @@ def main():
     if not a.skip_register and not p.register():
         return 1
     good = all(p.act(x) for x in a.do)
-    if a.until:
-        p.serve(120, a.until)
+    if a.until or a.control:
+        p.serve(120, a.until, a.control)
+    if a.unregister and not a.skip_register:
+        p.register(0)
     return 0 if good else 1
 
 
