@@ -1,7 +1,8 @@
 #!/bin/bash
 # A real SIP client: baresip registers through digest, is listed, and
 # unregisters when it stops; then two baresip phones call each other through
-# sipregd and the call is answered.
+# sipregd and the call is answered; then a call to baresip is transferred
+# (blind) to a third phone, and baresip, as the transferee, places the call.
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
 if ! command -v baresip >/dev/null 2>&1; then
@@ -71,7 +72,7 @@ BOB_PORT=$(random_port)
 bs_config "$WORK/bob" "$BOB_PORT"
 printf '<sip:2001@%s:%s>;auth_user=bob;auth_pass=pw-bob;regint=300;answermode=auto\n' \
 	"$SIP_ADDR" "$SIP_PORT" >"$WORK/bob/accounts"
-baresip -f "$WORK/bob" -t 60 >"$WORK/bob.out" 2>&1 &
+baresip -f "$WORK/bob" -t 120 >"$WORK/bob.out" 2>&1 &
 BOB_PID=$!
 OTHER_PIDS="$OTHER_PIDS $BOB_PID"
 check "bob's baresip registers 2001" wait_for 100 bound 2001 "@127.0.0.1:$BOB_PORT"
@@ -96,6 +97,33 @@ check "alice hangs up (baresip stops)" wait_gone "$ALICE_PID" 100
 no_calls() { ! ctl call list --json | grep -q '"id"'; }
 check "the call is gone from sipregd" wait_for 50 no_calls
 check "the call is recorded as answered" sh -c "'$SIPREGCTL' -s '$SOCK' cdr list --json | grep -q '\"result\": \"answered\"'"
+
+# ---- bob's baresip as a transferee: alice (scripted) transfers it to carol ----
+printf 'pw-carol\n' | ctl user add carol --password-stdin >/dev/null
+ctl device add carol-desk --model third-party-basic --digest-user carol >/dev/null
+ctl line add carol-desk 3001 >/dev/null
+dev alice --dn 1001 --user alice --password pw-alice --unregister
+dev carol --dn 3001 --user carol --password pw-carol --unregister
+dev_do alice invite:2001
+check "a scripted phone on 1001 calls bob's baresip, which answers" \
+	dev_has alice "RESULT invite:2001 200"
+dev_do alice transfer:3001
+check "bob's baresip accepts the transfer to 3001 (202)" dev_has alice "RESULT transfer:3001 202"
+check "bob's baresip calls 3001 and carol answers" dev_line carol '^RECV INVITE' "2001@"
+check "bob's baresip reports the transfer succeeded (NOTIFY 200)" dev_has alice "TRANSFER DONE"
+check "alice hangs up" dev_has alice "BYE 0 200"
+pair() {
+	ctl call list --json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+sys.exit(0 if len(c) == 1 and c[0]["caller"] == "2001" and c[0]["target"] == "3001" and
+         c[0]["state"] == "answered" else 1)'
+}
+check "bob's baresip and carol are connected" wait_for 100 pair
+dev_do carol bye
+check "carol hangs up: the call is gone" wait_for 50 no_calls
+dev_stop alice
+dev_stop carol
 kill -TERM "$BOB_PID"
 wait_gone "$BOB_PID" 100
 check "sipregd stops cleanly" stop_sipregd
