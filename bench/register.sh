@@ -21,70 +21,9 @@ USERS=${1:-2000}
 STEP=${2:-8}
 RATES=${RATES:-"2000 4000 6000 7000 7500 8000 8500 9000 9500 10000 10500 11000 11500 12000 12500 13000 13500 14000 14500 15000 16000 17000 18000 20000 25000"}
 SERVER_CPU=${SERVER_CPU:-40}
-HZ=$(getconf CLK_TCK)
+UNIT=registration
 
-sh "$top/scripts/install-deps.sh" || exit 1
-if ! command -v kamailio >/dev/null || [ ! -f /usr/lib/x86_64-linux-gnu/kamailio/modules/db_sqlite.so ]; then
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-		kamailio kamailio-sqlite-modules >/dev/null || exit 1
-fi
-# An optimised build of its own, without sanitizers.
-BUILD="$top/build-bench"
-if [ ! -x "$top/configure" ]; then (cd "$top" && autoreconf -fi) || exit 1; fi
-mkdir -p "$BUILD"
-[ -f "$BUILD/Makefile" ] || (cd "$BUILD" && "$top/configure" -q CFLAGS="-O2 -g") || exit 1
-make -C "$BUILD" -s -j"$(nproc)" sipregd sipregctl || exit 1
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipreg-bench.XXXXXX")
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.5
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# ---- CPU share: a cgroup per server with a quota of SERVER_CPU% of a core ----
-CG_ROOT=""
-if [ "$SERVER_CPU" -lt 100 ]; then
-	if [ -w /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
-		CG_ROOT=/sys/fs/cgroup/cpu # cgroup v1
-	elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && [ -w /sys/fs/cgroup ]; then
-		CG_ROOT=/sys/fs/cgroup # cgroup v2
-	else
-		echo "note: no writable CPU cgroup; the servers get the whole core"
-		SERVER_CPU=100
-	fi
-fi
-CGROUPS=""
-# limit_cpu NAME PID...: puts the processes in a cgroup of their own with the quota.
-limit_cpu() {
-	local name=$1 cg p
-	shift
-	[ -n "$CG_ROOT" ] || return 0
-	cg="$CG_ROOT/sipreg-bench-$name-$$"
-	mkdir -p "$cg" || return 1
-	CGROUPS="$CGROUPS $cg"
-	if [ -f "$cg/cpu.cfs_quota_us" ]; then
-		echo 10000 >"$cg/cpu.cfs_period_us"
-		echo $((SERVER_CPU * 100)) >"$cg/cpu.cfs_quota_us"
-	else
-		echo "$((SERVER_CPU * 100)) 10000" >"$cg/cpu.max"
-	fi
-	for p in "$@"; do echo "$p" >"$cg/cgroup.procs"; done
-}
-cleanup_cgroups() {
-	local cg
-	for cg in $CGROUPS; do
-		[ -d "$cg" ] || continue
-		while read -r p; do echo "$p" >"$(dirname "$cg")/cgroup.procs"; done <"$cg/cgroup.procs" 2>/dev/null
-		rmdir "$cg" 2>/dev/null
-	done
-}
-trap 'cleanup; cleanup_cgroups' EXIT
+. "$top/bench/lib.sh"
 
 ADDR=127.0.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
 SIPREG_PORT=$((RANDOM % 10000 + 30000))
@@ -122,18 +61,7 @@ python3 "$top/bench/provision.py" "$WORK/ctl.sock" "$USERS" 100000 || exit 1
 limit_cpu sipregd "$SIPREG_PID" || exit 1
 
 # ---- Kamailio ----
-sqlite3 "$WORK/kam.db" </usr/share/kamailio/db_sqlite/standard-create.sql
-sqlite3 "$WORK/kam.db" </usr/share/kamailio/db_sqlite/auth_db-create.sql
-python3 - "$WORK/kam.db" "$USERS" <<'PY'
-import hashlib, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-for i in range(int(sys.argv[2])):
-    dn = 100000 + i
-    ha1 = hashlib.md5(f"u{dn}:sipreg:p{dn}".encode()).hexdigest()
-    db.execute("INSERT INTO subscriber (username, domain, password, ha1) VALUES (?, 'sipreg', '', ?)",
-               (f"u{dn}", ha1))
-db.commit()
-PY
+kam_subscribers "$WORK/kam.db" 100000 "$USERS" || exit 1
 mkdir -p "$WORK/kamrun"
 cat >"$WORK/kamailio.cfg" <<EOF2
 #!KAMAILIO
@@ -180,27 +108,6 @@ kill -0 "$KAM_PID" 2>/dev/null || { echo "kamailio did not start:"; tail "$WORK/
 # shellcheck disable=SC2046
 limit_cpu kamailio "$KAM_PID" $(pgrep -P "$KAM_PID") || exit 1
 
-# ---- measuring ----
-pids_of() { # the server's processes: the pid and its children
-	echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"
-}
-cpu_ticks() {
-	local t=0 p
-	for p in $(pids_of "$1"); do
-		[ -r "/proc/$p/stat" ] || continue
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-	done
-	echo "$t"
-}
-rss_kb() { # proportional set size of the server's processes, in kB
-	local t=0 p v
-	for p in $(pids_of "$1"); do
-		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
-}
-
 # run_step PORT RATE: SIPp offers RATE registrations/s for STEP seconds and
 # stops; prints "ok fail milliseconds" (calls still under way at the end count
 # as neither).
@@ -214,40 +121,6 @@ run_step() {
 		-trace_stat -stf "$WORK/stat.csv" -fd 1 >/dev/null 2>&1
 	t1=$(date +%s%N)
 	tail -n 1 "$WORK/stat.csv" | awk -F';' -v ms=$(((t1 - t0) / 1000000)) '{ print $16, $18, ms }'
-}
-
-# bench NAME PID PORT: the rate ramp. A step holds when under 0.1% of its
-# registrations fail and SIPp got them through at 90% of the asked rate or
-# more; the figures are for the highest rate achieved in a step that held.
-bench() {
-	local name=$1 pid=$2 port=$3 best=0 best_cpu=0 best_load=0 peak=0
-	for rate in $RATES; do
-		local c0 c1 okn fail ms n r achieved us load
-		c0=$(cpu_ticks "$pid")
-		read -r okn fail ms < <(run_step "$port" "$rate")
-		c1=$(cpu_ticks "$pid")
-		n=$((okn + fail))
-		r=$(rss_kb "$pid")
-		[ "$r" -gt "$peak" ] && peak=$r
-		[ "${ms:-0}" -gt 0 ] || ms=1
-		achieved=$((okn * 1000 / ms))
-		us=0
-		[ "$okn" -gt 0 ] && us=$(((c1 - c0) * 1000000 / HZ / okn))
-		# server CPU in % of one core over the step
-		load=$(((c1 - c0) * 1000 * 100 / HZ / ms))
-		printf '  %-8s asked %6d/s: got %6d/s, %7d ok %6d failed, %3d us CPU per registration, server at %3d%% of a core\n' \
-			"$name" "$rate" "$achieved" "$okn" "$fail" "$us" "$load" >&2
-		if [ "$n" -gt 0 ] && [ $((fail * 1000)) -lt "$n" ] && [ "$achieved" -ge $((rate * 90 / 100)) ]; then
-			if [ "$achieved" -gt "$best" ]; then
-				best=$achieved
-				best_cpu=$us
-				best_load=$load
-			fi
-		else
-			break
-		fi
-	done
-	echo "$best $best_cpu $peak $best_load"
 }
 
 echo "== $USERS users, ${STEP} s per step, server on core 0 limited to ${SERVER_CPU}% of it, SIPp on core 1"

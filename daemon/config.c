@@ -263,7 +263,7 @@ static struct key_def const keys[] = {
 	{ "registrar", "digest_algs", parse_algs, FIELD(digest_algs), 0, 0, false },
 	{ "registrar", "max_contacts", parse_uint, FIELD(max_contacts), 1, 1000, false },
 	{ "calls", "ring_timeout", parse_uint, FIELD(ring_timeout), 1, 3600, false },
-	{ "calls", "line_calls", parse_uint, FIELD(line_calls), 1, 100, false },
+	{ "calls", "line_calls", parse_uint, FIELD(line_calls), 1, 1000, false },
 	{ "calls", "dnd_response", parse_uint, FIELD(dnd_response), 400, 699, false },
 	{ "security", "ban_failures", parse_uint, FIELD(ban_failures), 1, 1000000, false },
 	{ "security", "ban_window", parse_uint, FIELD(ban_window), 1, 86400, false },

@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,6 +67,8 @@ struct sip_thread {
 	su_root_t *root;
 	nta_agent_t *agent;
 	su_timer_t *tick;
+	time_t trimmed;	 /* when trim_after_burst() last looked */
+	size_t trx_peak; /* live transactions at most since memory was last handed back */
 	registrar_t *registrar;
 	b2bua_t *b2bua;
 	features_t *features;
@@ -335,11 +340,43 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 	return 0;
 }
 
+/*
+ * Freed heap memory is handed back to the system once a burst of traffic
+ * has drained: a burst of calls leaves many finished transactions to linger
+ * (64*T1 = 32 s, RFC 3261 and 6026), and when they are gone their memory is
+ * free but the allocator keeps it. Checked every TRIM_CHECK seconds: when the
+ * live transactions have fallen to a quarter of their peak since the last
+ * return (and that peak was worth it), the memory goes back.
+ */
+#define TRIM_CHECK 5
+#define TRIM_WORTH 1000 /* transactions */
+
+static void trim_after_burst(sip_thread_t *t, time_t now)
+{
+	usize_t irqs = 0, orqs = 0;
+	nta_agent_get_stats(t->agent, NTATAG_S_IRQ_HASH_USED_REF(irqs),
+			    NTATAG_S_ORQ_HASH_USED_REF(orqs), TAG_END());
+	size_t live = irqs + orqs;
+	if (live > t->trx_peak)
+		t->trx_peak = live;
+	if (now - t->trimmed < TRIM_CHECK)
+		return;
+	t->trimmed = now;
+	if (t->trx_peak < TRIM_WORTH || live > t->trx_peak / 4)
+		return;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	t->trx_peak = live;
+}
+
 static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
 {
 	(void)magic, (void)timer;
-	registrar_tick(t->registrar, time(NULL));
+	time_t now = time(NULL);
+	registrar_tick(t->registrar, now);
 	b2bua_tick(t->b2bua);
+	trim_after_burst(t, now);
 	atomic_store(&t->bindings, registrar_count(t->registrar));
 	atomic_store(&t->calls, b2bua_count(t->b2bua));
 }
