@@ -582,24 +582,24 @@ static void teardown(sip_thread_t *t)
  * timer in whole milliseconds rounded down, so with a timer due in under a
  * millisecond it polls without waiting, again and again until the timer is
  * due. Under call load there is a transaction timer nearly every
- * millisecond, and the thread would spin. A step that came back at once
- * (nothing to do) with a timer under a millisecond away is followed by a
- * nap of NAP_US instead, which is all the lateness it adds to anything.
+ * millisecond, and the thread would spin. A step that received no message
+ * and has a timer under a millisecond away is followed by a nap of NAP_US
+ * instead, which is all the lateness it adds to anything; steps that do
+ * work never nap.
  */
-#define NAP_US	     200
-#define IDLE_STEP_NS 20000
+#define NAP_US 200
 
 static void run(sip_thread_t *t)
 {
 	struct timespec nap = { 0, NAP_US * 1000L };
+	usize_t seen = 0;
 	while (!t->quit) {
-		struct timespec a, b;
-		clock_gettime(CLOCK_MONOTONIC, &a);
 		su_duration_t next = su_root_step(t->root, 1000);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		long ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
-		if (next == 0 && ns < IDLE_STEP_NS)
+		usize_t recv = 0;
+		nta_agent_get_stats(t->agent, NTATAG_S_RECV_MSG_REF(recv), TAG_END());
+		if (next == 0 && recv == seen)
 			nanosleep(&nap, NULL);
+		seen = recv;
 	}
 }
 
