@@ -99,7 +99,7 @@ request_route {
 	sl_send_reply("501", "Not Implemented");
 }
 EOF2
-taskset -c 0 kamailio -f "$WORK/kamailio.cfg" -DD -E -n 1 -Y "$WORK/kamrun" -w "$WORK/kamrun" \
+taskset -c 0 kamailio -f "$WORK/kamailio.cfg" -DD -E -n 1 -m 1024 -M 32 -Y "$WORK/kamrun" -w "$WORK/kamrun" \
 	>"$WORK/kamailio.log" 2>&1 &
 KAM_PID=$!
 PIDS="$PIDS $KAM_PID"
