@@ -82,7 +82,6 @@ callee "$SIPREG_UAS"
 limit_cpu sipregd "$SIPREG_PID" || exit 1
 
 # ---- Kamailio ----
-# (1 GB of shared memory: its default 64 MB runs out at a few hundred calls/s)
 kam_subscribers "$WORK/kam.db" 100000 "$CALLERS" "$CALLEE" 1 || exit 1
 mkdir -p "$WORK/kamrun"
 cat >"$WORK/kamailio.cfg" <<EOF2
@@ -135,6 +134,7 @@ request_route {
 	t_relay();
 }
 EOF2
+# -m 1024: its default 64 MB of shared memory runs out at a few hundred calls/s.
 taskset -c 0 kamailio -f "$WORK/kamailio.cfg" -DD -E -n 1 -m 1024 -M 32 -Y "$WORK/kamrun" -w "$WORK/kamrun" \
 	>"$WORK/kamailio.log" 2>&1 &
 KAM_PID=$!

@@ -584,8 +584,8 @@ static void teardown(sip_thread_t *t)
  * due. Under call load there is a transaction timer nearly every
  * millisecond, and the thread would spin. A step that received no message
  * and has a timer under a millisecond away is followed by a nap of NAP_US
- * instead, which is all the lateness it adds to anything; steps that do
- * work never nap.
+ * instead, which is all the lateness it adds to anything; a step that
+ * received a message never naps.
  */
 #define NAP_US 200
 
