@@ -15,6 +15,7 @@ struct relay;
 #define SU_TIMER_ARG_T	     void
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_extra.h>
@@ -24,6 +25,8 @@ struct relay;
 #include <sofia-sip/tport.h>
 
 #include "b2bua/b2bua.h"
+#include "b2bua/uac_auth.h"
+#include "daemon/config.h"
 #include "daemon/digest.h"
 #include "daemon/log.h"
 #include "daemon/text.h"
@@ -56,6 +59,8 @@ struct fork {
 	unsigned gen; /* the routing round it belongs to (see call.gen) */
 	bool authed;  /* its INVITE was sent again with the callee's credentials */
 	char *ident;  /* the caller as Remote-Party-ID and P-Asserted-Identity show it */
+	char *route;  /* the trunk's outbound proxy, or NULL */
+	bool trunk;   /* toward the call's trunk (c->trunk) */
 	char target[256];
 };
 
@@ -95,6 +100,7 @@ struct call {
 	sip_contact_t *to_caller, *to_callee;
 	su_timer_t *ring_timer;
 	char caller[33], callee[33], device[80];
+	char trunk[65]; /* the trunk of an outbound or inbound call, "" none */
 	char *caller_display; /* the calling line's display name, or NULL */
 	/* Where the call rings now: callee, or the line a forward led to. */
 	char target[33];
@@ -123,6 +129,7 @@ struct b2bua {
 	b2bua_cdr_f cdr_sink;
 	b2bua_feature_f feature_fn;
 	void *sink_arg;
+	trunks_t *trunks;
 	struct store_cdr *cdrs; /* records not yet handed over */
 	size_t n_cdrs, cap_cdrs;
 };
@@ -154,6 +161,11 @@ int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t
 		free(b);
 		return -1;
 	}
+	if (trunks_create(&b->trunks, root, agent, &cfg->trunks) < 0) {
+		su_timer_destroy(b->reaper);
+		free(b);
+		return -1;
+	}
 	*out = b;
 	return 0;
 }
@@ -161,6 +173,33 @@ int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t
 void b2bua_set_config(b2bua_t *b, struct b2bua_config const *cfg)
 {
 	b->cfg = *cfg;
+	trunks_set_config(b->trunks, &cfg->trunks);
+}
+
+void b2bua_directory_changed(b2bua_t *b, directory_t const *dir)
+{
+	trunks_sync(b->trunks, dir);
+}
+
+json_t *b2bua_trunks(b2bua_t *b, char const *name)
+{
+	return trunks_json(b->trunks, registrar_directory(b->reg), name);
+}
+
+json_t *b2bua_routes(b2bua_t *b)
+{
+	directory_t const *dir = registrar_directory(b->reg);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < directory_count_routes(dir); i++) {
+		struct dir_route const *r = directory_route_at(dir, i);
+		json_array_append_new(
+			arr, json_pack("{s:I, s:s, s:s, s:i, s:s, s:i, s:b}", "id",
+				       (json_int_t)r->id, "pattern", r->pattern, "trunk",
+				       r->trunk ? r->trunk->name : "(blocked)", "strip",
+				       (int)r->strip, "prepend", r->prepend, "priority",
+				       r->priority, "allow_restricted", r->allow_restricted));
+	}
+	return arr;
 }
 
 static void relay_free(struct relay *r)
@@ -225,6 +264,7 @@ void b2bua_destroy(b2bua_t *b)
 	while (b->calls)
 		call_free(b->calls);
 	b2bua_tick(b);
+	trunks_destroy(b->trunks);
 	free(b->cdrs);
 	su_timer_destroy(b->reaper);
 	free(b);
@@ -417,6 +457,7 @@ static void cancel_forks(struct call *c, struct fork const *except)
 static void all_forks_failed(struct call *c)
 {
 	bool busy = false, declined = false;
+	int trunk_status = 0;
 	for (struct fork const *f = c->forks; f; f = f->next) {
 		if (f->gen != c->gen)
 			continue;
@@ -424,6 +465,15 @@ static void all_forks_failed(struct call *c)
 			return;
 		busy |= f->status == 486 || f->status == 600;
 		declined |= f->status == 603;
+		if (f->trunk)
+			trunk_status = f->status;
+	}
+	/* The provider's answer says more than ours would (404, 484, 503, ...). */
+	if (trunk_status >= 400 && trunk_status != 401 && trunk_status != 407 && !busy &&
+	    !declined) {
+		char const *phrase = sip_status_phrase(trunk_status);
+		fail_call(c, trunk_status, phrase ? phrase : "Call Failed");
+		return;
 	}
 	if (busy && redirect(c, "user-busy"))
 		return;
@@ -813,10 +863,11 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 {
 	su_home_t *home = c->home;
 	return nta_outgoing_tcreate(
-		f->leg, on_b_invite_response, f, NULL, SIP_METHOD_INVITE,
+		f->leg, on_b_invite_response, f, f->route ? URL_STRING_MAKE(f->route) : NULL,
+		SIP_METHOD_INVITE,
 		URL_STRING_MAKE(f->target), SIPTAG_CONTACT(c->to_callee),
-		SIPTAG_REMOTE_PARTY_ID_STR(
-			su_sprintf(home, "%s;party=calling;screen=yes;privacy=off", f->ident)),
+		TAG_IF(!f->trunk, SIPTAG_REMOTE_PARTY_ID_STR(su_sprintf(
+					  home, "%s;party=calling;screen=yes;privacy=off", f->ident))),
 		SIPTAG_P_ASSERTED_IDENTITY_STR(f->ident),
 		TAG_IF(c->diversion,
 		       SIPTAG_HEADER_STR(su_sprintf(home, "Diversion: %s", c->diversion))),
@@ -827,74 +878,62 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
 
-/* A challenge parameter without its quotes, in home; NULL when absent. */
-static char *auth_param(su_home_t *home, msg_auth_t const *au, char const *name)
-{
-	char const *v = msg_params_find(au->au_params, name);
-	if (!v)
-		return NULL;
-	return v[0] == '"' ? msg_unquote_dup(home, v) : su_strdup(home, v);
-}
-
 /*
- * The callee's phone challenged our INVITE (401/407): answer once with its
- * device's credentials, the strongest algorithm offered first. The stored
- * HA1 is for our realm, so only a challenge in that realm can be answered.
+ * The callee challenged our INVITE (401/407): answer once, the strongest
+ * algorithm offered first. Toward a phone, with its device's credentials
+ * (the stored HA1 is for our realm, so only a challenge in that realm can
+ * be answered); toward a trunk, with the trunk's.
  */
 static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 {
 	struct call *c = f->call;
 	b2bua_t *b = c->b;
 	su_home_t *home = c->home;
-	struct dir_line const *line = directory_line(registrar_directory(b->reg), c->target);
-	struct dir_user const *u = line && line->device ? line->device->user : NULL;
+	directory_t const *dir = registrar_directory(b->reg);
 	msg_auth_t const *au =
 		status == 407 ? sip->sip_proxy_authenticate : sip->sip_www_authenticate;
-	msg_auth_t const *pick = NULL;
-	enum digest_alg alg = DIGEST_MD5;
-	if (!u)
+	struct uac_challenge ch;
+	char ha1[DIGEST_HEX_SIZE];
+	char const *user;
+	if (uac_challenge_pick(home, au, &ch) < 0)
 		return false;
-	for (; au; au = au->au_next) {
-		enum digest_alg x = DIGEST_MD5;
-		char *a = auth_param(home, au, "algorithm=");
-		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") ||
-		    (a && digest_alg_parse(&x, a) < 0))
-			continue;
-		if (!pick || (x == DIGEST_SHA256 && alg != DIGEST_SHA256))
-			pick = au, alg = x;
+	if (f->trunk) {
+		struct dir_trunk const *t = directory_trunk(dir, c->trunk);
+		if (!t || !t->password) {
+			log_notice("call %u: trunk %s challenged the INVITE and has no password "
+				   "(%d)",
+				   c->id, c->trunk, status);
+			return false;
+		}
+		user = t->auth_user ? t->auth_user : t->user;
+		if (!user || digest_ha1(ha1, ch.alg, user, ch.realm, t->password) < 0)
+			return false;
+	} else {
+		struct dir_line const *line = directory_line(dir, c->target);
+		struct dir_user const *u = line && line->device ? line->device->user : NULL;
+		char const *ours = registrar_realm(b->reg);
+		if (!u)
+			return false;
+		if (strcmp(ch.realm, ours) != 0) {
+			log_notice("call %u: %s challenged the INVITE in realm '%s'; only realm "
+				   "'%s' credentials are known (%d)",
+				   c->id, f->target, ch.realm, ours, status);
+			return false;
+		}
+		user = u->name;
+		text_copy(ha1, sizeof(ha1), ch.alg == DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5);
 	}
-	if (!pick)
-		return false;
-	char *realm = auth_param(home, pick, "realm=");
-	char *nonce = auth_param(home, pick, "nonce=");
-	char *opaque = auth_param(home, pick, "opaque=");
-	char *qop = auth_param(home, pick, "qop=");
-	char const *ours = registrar_realm(b->reg);
-	if (!realm || !nonce || strcmp(realm, ours) != 0) {
-		log_notice("call %u: %s challenged the INVITE in realm '%s'; only realm '%s' "
-			   "credentials are known (%d)",
-			   c->id, f->target, realm ? realm : "-", ours, status);
-		return false;
-	}
-	bool use_qop = qop && strstr(qop, "auth") != NULL;
-	char cnonce[17], resp[DIGEST_HEX_SIZE];
-	snprintf(cnonce, sizeof(cnonce), "%08x%08x", (unsigned)random(), (unsigned)c->id);
-	if (digest_response(resp, alg, alg == DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5, nonce,
-			    "00000001", cnonce, use_qop ? "auth" : NULL, "INVITE", f->target) < 0)
-		return false;
-	char *auth =
-		su_sprintf(home,
-			   "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
-			   "response=\"%s\", algorithm=%s%s%s%s%s%s%s",
-			   u->name, realm, nonce, f->target, resp, digest_alg_name(alg),
-			   use_qop ? ", qop=auth, nc=00000001, cnonce=\"" : "",
-			   use_qop ? cnonce : "", use_qop ? "\"" : "", opaque ? ", opaque=\"" : "",
-			   opaque ? opaque : "", opaque ? "\"" : "");
+	char *auth = uac_authorization(home, &ch, user, ha1, "INVITE", f->target, 1);
+	explicit_bzero(ha1, sizeof(ha1));
 	msg_t *req = c->irq ? nta_incoming_getrequest(c->irq) : NULL;
-	if (!req || !auth)
+	if (!req || !auth) {
+		if (req)
+			msg_destroy(req);
 		return false;
+	}
 	tport_t *tp = NULL;
-	for (struct binding *bd = registrar_bindings(b->reg, c->target); bd; bd = bd->next)
+	for (struct binding *bd = f->trunk ? NULL : registrar_bindings(b->reg, c->target); bd;
+	     bd = bd->next)
 		if (!strcmp(bd->contact, f->target))
 			tp = registrar_binding_tport(bd);
 	nta_outgoing_t *orq = send_fork_invite(c, f, sip_object(req), tp, auth, status == 407);
@@ -903,8 +942,8 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 		return false;
 	f->orq = orq;
 	f->authed = true;
-	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, f->target,
-		 u->name, digest_alg_name(alg));
+	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, f->target, user,
+		 digest_alg_name(ch.alg));
 	return true;
 }
 
@@ -1112,8 +1151,8 @@ static bool redirect(struct call *c, char const *reason)
 
 /* A call from the caller's line, linked into the list; NULL (with 500 answered) when out of memory.
  */
-static struct call *call_new(b2bua_t *b, msg_t *msg, struct dir_line const *from_line,
-			     struct dir_device const *who, char const *callee)
+static struct call *call_new(b2bua_t *b, msg_t *msg, char const *caller, char const *device,
+			     char const *callee)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
@@ -1124,10 +1163,10 @@ static struct call *call_new(b2bua_t *b, msg_t *msg, struct dir_line const *from
 	c->b = b;
 	c->id = b->next_id++;
 	c->started = time(NULL);
-	text_copy(c->caller, sizeof(c->caller), from_line->dn);
+	text_copy(c->caller, sizeof(c->caller), caller);
 	text_copy(c->callee, sizeof(c->callee), callee);
 	text_copy(c->target, sizeof(c->target), callee);
-	text_copy(c->device, sizeof(c->device), who->name);
+	text_copy(c->device, sizeof(c->device), device);
 	c->next = b->calls;
 	b->calls = c;
 	b->n_calls++;
@@ -1340,7 +1379,7 @@ static void service_request(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_devic
 		   target[0] ? "to " : "off", target);
 
 	/* Answered and hung up, as a feature code would be. */
-	struct call *c = call_new(b, msg, from_line, who, "cfwdall");
+	struct call *c = call_new(b, msg, from_line->dn, who->name, "cfwdall");
 	if (!c)
 		return;
 	c->feature = true;
@@ -1360,11 +1399,248 @@ static void service_request(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_devic
 		su_timer_set(c->ring_timer, on_ring_timeout, c);
 }
 
+/* ---- calls through trunks ---- */
+
+/* The number a call from line dn goes out with on trunk t: the line's DID, else the trunk's. */
+static char const *caller_id(directory_t const *dir, struct dir_trunk const *t, char const *dn)
+{
+	struct dir_did const *did = directory_did_of_line(dir, t, dn);
+	if (did)
+		return did->number;
+	return t->caller_id ? t->caller_id : t->user ? t->user : dn;
+}
+
+/* The one B leg of a call to a trunk: an INVITE to NUMBER@registrar, through its proxy. */
+static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char const *number,
+			    sip_t const *inv)
+{
+	b2bua_t *b = c->b;
+	su_home_t *home = c->home;
+	directory_t const *dir = registrar_directory(b->reg);
+	struct fork *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	f->call = c;
+	f->gen = c->gen;
+	f->trunk = true;
+	f->route = trunks_proxy_uri(home, t);
+	char *target = trunks_uri(home, t, number);
+	text_copy(f->target, sizeof(f->target), target);
+	char const *cid = caller_id(dir, t, c->caller);
+	char *host = su_strdup(home, t->registrar);
+	char *colon = host[0] == '[' ? NULL : strchr(host, ':');
+	if (colon && colon == strrchr(host, ':'))
+		*colon = '\0';
+	char const *display = c->caller_display;
+	sip_from_t *from = sip_from_format(home, "%s%s%s<sip:%s@%s>", display ? "\"" : "",
+					   display ? display : "", display ? "\" " : "", cid, host);
+	sip_to_t *to = sip_to_format(home, "<sip:%s@%s>", number, host);
+	f->ident = su_sprintf(home, "<sip:%s@%s>", cid, host);
+	c->to_callee = trunks_contact(b->trunks, home, t, cid);
+	f->leg = nta_leg_tcreate(b->agent, on_b_request, f, SIPTAG_FROM(from), SIPTAG_TO(to),
+				 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());
+	if (!from || !to || !c->to_callee || !f->leg || !nta_leg_tag(f->leg, NULL) ||
+	    !(f->orq = send_fork_invite(c, f, inv, NULL, NULL, false))) {
+		log_error("call %u: cannot send the INVITE to trunk %s", c->id, t->name);
+		if (f->leg)
+			nta_leg_destroy(f->leg);
+		free(f);
+		return -1;
+	}
+	f->next = c->forks;
+	c->forks = f;
+	log_info("call %u %s (%s) -> %s: out through trunk %s as %s (caller ID %s)", c->id,
+		 c->caller, c->device, c->callee, t->name, number, cid);
+	return 0;
+}
+
+/* The trunk emergency calls take: the one marked, else the first registered, else any usable. */
+static struct dir_trunk const *emergency_trunk(b2bua_t *b, directory_t const *dir)
+{
+	struct dir_trunk const *registered = NULL, *usable = NULL;
+	for (size_t i = 0; i < directory_count_trunks(dir); i++) {
+		struct dir_trunk const *t = directory_trunk_at(dir, i);
+		if (t->emergency)
+			return t;
+		if (!registered && trunks_registered(b->trunks, t))
+			registered = t;
+		if (!usable && trunks_usable(b->trunks, t))
+			usable = t;
+	}
+	return registered ? registered : usable;
+}
+
+/*
+ * A call from a phone to a number that is no line: an emergency number
+ * goes to the emergency trunk whatever the rules say; anything else
+ * through the first route that matches, unless that route blocks it or
+ * the number is international or premium rate and the route does not
+ * allow that. Answers the refusals; false when no route matches at all.
+ */
+static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device const *who,
+		      struct dir_line const *from_line, char const *dn)
+{
+	directory_t const *dir = registrar_directory(b->reg);
+	bool emergency = config_list_has(b->cfg.emergency, dn, 0);
+	struct dir_trunk const *t = NULL;
+	char number[80];
+	if (emergency) {
+		if (!(t = emergency_trunk(b, dir))) {
+			log_error("emergency call from %s (%s) to %s: no trunk to take it (503)",
+				  from_line->dn, who->name, dn);
+			nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+			return true;
+		}
+		text_copy(number, sizeof(number), dn);
+		log_notice("emergency call from %s (%s) to %s: through trunk %s", from_line->dn,
+			   who->name, dn, t->name);
+	} else {
+		struct dir_route const *r = NULL;
+		for (size_t i = 0; i < directory_count_routes(dir); i++) {
+			struct dir_route const *x = directory_route_at(dir, i);
+			if (!dialplan_match(x->pattern, dn))
+				continue;
+			if (!r)
+				r = x; /* the first that matches decides blocking and restriction */
+			if (!x->trunk || trunks_usable(b->trunks, x->trunk)) {
+				r = x;
+				break;
+			}
+		}
+		if (!r)
+			return false;
+		if (!r->trunk) {
+			log_info("call from %s to %s: blocked by route %lld (%s) (403)",
+				 from_line->dn, dn, r->id, r->pattern);
+			nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
+			return true;
+		}
+		if (config_list_has(b->cfg.restricted, dn, 1) && !r->allow_restricted) {
+			log_notice("call from %s (%s) to %s: international or premium rate, not "
+				   "allowed by route %lld (403)",
+				   from_line->dn, who->name, dn, r->id);
+			nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
+			return true;
+		}
+		if (!trunks_usable(b->trunks, r->trunk)) {
+			log_notice("call from %s to %s: trunk %s is not registered (503)",
+				   from_line->dn, dn, r->trunk->name);
+			nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+			return true;
+		}
+		size_t len = strlen(dn);
+		snprintf(number, sizeof(number), "%s%s", r->prepend,
+			 dn + (r->strip < len ? r->strip : len));
+		t = r->trunk;
+	}
+	struct call *c = call_new(b, msg, from_line->dn, who->name, dn);
+	if (!c)
+		return true;
+	text_copy(c->trunk, sizeof(c->trunk), t->name);
+	text_copy(c->target, sizeof(c->target), number);
+	if (from_line->display && from_line->display[0])
+		c->caller_display = su_strdup(c->home, from_line->display);
+	c->to_caller = our_contact(b, c->home, dn);
+	if (accept_invite(c, msg, sip) < 0)
+		return true;
+	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
+	if (start_trunk_fork(c, t, number, sip) < 0) {
+		fail_call(c, SIP_500_INTERNAL_SERVER_ERROR);
+		return true;
+	}
+	unsigned secs = b->cfg.ring_timeout;
+	c->ring_timer = su_timer_create(su_root_task(b->root), secs * 1000);
+	if (c->ring_timer)
+		su_timer_set_interval(c->ring_timer, on_ring_timeout, c, secs * 1000);
+	return true;
+}
+
+/* The request's source address as text ("a.b.c.d" or an IPv6 address). */
+static void source_ip(msg_t *msg, char *out, size_t n)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	su_sockaddr_t const *su = ai ? (su_sockaddr_t const *)ai->ai_addr : NULL;
+	out[0] = '\0';
+	if (su)
+		su_inet_ntop(su->su_family, SU_ADDR(su), out, n);
+}
+
+/*
+ * An INVITE from a trunk: to the line its DID names (the Request-URI's
+ * user, or the To user when the Request-URI names the trunk's own
+ * registration), else to the trunk's default line.
+ */
+static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk const *t)
+{
+	directory_t const *dir = registrar_directory(b->reg);
+	char const *ruser = sip->sip_request->rq_url->url_user;
+	char const *dialled = ruser;
+	if (!ruser || (t->contact_user && !strcmp(ruser, t->contact_user)) ||
+	    (t->user && !strcmp(ruser, t->user)))
+		dialled = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user
+								      : ruser;
+	struct dir_did const *did = directory_did(dir, dialled);
+	char const *dn = did && did->trunk == t ? (did->dn ? did->dn : t->default_dn)
+						: t->default_dn;
+	char const *from = sip->sip_from && sip->sip_from->a_url->url_user
+				   ? sip->sip_from->a_url->url_user
+				   : "anonymous";
+	if (!dn) {
+		log_info("call from trunk %s (%s) to %s: no DID and no default line (404)", t->name,
+			 from, dialled ? dialled : "-");
+		nta_msg_treply(b->agent, msg, SIP_404_NOT_FOUND, TAG_END());
+		return;
+	}
+	char device[80];
+	snprintf(device, sizeof(device), "trunk:%s", t->name);
+	struct call *c = call_new(b, msg, from, device, dn);
+	if (!c)
+		return;
+	text_copy(c->trunk, sizeof(c->trunk), t->name);
+	if (sip->sip_from && sip->sip_from->a_display && sip->sip_from->a_display[0]) {
+		char *d = su_strdup(c->home, sip->sip_from->a_display);
+		size_t n = strlen(d);
+		if (n >= 2 && d[0] == '"' && d[n - 1] == '"') {
+			d[n - 1] = '\0';
+			d++;
+		}
+		if (!strpbrk(d, "\"\\\r\n"))
+			c->caller_display = d;
+	}
+	log_info("call %u from trunk %s: %s -> %s (dialled %s)", c->id, t->name, from, dn,
+		 dialled ? dialled : "-");
+	struct refusal no;
+	struct binding *bd = resolve(c, dn, &no);
+	if (!bd) {
+		nta_msg_treply(b->agent, msg, no.status, no.phrase, TAG_END());
+		snprintf(c->result, sizeof(c->result), "%s", no.result);
+		end_call(c, no.phrase);
+		return;
+	}
+	c->to_caller = trunks_contact(b->trunks, c->home, t, dialled ? dialled : dn);
+	c->to_callee = our_contact(b, c->home, from);
+	if (accept_invite(c, msg, sip) < 0)
+		return;
+	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
+	ring_to(c, bd, sip);
+}
+
 void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 {
 	/* A request for a dialog we do not have (its legs are matched before this). */
 	if (sip->sip_to && sip->sip_to->a_tag) {
 		nta_msg_treply(b->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		return;
+	}
+	/* From a trunk (by its address, or to the Contact it registered): to a line. */
+	directory_t const *tdir = registrar_directory(b->reg);
+	char ip[64];
+	source_ip(msg, ip, sizeof(ip));
+	struct dir_trunk const *from_trunk = directory_trunk_by_addr(tdir, ip);
+	if (!from_trunk)
+		from_trunk = directory_trunk_by_contact(tdir, sip->sip_request->rq_url->url_user);
+	if (from_trunk) {
+		inbound_call(b, msg, sip, from_trunk);
 		return;
 	}
 	struct dir_device const *who = registrar_authorize(b->reg, msg, sip);
@@ -1393,7 +1669,10 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 		return;
 	}
 
-	struct call *c = call_new(b, msg, from_line, who, dn);
+	if ((config_list_has(b->cfg.emergency, dn, 0) || !directory_line(dir, dn)) &&
+	    route_out(b, msg, sip, who, from_line, dn))
+		return;
+	struct call *c = call_new(b, msg, from_line->dn, who->name, dn);
 	if (!c)
 		return;
 	if (from_line->display && from_line->display[0])

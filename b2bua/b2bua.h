@@ -18,6 +18,7 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/su_wait.h>
 
+#include "b2bua/trunk.h"
 #include "registrar/registrar.h"
 
 typedef struct b2bua b2bua_t;
@@ -26,6 +27,9 @@ struct b2bua_config {
 	unsigned ring_timeout; /* seconds without an answer before 480 */
 	unsigned line_calls;   /* calls a line takes at once before 486 */
 	unsigned dnd_response; /* status for a call to a device in do not disturb */
+	char emergency[256];   /* emergency numbers, space separated */
+	char restricted[256];  /* international and premium prefixes, space separated */
+	struct trunks_config trunks;
 };
 
 /* Finished calls' records; takes c (malloc'd, n entries). */
@@ -45,6 +49,14 @@ void b2bua_set_config(b2bua_t *b, struct b2bua_config const *cfg);
 void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip);
 
 size_t b2bua_count(b2bua_t const *b);
+
+/** The registrar installed a new directory: trunks follow it. */
+void b2bua_directory_changed(b2bua_t *b, directory_t const *dir);
+
+/** Trunks with their state (an array), or the one named (NULL when none). */
+json_t *b2bua_trunks(b2bua_t *b, char const *name);
+/** The dial plan in the order routes are tried. */
+json_t *b2bua_routes(b2bua_t *b);
 
 /** Live calls as a JSON array. */
 json_t *b2bua_list(b2bua_t const *b);

@@ -317,6 +317,121 @@ static int cmd_cdr_list(store_t *s, struct job *j)
 	return store_cdr_list(s, since, (unsigned)limit, &j->data, &j->err);
 }
 
+/* An optional yes|no argument: 1, 0, or def when absent; -1 (error set) when neither. */
+static int arg_yesno(struct job *j, char const *key, int def, int *out)
+{
+	OPTIONAL(v, key);
+	*out = def;
+	if (!v)
+		return 0;
+	if (strcmp(v, "yes") && strcmp(v, "no")) {
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' is yes or no", key);
+		return j->err.code = -EINVAL;
+	}
+	*out = !strcmp(v, "yes");
+	return 0;
+}
+
+static int cmd_trunk_add(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	REQUIRE(registrar, "registrar");
+	OPTIONAL(proxy, "proxy");
+	OPTIONAL(user, "user");
+	OPTIONAL(auth_user, "auth_user");
+	OPTIONAL(password, "password");
+	OPTIONAL(realm, "realm");
+	OPTIONAL(transport, "transport");
+	OPTIONAL(caller_id, "caller_id");
+	OPTIONAL(default_dn, "default_dn");
+	long long expires;
+	int reg, emergency;
+	if (arg_int(j, "expires", 60, 86400, 0, &expires) < 0 ||
+	    arg_yesno(j, "register", -1, &reg) < 0 || arg_yesno(j, "emergency", 0, &emergency) < 0)
+		return j->err.code;
+	json_t *dids = json_object_get(j->args, "dids");
+	char const *list[64];
+	size_t n = 0;
+	if (dids && !json_is_null(dids)) {
+		size_t i;
+		json_t *v;
+		if (!json_is_array(dids) || json_array_size(dids) > 64) {
+			snprintf(j->err.msg, sizeof(j->err.msg),
+				 "argument 'dids' is a list of at most 64 strings");
+			return j->err.code = -EINVAL;
+		}
+		json_array_foreach (dids, i, v) {
+			if (!json_is_string(v)) {
+				snprintf(j->err.msg, sizeof(j->err.msg),
+					 "argument 'dids' is a list of strings");
+				return j->err.code = -EINVAL;
+			}
+			list[n++] = json_string_value(v);
+		}
+	}
+	struct store_trunk_spec t = {
+		.name = name,
+		.registrar = registrar,
+		.proxy = proxy,
+		.user = user,
+		.auth_user = auth_user,
+		.password = password,
+		.realm = realm,
+		.transport = transport,
+		.caller_id = caller_id,
+		.default_dn = default_dn,
+		.expires = expires,
+		.do_register = reg,
+		.emergency = emergency,
+		.dids = list,
+		.n_dids = n,
+	};
+	return store_trunk_add(s, &t, &j->err);
+}
+
+static int cmd_trunk_del(store_t *s, struct job *j)
+{
+	REQUIRE(name, "name");
+	return store_trunk_del(s, name, &j->err);
+}
+
+static int cmd_route_add(store_t *s, struct job *j)
+{
+	REQUIRE(pattern, "pattern");
+	OPTIONAL(trunk, "trunk");
+	OPTIONAL(prepend, "prepend");
+	long long strip, priority;
+	int block, allow;
+	if (arg_int(j, "strip", 0, 32, 0, &strip) < 0 ||
+	    arg_int(j, "priority", 0, 1000000, 100, &priority) < 0 ||
+	    arg_yesno(j, "block", 0, &block) < 0 || arg_yesno(j, "allow_restricted", 0, &allow) < 0)
+		return j->err.code;
+	if (!trunk == !block) {
+		snprintf(j->err.msg, sizeof(j->err.msg),
+			 "a route names a trunk or blocks, one of the two");
+		return j->err.code = -EINVAL;
+	}
+	struct store_route_spec r = { pattern, trunk, (unsigned)strip, prepend, (int)priority,
+				      allow != 0 };
+	long long id = 0;
+	int err = store_route_add(s, &r, &id, &j->err);
+	if (err == 0)
+		j->data = json_pack("{s:I}", "id", (json_int_t)id);
+	return err;
+}
+
+static int cmd_route_del(store_t *s, struct job *j)
+{
+	long long id;
+	if (arg_int(j, "id", 1, 1LL << 62, 0, &id) < 0)
+		return j->err.code;
+	if (!id) {
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument 'id' (a number) is required");
+		return j->err.code = -EINVAL;
+	}
+	return store_route_del(s, id, &j->err);
+}
+
 static int cmd_status(store_t *s, struct job *j)
 {
 	return store_counts(s, &j->data, &j->err);
@@ -336,6 +451,8 @@ static struct {
 	{ "line.list", cmd_line_list, false },	   { "line.show", cmd_line_show, false },
 	{ "line.set", cmd_line_set, true },	   { "cdr.list", cmd_cdr_list, false },
 	{ "status", cmd_status, false },
+	{ "trunk.add", cmd_trunk_add, true },	   { "trunk.del", cmd_trunk_del, true },
+	{ "route.add", cmd_route_add, true },	   { "route.del", cmd_route_del, true },
 };
 
 static void job_run(store_t *s, void *arg)
@@ -486,6 +603,26 @@ static void sip_call_hangup(struct job *j, sip_thread_t *t)
 	}
 }
 
+static void sip_trunk_list(struct job *j, sip_thread_t *t)
+{
+	j->data = b2bua_trunks(sip_thread_b2bua(t), NULL);
+}
+
+static void sip_trunk_show(struct job *j, sip_thread_t *t)
+{
+	char const *name = json_string_value(json_object_get(j->args, "name"));
+	j->data = b2bua_trunks(sip_thread_b2bua(t), name);
+	if (!j->data) {
+		j->err.code = -ENOENT;
+		snprintf(j->err.msg, sizeof(j->err.msg), "no trunk %s", name);
+	}
+}
+
+static void sip_route_list(struct job *j, sip_thread_t *t)
+{
+	j->data = b2bua_routes(sip_thread_b2bua(t));
+}
+
 static struct {
 	char const *name;
 	void (*fn)(struct job *j, sip_thread_t *t);
@@ -499,6 +636,9 @@ static struct {
 	{ "ban.del", sip_ban_del, "address", true },
 	{ "call.list", sip_call_list, NULL, false },
 	{ "call.hangup", sip_call_hangup, NULL, false },
+	{ "trunk.list", sip_trunk_list, NULL, false },
+	{ "trunk.show", sip_trunk_show, "name", false },
+	{ "route.list", sip_route_list, NULL, false },
 };
 
 static bool handle_sip(struct conn *c, char const *cmd, json_t *args)

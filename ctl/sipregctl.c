@@ -61,6 +61,18 @@ static char const usage_text[] =
 	"  call list\n"
 	"  call hangup ID\n"
 	"  cdr list [--since TIME] [--limit N]\n"
+	"  trunk add NAME --registrar HOST[:PORT] [--proxy HOST[:PORT]] [--user USER]\n"
+	"             [--auth-user USER] [--password-stdin] [--realm REALM]\n"
+	"             [--transport udp|tcp] [--expires S] [--did NUMBER[=DN] ...]\n"
+	"             [--register yes|no] [--caller-id NUMBER] [--default-dn DN]\n"
+	"             [--emergency yes|no]\n"
+	"  trunk del NAME\n"
+	"  trunk list\n"
+	"  trunk show NAME\n"
+	"  route add PATTERN --trunk NAME|--block [--strip N] [--prepend DIGITS]\n"
+	"             [--priority N] [--allow-restricted]\n"
+	"  route del ID\n"
+	"  route list\n"
 	"\n"
 	"  -s, --socket PATH   control socket (default $SIPREG_SOCKET or ./" DEFAULT_SOCKET ")\n"
 	"  --json              print the answer as JSON\n"
@@ -917,6 +929,231 @@ static int cmd_cdr(int argc, char **argv)
 	return show(d, cols, NCOLS(cols));
 }
 
+/* Takes every --did VALUE (or --did=VALUE) out of argv into dids (comma lists split). */
+static int take_dids(int argc, char **argv, json_t *dids)
+{
+	int out = 0;
+	for (int i = 0; i < argc; i++) {
+		char const *v = NULL;
+		if (!strcmp(argv[i], "--did")) {
+			if (i + 1 >= argc)
+				usage_error("trunk add: option --did needs a value");
+			v = argv[++i];
+		} else if (!strncmp(argv[i], "--did=", 6)) {
+			v = argv[i] + 6;
+		} else {
+			argv[out++] = argv[i];
+			continue;
+		}
+		char buf[1024];
+		snprintf(buf, sizeof(buf), "%s", v);
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save))
+			json_array_append_new(dids, json_string(t));
+		if (!v[0])
+			usage_error("trunk add: --did needs a number");
+	}
+	return out;
+}
+
+static bool yes_no(char const *v)
+{
+	return !strcmp(v, "yes") || !strcmp(v, "no");
+}
+
+static int trunk_add(int argc, char **argv)
+{
+	char const *pos[1];
+	struct opt opts[] = {
+		{ "--registrar", true, NULL, false },	{ "--proxy", true, NULL, false },
+		{ "--user", true, NULL, false },	{ "--auth-user", true, NULL, false },
+		{ "--password-stdin", false, NULL, false }, { "--realm", true, NULL, false },
+		{ "--transport", true, NULL, false },	{ "--expires", true, NULL, false },
+		{ "--register", true, NULL, false },	{ "--caller-id", true, NULL, false },
+		{ "--default-dn", true, NULL, false },	{ "--emergency", true, NULL, false },
+	};
+	static char const *const keys[] = { "registrar", "proxy",     "user",	   "auth_user",
+					     NULL,	  "realm",     "transport", NULL,
+					     "register",  "caller_id", "default_dn", "emergency" };
+	json_t *dids = json_array();
+	argc = take_dids(argc, argv, dids);
+	parse_args(argc, argv, "trunk add", pos, 1, opts, NCOLS(opts));
+	if (!opts[0].set)
+		usage_error("trunk add: --registrar is required");
+	for (int i = 0; i < NCOLS(opts); i++)
+		if (opts[i].has_value && opts[i].set && !opts[i].value[0])
+			usage_error("trunk add: %s needs a value", opts[i].name);
+	if (opts[6].set && strcmp(opts[6].value, "udp") && strcmp(opts[6].value, "tcp"))
+		usage_error("trunk add: --transport is udp or tcp");
+	if ((opts[8].set && !yes_no(opts[8].value)) || (opts[11].set && !yes_no(opts[11].value)))
+		usage_error("trunk add: --register and --emergency are yes or no");
+	if (opts[4].set && !opts[2].set && !opts[3].set)
+		usage_error("trunk add: a password needs --user or --auth-user");
+	json_t *args = json_pack("{s:s, s:o}", "name", pos[0], "dids", dids);
+	for (int i = 0; i < NCOLS(opts); i++)
+		if (keys[i])
+			set_opt(args, keys[i], &opts[i]);
+	long long n;
+	if (opts[7].set) {
+		if (!whole_number(opts[7].value, 60, 86400, &n))
+			usage_error("trunk add: --expires is 60 to 86400 seconds");
+		json_object_set_new(args, "expires", json_integer(n));
+	}
+	char pw[256];
+	if (opts[4].set) {
+		if (read_password_stdin(pw, sizeof(pw)) < 0) {
+			json_decref(args);
+			return EXIT_REFUSED;
+		}
+		json_object_set_new(args, "password", json_string(pw));
+		memset(pw, 0, sizeof(pw));
+	}
+	return done(call("trunk.add", args), "trunk %s added", pos[0]);
+}
+
+static int cmd_trunk(int argc, char **argv)
+{
+	if (argc < 1)
+		usage_error("trunk: add, del, list or show?");
+	char const *sub = argv[0], *pos[1];
+	argc--, argv++;
+	if (!strcmp(sub, "add"))
+		return trunk_add(argc, argv);
+	if (!strcmp(sub, "del")) {
+		parse_args(argc, argv, "trunk del", pos, 1, NULL, 0);
+		return done(call("trunk.del", json_pack("{s:s}", "name", pos[0])),
+			    "trunk %s deleted with its DIDs and routes", pos[0]);
+	}
+	if (!strcmp(sub, "list")) {
+		static struct column const cols[] = {
+			{ "NAME", "name" },	  { "REGISTRAR", "registrar" }, { "USER", "user" },
+			{ "STATE", "state" },	  { "REASON", "reason" },	{ "NEXT", "next_attempt" },
+			{ "DIDS", "did_count" },
+		};
+		parse_args(argc, argv, "trunk list", NULL, 0, NULL, 0);
+		json_t *d = call("trunk.list", NULL);
+		if (!opt_json) {
+			size_t i;
+			json_t *row;
+			json_array_foreach (d, i, row)
+				local_time(row, "next_attempt");
+		}
+		return show(d, cols, NCOLS(cols));
+	}
+	if (!strcmp(sub, "show")) {
+		static struct column const fields[] = {
+			{ "name", "name" },
+			{ "registrar", "registrar" },
+			{ "proxy", "proxy" },
+			{ "transport", "transport" },
+			{ "user", "user" },
+			{ "auth user", "auth_user" },
+			{ "password", "password" },
+			{ "realm", "realm" },
+			{ "register", "register" },
+			{ "expires", "expires" },
+			{ "caller id", "caller_id" },
+			{ "default dn", "default_dn" },
+			{ "emergency", "emergency" },
+			{ "addresses", "addresses_text" },
+			{ "dids", "dids_text" },
+			{ "state", "state" },
+			{ "reason", "reason" },
+			{ "algorithm", "algorithm" },
+			{ "granted", "granted" },
+			{ "failures", "failures" },
+			{ "next attempt", "next_attempt" },
+			{ "retry in", "retry_interval" },
+			{ "seen as", "seen_as" },
+			{ "keep-alive", "keepalive" },
+		};
+		parse_args(argc, argv, "trunk show", pos, 1, NULL, 0);
+		json_t *d = call("trunk.show", json_pack("{s:s}", "name", pos[0]));
+		if (!opt_json) {
+			char buf[1024] = "";
+			size_t i, len = 0;
+			json_t *v;
+			json_array_foreach (json_object_get(d, "addresses"), i, v)
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+							i ? ", " : "", json_string_value(v));
+			json_object_set_new(d, "addresses_text", json_string(len ? buf : "-"));
+			len = 0;
+			buf[0] = '\0';
+			json_array_foreach (json_object_get(d, "dids"), i, v) {
+				char const *dn = json_string_value(json_object_get(v, "dn"));
+				if (len < sizeof(buf))
+					len += (size_t)snprintf(
+						buf + len, sizeof(buf) - len, "%s%s -> %s",
+						i ? ", " : "",
+						json_string_value(json_object_get(v, "number")),
+						dn ? dn : "(default line)");
+			}
+			json_object_set_new(d, "dids_text", json_string(len ? buf : "-"));
+			local_time(d, "next_attempt");
+		}
+		return show(d, fields, NCOLS(fields));
+	}
+	usage_error("trunk: unknown subcommand '%s'", sub);
+}
+
+static int cmd_route(int argc, char **argv)
+{
+	if (argc < 1)
+		usage_error("route: add, del or list?");
+	char const *sub = argv[0], *pos[1];
+	argc--, argv++;
+	if (!strcmp(sub, "add")) {
+		struct opt opts[] = {
+			{ "--trunk", true, NULL, false },    { "--block", false, NULL, false },
+			{ "--strip", true, NULL, false },    { "--prepend", true, NULL, false },
+			{ "--priority", true, NULL, false }, { "--allow-restricted", false, NULL, false },
+		};
+		parse_args(argc, argv, "route add", pos, 1, opts, NCOLS(opts));
+		if (opts[0].set == opts[1].set)
+			usage_error("route add: give --trunk NAME or --block");
+		json_t *args = json_pack("{s:s}", "pattern", pos[0]);
+		set_opt(args, "trunk", &opts[0]);
+		set_opt(args, "prepend", &opts[3]);
+		if (opts[1].set)
+			json_object_set_new(args, "block", json_string("yes"));
+		if (opts[5].set)
+			json_object_set_new(args, "allow_restricted", json_string("yes"));
+		long long n;
+		if (opts[2].set) {
+			if (!whole_number(opts[2].value, 0, 32, &n))
+				usage_error("route add: --strip is 0 to 32 digits");
+			json_object_set_new(args, "strip", json_integer(n));
+		}
+		if (opts[4].set) {
+			if (!whole_number(opts[4].value, 0, 1000000, &n))
+				usage_error("route add: --priority is 0 to 1000000");
+			json_object_set_new(args, "priority", json_integer(n));
+		}
+		json_t *d = call("route.add", args);
+		long long id = (long long)json_integer_value(json_object_get(d, "id"));
+		return done(d, "route %lld: %s %s%s", id, pos[0], opts[1].set ? "blocked" : "to ",
+			    opts[1].set ? "" : opts[0].value);
+	}
+	if (!strcmp(sub, "del")) {
+		parse_args(argc, argv, "route del", pos, 1, NULL, 0);
+		long long id;
+		if (!whole_number(pos[0], 1, 1LL << 62, &id))
+			usage_error("route del: '%s' is not a route id", pos[0]);
+		return done(call("route.del", json_pack("{s:I}", "id", (json_int_t)id)),
+			    "route %lld deleted", id);
+	}
+	if (!strcmp(sub, "list")) {
+		static struct column const cols[] = {
+			{ "ID", "id" },		{ "PATTERN", "pattern" },   { "TRUNK", "trunk" },
+			{ "STRIP", "strip" },	{ "PREPEND", "prepend" },   { "PRIORITY", "priority" },
+			{ "RESTRICTED", "allow_restricted" },
+		};
+		parse_args(argc, argv, "route list", NULL, 0, NULL, 0);
+		return show(call("route.list", NULL), cols, NCOLS(cols));
+	}
+	usage_error("route: unknown subcommand '%s'", sub);
+}
+
 static struct {
 	char const *name;
 	int (*fn)(int argc, char **argv);
@@ -924,7 +1161,8 @@ static struct {
 	{ "status", cmd_status }, { "config", cmd_config }, { "log", cmd_log },
 	{ "trace", cmd_trace },	  { "user", cmd_user },	    { "device", cmd_device },
 	{ "line", cmd_line },	  { "reg", cmd_reg },	    { "ban", cmd_ban },
-	{ "call", cmd_call },	  { "cdr", cmd_cdr },
+	{ "call", cmd_call },	  { "cdr", cmd_cdr },	    { "trunk", cmd_trunk },
+	{ "route", cmd_route },
 };
 
 int main(int argc, char **argv)

@@ -35,6 +35,25 @@ void config_defaults(struct config *cfg)
 	cfg->ring_timeout = 60;
 	cfg->line_calls = 2;
 	cfg->dnd_response = 486;
+	cfg->trunk_retry_min = 30;
+	cfg->trunk_retry_max = 1800;
+	cfg->trunk_keepalive = 30;
+	snprintf(cfg->emergency, sizeof(cfg->emergency), "112 911");
+	snprintf(cfg->restricted, sizeof(cfg->restricted), "00 + 011 0900 0137 0180 0190 1900");
+}
+
+int config_list_has(char const *list, char const *number, int prefix)
+{
+	size_t n = strlen(number);
+	while (*list) {
+		size_t len = strcspn(list, " ");
+		if (len && (prefix ? len <= n && !strncmp(list, number, len)
+				   : len == n && !strncmp(list, number, n)))
+			return 1;
+		list += len;
+		list += strspn(list, " ");
+	}
+	return 0;
 }
 
 void config_listen_format(struct config_listen const *l, char *buf, size_t len)
@@ -105,6 +124,61 @@ static int parse_realm(struct config *cfg, void *field, char const *value, char 
 		}
 	}
 	snprintf((char *)field, CONFIG_REALM_MAX, "%s", value);
+	return 0;
+}
+
+/* HOST[:PORT]: a host name or address (IPv6 in brackets) and an optional port. */
+static int parse_advertise(struct config *cfg, void *field, char const *value, char *why,
+			   size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	size_t n = strlen(value), host = strcspn(value, value[0] == '[' ? "]" : ":");
+	bool ok = n > 0 && n < CONFIG_HOST_MAX + 8 && strspn(value, "abcdefghijklmnopqrstuvwxyz"
+							       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							       "0123456789-.:[]") == n;
+	if (ok && value[0] == '[')
+		host++;
+	if (ok && value[host] == ':') {
+		char *end;
+		long port = strtol(value + host + 1, &end, 10);
+		ok = value[host + 1] && !*end && port >= 1 && port <= 65535;
+	} else if (ok) {
+		ok = !value[host];
+	}
+	if (!ok || host == 0) {
+		snprintf(why, whylen, "'%s' is not HOST or HOST:PORT (IPv6 in brackets)", value);
+		return -EINVAL;
+	}
+	snprintf((char *)field, CONFIG_HOST_MAX + 8, "%s", value);
+	return 0;
+}
+
+/* Numbers or prefixes (digits, *, #, +) separated by spaces or commas; "" for none. */
+static int parse_numbers(struct config *cfg, void *field, char const *value, char *why,
+			 size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	char out[CONFIG_LIST_MAX] = "", buf[1024];
+	size_t len = 0;
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(why, whylen, "the list is too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (char *save = NULL, *t = strtok_r(buf, " \t,", &save); t;
+	     t = strtok_r(NULL, " \t,", &save)) {
+		if (strspn(t, "0123456789*#+") != strlen(t) || strlen(t) > 32) {
+			snprintf(why, whylen, "'%s' is not a number (digits, *, # or +)", t);
+			return -EINVAL;
+		}
+		if (len + strlen(t) + 2 > sizeof(out)) {
+			snprintf(why, whylen, "the list is longer than %d characters",
+				 CONFIG_LIST_MAX - 1);
+			return -EINVAL;
+		}
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", len ? " " : "", t);
+	}
+	snprintf((char *)field, CONFIG_LIST_MAX, "%s", out);
 	return 0;
 }
 
@@ -250,6 +324,12 @@ struct key_def {
 static struct key_def const keys[] = {
 	{ "sip", "listen", parse_listen, 0, 0, 0, true },
 	{ "sip", "realm", parse_realm, FIELD(realm), 0, 0, false },
+	{ "sip", "advertise", parse_advertise, FIELD(advertise), 0, 0, false },
+	{ "trunks", "retry_min", parse_uint, FIELD(trunk_retry_min), 1, 3600, false },
+	{ "trunks", "retry_max", parse_uint, FIELD(trunk_retry_max), 1, 86400, false },
+	{ "trunks", "keepalive", parse_uint, FIELD(trunk_keepalive), 0, 3600, false },
+	{ "dialplan", "emergency", parse_numbers, FIELD(emergency), 0, 0, false },
+	{ "dialplan", "restricted", parse_numbers, FIELD(restricted), 0, 0, false },
 	{ "store", "path", parse_path, FIELD(store_path), 0, 0, false },
 	{ "store", "flush_interval_ms", parse_uint, FIELD(store_flush_ms), 10, 10000, false },
 	{ "ctl", "socket", parse_path, FIELD(ctl_socket), 0, 0, false },

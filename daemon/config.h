@@ -18,6 +18,7 @@
 #define CONFIG_HOST_MAX	  64
 #define CONFIG_REALM_MAX  128
 #define CONFIG_PATH_MAX	  1024
+#define CONFIG_LIST_MAX	  256
 
 struct config_listen {
 	char host[CONFIG_HOST_MAX]; /* numeric IPv4 or IPv6 address, without brackets */
@@ -29,6 +30,7 @@ struct config {
 	struct config_listen listen[CONFIG_MAX_LISTEN];
 	unsigned n_listen;
 	char realm[CONFIG_REALM_MAX];
+	char advertise[CONFIG_HOST_MAX + 8]; /* HOST[:PORT] for trunk traffic, "" none */
 	/* [store] */
 	char store_path[CONFIG_PATH_MAX];
 	unsigned store_flush_ms;
@@ -49,6 +51,13 @@ struct config {
 	unsigned ring_timeout;
 	unsigned line_calls;
 	unsigned dnd_response; /* status for calls to a device in do not disturb */
+	/* [trunks] */
+	unsigned trunk_retry_min; /* seconds before the first retry of a failed registration */
+	unsigned trunk_retry_max; /* the cap of the doubling */
+	unsigned trunk_keepalive; /* seconds between OPTIONS to a registered trunk, 0 none */
+	/* [dialplan] */
+	char emergency[CONFIG_LIST_MAX];  /* numbers, space separated */
+	char restricted[CONFIG_LIST_MAX]; /* prefixes, space separated */
 	/* [security] */
 	unsigned ban_failures;
 	unsigned ban_window;
@@ -67,6 +76,9 @@ int config_load(struct config *cfg, char const *path, char *err, size_t errlen);
 /** As config_load() on text in memory; name stands for the file in errors. */
 int config_load_string(struct config *cfg, char const *name, char const *text, char *err,
 		       size_t errlen);
+
+/** Whether number is in the space-separated list (exact), or starts with one (prefix). */
+int config_list_has(char const *list, char const *number, int prefix);
 
 /** Formats a listener as host:port, with brackets around IPv6 hosts. */
 void config_listen_format(struct config_listen const *l, char *buf, size_t len);

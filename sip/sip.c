@@ -437,9 +437,24 @@ struct registrar *sip_thread_registrar(sip_thread_t *t)
 	return t->registrar;
 }
 
+static void b2bua_config_from(struct b2bua_config *bc, struct config const *cfg)
+{
+	memset(bc, 0, sizeof(*bc));
+	bc->ring_timeout = cfg->ring_timeout;
+	bc->line_calls = cfg->line_calls;
+	bc->dnd_response = cfg->dnd_response;
+	snprintf(bc->emergency, sizeof(bc->emergency), "%s", cfg->emergency);
+	snprintf(bc->restricted, sizeof(bc->restricted), "%s", cfg->restricted);
+	bc->trunks.retry_min = cfg->trunk_retry_min;
+	bc->trunks.retry_max = cfg->trunk_retry_max;
+	bc->trunks.keepalive = cfg->trunk_keepalive;
+	snprintf(bc->trunks.advertise, sizeof(bc->trunks.advertise), "%s", cfg->advertise);
+}
+
 void sip_thread_install_directory(sip_thread_t *t, directory_t *d)
 {
 	directory_t *old = registrar_swap_directory(t->registrar, d);
+	b2bua_directory_changed(t->b2bua, d);
 	if (t->features)
 		features_directory_changed(t->features, old, d);
 	directory_destroy(old);
@@ -458,9 +473,8 @@ void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg)
 	t->cfg = *cfg;
 	registrar_config_from(&rc, cfg);
 	registrar_set_config(t->registrar, &rc);
-	struct b2bua_config bc = { .ring_timeout = cfg->ring_timeout,
-				   .line_calls = cfg->line_calls,
-				   .dnd_response = cfg->dnd_response };
+	struct b2bua_config bc;
+	b2bua_config_from(&bc, cfg);
 	b2bua_set_config(t->b2bua, &bc);
 }
 
@@ -516,7 +530,8 @@ static int setup(sip_thread_t *t)
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
-				    NTATAG_SERVER_RPORT(1), NTATAG_PRELOAD(SIP_MSG_PRELOAD),
+				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+				    NTATAG_PRELOAD(SIP_MSG_PRELOAD),
 				    TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
@@ -543,14 +558,14 @@ static int setup(sip_thread_t *t)
 	if (st->n_bindings)
 		log_notice("%zu registrations restored from the database", st->n_bindings);
 	atomic_store(&t->bindings, registrar_count(t->registrar));
-	struct b2bua_config bc = { .ring_timeout = t->cfg.ring_timeout,
-				   .line_calls = t->cfg.line_calls,
-				   .dnd_response = t->cfg.dnd_response };
+	struct b2bua_config bc;
+	b2bua_config_from(&bc, &t->cfg);
 	if (b2bua_create(&t->b2bua, t->root, t->agent, t->registrar, &bc, cdr_sink, feature_change,
 			 t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot create the call handling");
 		return -1;
 	}
+	b2bua_directory_changed(t->b2bua, registrar_directory(t->registrar));
 	if (features_create(&t->features, t->agent, t->registrar, feature_change, t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot create the feature handling");
 		return -1;

@@ -58,6 +58,40 @@ struct dir_forward {
 	unsigned noanswer_timeout;
 };
 
+/* An upstream trunk. Strings are NULL when not set. */
+struct dir_trunk {
+	char *name;
+	char *registrar; /* HOST[:PORT] */
+	char *proxy;	 /* HOST[:PORT] of the outbound proxy */
+	char *user, *auth_user, *password, *realm;
+	char *transport; /* "udp" or "tcp" */
+	char *caller_id; /* the number calls go out with (NULL: user) */
+	char *default_dn;
+	char *contact_user; /* the user part of the Contact registered upstream */
+	unsigned expires;
+	bool do_register;
+	bool emergency;
+	/* The addresses (IP text) of its registrar and proxy, resolved when loaded. */
+	char **addrs;
+	size_t n_addrs;
+};
+
+struct dir_did {
+	char *number;
+	struct dir_trunk const *trunk;
+	char *dn; /* NULL: the trunk's default line */
+};
+
+struct dir_route {
+	long long id;
+	char *pattern;
+	struct dir_trunk const *trunk; /* NULL: calls that match are refused */
+	unsigned strip;
+	char *prepend;
+	int priority;
+	bool allow_restricted; /* international and premium numbers may pass */
+};
+
 typedef struct directory directory_t;
 
 directory_t *directory_create(void);
@@ -72,6 +106,12 @@ int directory_add_device(directory_t *d, char const *name, char const *model, un
 /** fwd may be NULL (no forwarding). */
 int directory_add_line(directory_t *d, char const *dn, char const *device, unsigned index,
 		       char const *display, struct dir_forward const *fwd);
+/** Copies t (and its strings); addrs may be empty. */
+int directory_add_trunk(directory_t *d, struct dir_trunk const *t);
+/** Both for a trunk added before; dn may be NULL; trunk NULL refuses the route's calls. */
+int directory_add_did(directory_t *d, char const *number, char const *trunk, char const *dn);
+int directory_add_route(directory_t *d, long long id, char const *pattern, char const *trunk,
+			unsigned strip, char const *prepend, int priority, bool allow_restricted);
 /** Sorts and links everything; call once after adding. */
 int directory_seal(directory_t *d);
 
@@ -85,5 +125,35 @@ struct dir_line const *directory_first_line(struct dir_device const *dev);
 size_t directory_count_devices(directory_t const *d);
 /** The i-th device in name order (i < directory_count_devices()). */
 struct dir_device const *directory_device_at(directory_t const *d, size_t i);
+
+size_t directory_count_trunks(directory_t const *d);
+/** The i-th trunk in name order. */
+struct dir_trunk const *directory_trunk_at(directory_t const *d, size_t i);
+struct dir_trunk const *directory_trunk(directory_t const *d, char const *name);
+/** The trunk whose registrar or proxy has this address (IP text), or NULL. */
+struct dir_trunk const *directory_trunk_by_addr(directory_t const *d, char const *ip);
+/** The trunk whose registered Contact has this user part, or NULL. */
+struct dir_trunk const *directory_trunk_by_contact(directory_t const *d, char const *user);
+struct dir_did const *directory_did(directory_t const *d, char const *number);
+/** A DID of trunk t that delivers to line dn (for caller ID), or NULL. */
+struct dir_did const *directory_did_of_line(directory_t const *d, struct dir_trunk const *t,
+					    char const *dn);
+size_t directory_count_dids(directory_t const *d);
+struct dir_did const *directory_did_at(directory_t const *d, size_t i);
+/** The first route (lowest priority, then most specific) whose pattern matches number. */
+struct dir_route const *directory_route(directory_t const *d, char const *number);
+size_t directory_count_routes(directory_t const *d);
+/** The i-th route in the order they are tried. */
+struct dir_route const *directory_route_at(directory_t const *d, size_t i);
+
+/**
+ * Whether number matches a dial-plan pattern: digits, '*', '#' and '+'
+ * stand for themselves, X for any digit, Z for 1-9, N for 2-9, and a
+ * final '.' for one or more characters of any kind. A pattern without a
+ * final '.' matches numbers of exactly its length.
+ */
+bool dialplan_match(char const *pattern, char const *number);
+/** Whether a pattern is well formed (the characters above, 1 to 32 of them). */
+bool dialplan_pattern_valid(char const *pattern);
 
 #endif

@@ -3,6 +3,8 @@
 #include "store/store.h"
 
 #include <ctype.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
@@ -114,6 +116,24 @@
 			 "lower(coalesce(transport, 'udp')) <> 'udp'")                             \
 	X(BINDING_ALL, "SELECT dn, device, contact, received, transport, instance, user_agent, "   \
 		       "call_id, cseq, expires_at, derived FROM binding")                          \
+	X(TRUNK_EXISTS, "SELECT 1 FROM trunk WHERE name = ?1")                                     \
+	X(TRUNK_INSERT, "INSERT INTO trunk (name, registrar, proxy, username, auth_user, secret, " \
+			"realm, transport, expires, do_register, created_at, caller_id, "         \
+			"default_dn, emergency, contact_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "   \
+			"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                              \
+	X(TRUNK_DELETE, "DELETE FROM trunk WHERE name = ?1")                                       \
+	X(DID_OWNER, "SELECT trunk FROM trunk_did WHERE number = ?1")                              \
+	X(DID_INSERT, "INSERT INTO trunk_did (number, trunk, dn) VALUES (?1, ?2, ?3)")             \
+	X(LINE_EXISTS, "SELECT 1 FROM line WHERE dn = ?1")                                         \
+	X(ROUTE_INSERT, "INSERT INTO route (pattern, trunk, strip, prepend, priority, "            \
+			"allow_restricted, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")       \
+	X(ROUTE_DELETE, "DELETE FROM route WHERE id = ?1")                                         \
+	X(DIR_TRUNKS, "SELECT name, registrar, proxy, username, auth_user, secret, realm, "        \
+		      "transport, expires, do_register, caller_id, default_dn, emergency, "        \
+		      "contact_user FROM trunk")                                                   \
+	X(DIR_DIDS, "SELECT number, trunk, dn FROM trunk_did")                                     \
+	X(DIR_ROUTES, "SELECT id, pattern, trunk, strip, prepend, priority, allow_restricted "     \
+		      "FROM route")                                                                \
 	X(BEGIN, "BEGIN IMMEDIATE")                                                                \
 	X(COMMIT, "COMMIT")                                                                        \
 	X(ROLLBACK, "ROLLBACK")
@@ -1300,6 +1320,319 @@ static enum dir_algs algs_from_text(char const *t)
 	return DIR_ALGS_DEFAULT;
 }
 
+/* ---- trunks and the dial plan ---- */
+
+static int trunk_aad(char *out, size_t n, char const *name)
+{
+	return snprintf(out, n, "trunk:%s", name);
+}
+
+/* HOST[:PORT], [V6][:PORT] or a bare V6 address. */
+static int check_hostport(char const *what, char const *v, struct store_err *e)
+{
+	if (!valid_chars(v, 255, "-.:[]_"))
+		return seterr(e, -EINVAL, "%s must be HOST or HOST:PORT, not '%s'", what,
+			      v ? v : "");
+	char const *port = NULL;
+	if (v[0] == '[') {
+		char const *close = strchr(v, ']');
+		if (!close || close == v + 1 || (close[1] && close[1] != ':'))
+			return seterr(e, -EINVAL, "%s: '%s' is not [ADDRESS] or [ADDRESS]:PORT",
+				      what, v);
+		port = close[1] ? close + 2 : NULL;
+	} else if (strchr(v, '[') || strchr(v, ']')) {
+		return seterr(e, -EINVAL, "%s: '%s' has a bracket outside [ADDRESS]", what, v);
+	} else if (strchr(v, ':') == strrchr(v, ':') && strchr(v, ':')) {
+		port = strchr(v, ':') + 1;
+		if (port == v + 1)
+			return seterr(e, -EINVAL, "%s: '%s' has no host", what, v);
+	}
+	if (port) {
+		char *end;
+		long n = strtol(port, &end, 10);
+		if (!port[0] || *end || n < 1 || n > 65535)
+			return seterr(e, -EINVAL, "%s: the port in '%s' must be 1 to 65535", what,
+				      v);
+	}
+	return 0;
+}
+
+static int check_number(char const *what, char const *v, struct store_err *e)
+{
+	if (!valid_chars(v, 32, "+*#") || strspn(v, "0123456789+*#") != strlen(v))
+		return seterr(e, -EINVAL, "%s must be 1 to 32 digits, +, * or #, not '%s'", what,
+			      v ? v : "");
+	return 0;
+}
+
+static bool row_exists(store_t *s, enum stmt_id id, char const *key)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	bind_text(st, 1, key);
+	bool yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return yes;
+}
+
+static int check_line_exists(store_t *s, char const *what, char const *dn, struct store_err *e)
+{
+	int err = check_dn(dn, e);
+	if (err == 0 && !row_exists(s, ST_LINE_EXISTS, dn))
+		err = seterr(e, -ENOENT, "%s: no line with DN %s", what, dn);
+	return err;
+}
+
+/* One --did value: NUMBER or NUMBER=DN. */
+static int add_did(store_t *s, char const *trunk, char const *v, struct store_err *e)
+{
+	char number[64], *dn;
+	int err;
+	if (strlen(v) >= sizeof(number))
+		return seterr(e, -EINVAL, "DID '%.40s...' is too long", v);
+	snprintf(number, sizeof(number), "%s", v);
+	if ((dn = strchr(number, '=')))
+		*dn++ = '\0';
+	if ((err = check_number("a DID", number, e)) < 0 ||
+	    (dn && (err = check_line_exists(s, "DID", dn, e)) < 0))
+		return err;
+	sqlite3_stmt *st = stmt(s, ST_DID_OWNER);
+	bind_text(st, 1, number);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		err = seterr(e, -EEXIST, "DID %s belongs to trunk %s", number, col_text(st, 0));
+		sqlite3_reset(st);
+		return err;
+	}
+	sqlite3_reset(st);
+	st = stmt(s, ST_DID_INSERT);
+	bind_text(st, 1, number);
+	bind_text(st, 2, trunk);
+	bind_text(st, 3, dn);
+	return run(s, st, e, "add the DID");
+}
+
+int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_err *e)
+{
+	int err;
+	char const *transport = t->transport ? t->transport : "udp";
+	bool reg = t->do_register < 0 ? t->user != NULL : t->do_register != 0;
+	if (!valid_chars(t->name, STORE_NAME_MAX, "-_."))
+		return seterr(e, -EINVAL, "trunk name must be 1 to %d letters, digits or -_.",
+			      STORE_NAME_MAX);
+	if ((err = check_hostport("registrar", t->registrar, e)) < 0 ||
+	    (t->proxy && (err = check_hostport("proxy", t->proxy, e)) < 0) ||
+	    (t->user && (err = check_user_name(t->user, e)) < 0) ||
+	    (t->auth_user && (err = check_user_name(t->auth_user, e)) < 0) ||
+	    (t->password && (err = check_password(t->password, e)) < 0) ||
+	    (err = check_text("realm", t->realm, e)) < 0 ||
+	    (t->caller_id && (err = check_number("caller ID", t->caller_id, e)) < 0))
+		return err;
+	if (strcmp(transport, "udp") && strcmp(transport, "tcp"))
+		return seterr(e, -EINVAL, "transport must be udp or tcp, not '%s'", transport);
+	if (reg && !t->user)
+		return seterr(e, -EINVAL, "a trunk that registers needs --user");
+	if (t->expires && (t->expires < 60 || t->expires > 86400))
+		return seterr(e, -EINVAL, "expires must be 60 to 86400 seconds");
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (row_exists(s, ST_TRUNK_EXISTS, t->name))
+		err = seterr(e, -EEXIST, "trunk %s exists", t->name);
+	if (err == 0 && t->default_dn)
+		err = check_line_exists(s, "default line", t->default_dn, e);
+
+	uint8_t *sealed = NULL, token[4];
+	size_t sealedlen = 0;
+	char aad[128], hex[9], contact[STORE_NAME_MAX + 16];
+	trunk_aad(aad, sizeof(aad), t->name);
+	if (err == 0 && t->password &&
+	    secret_seal(&sealed, &sealedlen, s->key, aad, t->password, strlen(t->password)) < 0)
+		err = seterr(e, -EIO, "cannot seal the trunk's password");
+	if (err == 0 && secret_random(token, sizeof(token)) < 0)
+		err = seterr(e, -EIO, "cannot get random bytes");
+	text_hex(hex, token, sizeof(token));
+	snprintf(contact, sizeof(contact), "%s-%s", t->user ? t->user : t->name, hex);
+	if (err == 0) {
+		sqlite3_stmt *st = stmt(s, ST_TRUNK_INSERT);
+		bind_text(st, 1, t->name);
+		bind_text(st, 2, t->registrar);
+		bind_text(st, 3, t->proxy);
+		bind_text(st, 4, t->user);
+		bind_text(st, 5, t->auth_user);
+		if (sealed)
+			sqlite3_bind_blob(st, 6, sealed, (int)sealedlen, SQLITE_STATIC);
+		bind_text(st, 7, t->realm);
+		bind_text(st, 8, transport);
+		sqlite3_bind_int64(st, 9, t->expires ? t->expires : 3600);
+		sqlite3_bind_int(st, 10, reg);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)time(NULL));
+		bind_text(st, 12, t->caller_id);
+		bind_text(st, 13, t->default_dn);
+		sqlite3_bind_int(st, 14, t->emergency > 0);
+		bind_text(st, 15, contact);
+		err = run(s, st, e, "add the trunk");
+	}
+	free(sealed);
+	for (size_t i = 0; err == 0 && i < t->n_dids; i++)
+		err = add_did(s, t->name, t->dids[i], e);
+	return tx_end(s, err, e);
+}
+
+int store_trunk_del(store_t *s, char const *name, struct store_err *e)
+{
+	int err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	sqlite3_stmt *st = stmt(s, ST_TRUNK_DELETE);
+	bind_text(st, 1, name);
+	if ((err = run(s, st, e, "delete the trunk")) == 0 && sqlite3_changes(s->db) == 0)
+		err = seterr(e, -ENOENT, "no trunk %s", name);
+	return tx_end(s, err, e);
+}
+
+int store_route_add(store_t *s, struct store_route_spec const *r, long long *id,
+		    struct store_err *e)
+{
+	int err;
+	if (!dialplan_pattern_valid(r->pattern))
+		return seterr(e, -EINVAL,
+			      "pattern must be 1 to 32 of digits, *, #, +, X (any digit), Z (1-9), "
+			      "N (2-9), and may end in . (anything more), not '%s'",
+			      r->pattern ? r->pattern : "");
+	if (r->prepend && r->prepend[0] && (err = check_number("prepend", r->prepend, e)) < 0)
+		return err;
+	if (r->strip > 32)
+		return seterr(e, -EINVAL, "strip must be 0 to 32 digits");
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	if (r->trunk && !row_exists(s, ST_TRUNK_EXISTS, r->trunk))
+		err = seterr(e, -ENOENT, "no trunk %s", r->trunk);
+	if (err == 0) {
+		sqlite3_stmt *st = stmt(s, ST_ROUTE_INSERT);
+		bind_text(st, 1, r->pattern);
+		bind_text(st, 2, r->trunk);
+		sqlite3_bind_int(st, 3, (int)r->strip);
+		bind_text(st, 4, r->prepend ? r->prepend : "");
+		sqlite3_bind_int(st, 5, r->priority);
+		sqlite3_bind_int(st, 6, r->allow_restricted);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+		if ((err = run(s, st, e, "add the route")) == 0 && id)
+			*id = (long long)sqlite3_last_insert_rowid(s->db);
+	}
+	return tx_end(s, err, e);
+}
+
+int store_route_del(store_t *s, long long id, struct store_err *e)
+{
+	int err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	sqlite3_stmt *st = stmt(s, ST_ROUTE_DELETE);
+	sqlite3_bind_int64(st, 1, id);
+	if ((err = run(s, st, e, "delete the route")) == 0 && sqlite3_changes(s->db) == 0)
+		err = seterr(e, -ENOENT, "no route %lld", id);
+	return tx_end(s, err, e);
+}
+
+/* The host of HOST[:PORT] or [V6][:PORT], into out. */
+static void host_of(char *out, size_t n, char const *hostport)
+{
+	if (hostport[0] == '[') {
+		snprintf(out, n, "%s", hostport + 1);
+		char *end = strchr(out, ']');
+		if (end)
+			*end = '\0';
+		return;
+	}
+	snprintf(out, n, "%s", hostport);
+	char *colon = strchr(out, ':');
+	if (colon && colon == strrchr(out, ':')) /* one colon: a port; more: a bare IPv6 */
+		*colon = '\0';
+}
+
+/* Adds the addresses a host name resolves to (or the address it is) to list. */
+static void resolve_into(char const *hostport, char **list, size_t *n, size_t max)
+{
+	char host[256];
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	host_of(host, sizeof(host), hostport);
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc) {
+		log_warning("trunk host %s does not resolve (%s): calls from it are not "
+			    "recognised",
+			    host, gai_strerror(rc));
+		return;
+	}
+	for (struct addrinfo *ai = res; ai && *n < max; ai = ai->ai_next) {
+		char ip[64];
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof(ip), NULL, 0,
+				NI_NUMERICHOST))
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < *n; i++)
+			seen |= !strcmp(list[i], ip);
+		if (!seen && (list[*n] = strdup(ip)))
+			(*n)++;
+	}
+	freeaddrinfo(res);
+}
+
+/* Trunks (passwords opened, addresses resolved), DIDs and routes into d. */
+static int directory_load_trunks(store_t *s, directory_t *d, struct store_err *e)
+{
+	int err = 0;
+	sqlite3_stmt *st = stmt(s, ST_DIR_TRUNKS);
+	while (err == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		char pw[STORE_PASSWORD_MAX + 1] = "", aad[128];
+		char *addrs[16];
+		size_t n_addrs = 0;
+		char const *name = col_text(st, 0);
+		bool has_pw = sqlite3_column_type(st, 5) == SQLITE_BLOB;
+		trunk_aad(aad, sizeof(aad), name);
+		if (has_pw && secret_open(pw, sizeof(pw), s->key, aad, sqlite3_column_blob(st, 5),
+					  (size_t)sqlite3_column_bytes(st, 5)) < 0) {
+			log_error("cannot decrypt the password of trunk %s", name);
+			has_pw = false;
+		}
+		resolve_into(col_text(st, 1), addrs, &n_addrs, 8);
+		if (col_text(st, 2))
+			resolve_into(col_text(st, 2), addrs, &n_addrs, 16);
+		struct dir_trunk t = {
+			.name = (char *)name,
+			.registrar = (char *)col_text(st, 1),
+			.proxy = (char *)col_text(st, 2),
+			.user = (char *)col_text(st, 3),
+			.auth_user = (char *)col_text(st, 4),
+			.password = has_pw ? pw : NULL,
+			.realm = (char *)col_text(st, 6),
+			.transport = (char *)col_text(st, 7),
+			.expires = (unsigned)sqlite3_column_int(st, 8),
+			.do_register = sqlite3_column_int(st, 9) != 0,
+			.caller_id = (char *)col_text(st, 10),
+			.default_dn = (char *)col_text(st, 11),
+			.emergency = sqlite3_column_int(st, 12) != 0,
+			.contact_user = (char *)col_text(st, 13),
+			.addrs = addrs,
+			.n_addrs = n_addrs,
+		};
+		err = directory_add_trunk(d, &t);
+		OPENSSL_cleanse(pw, sizeof(pw));
+		for (size_t i = 0; i < n_addrs; i++)
+			free(addrs[i]);
+	}
+	sqlite3_reset(st);
+	st = stmt(s, ST_DIR_DIDS);
+	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+		err = directory_add_did(d, col_text(st, 0), col_text(st, 1), col_text(st, 2));
+	sqlite3_reset(st);
+	st = stmt(s, ST_DIR_ROUTES);
+	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+		err = directory_add_route(d, sqlite3_column_int64(st, 0), col_text(st, 1),
+					  col_text(st, 2), (unsigned)sqlite3_column_int(st, 3),
+					  col_text(st, 4), sqlite3_column_int(st, 5),
+					  sqlite3_column_int(st, 6) != 0);
+	sqlite3_reset(st);
+	return err < 0 ? seterr(e, err, "cannot load the trunks") : 0;
+}
+
 int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
 {
 	directory_t *d = directory_create();
@@ -1335,6 +1668,8 @@ int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
 					 (unsigned)sqlite3_column_int(st, 2), col_text(st, 3), &fwd);
 	}
 	sqlite3_reset(st);
+	if (err == 0)
+		err = directory_load_trunks(s, d, e);
 	if (err == 0)
 		err = directory_seal(d);
 	if (err < 0) {

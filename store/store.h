@@ -118,6 +118,38 @@ int store_cdr_add(store_t *s, struct store_cdr const *c, size_t n, struct store_
 /** Records started at or after since, newest first, at most limit (0: all). */
 int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, struct store_err *e);
 
+/* ---- trunks and the dial plan ---- */
+struct store_trunk_spec {
+	char const *name;
+	char const *registrar; /* HOST[:PORT] */
+	char const *proxy;     /* NULL: none */
+	char const *user, *auth_user, *password, *realm; /* NULL: none (auth user: user) */
+	char const *transport;				 /* "udp" (NULL) or "tcp" */
+	char const *caller_id, *default_dn;
+	long long expires; /* 0: 3600 */
+	int do_register;   /* -1: when a user is given */
+	int emergency;	   /* 1: the trunk for emergency calls */
+	char const *const *dids; /* NUMBER or NUMBER=DN */
+	size_t n_dids;
+};
+
+int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_err *e);
+int store_trunk_del(store_t *s, char const *name, struct store_err *e);
+
+struct store_route_spec {
+	char const *pattern;
+	char const *trunk; /* NULL: calls that match are refused */
+	unsigned strip;
+	char const *prepend;
+	int priority;
+	bool allow_restricted;
+};
+
+/** *id receives the route's number. */
+int store_route_add(store_t *s, struct store_route_spec const *r, long long *id,
+		    struct store_err *e);
+int store_route_del(store_t *s, long long id, struct store_err *e);
+
 /* ---- other listings ---- */
 int store_model_list(store_t *s, json_t **out, struct store_err *e);
 int store_binding_list(store_t *s, json_t **out, struct store_err *e);

@@ -156,6 +156,7 @@ line_calls = ${LINE_CALLS:-2}
 ban_failures = ${BAN_FAILURES:-10}
 ban_window = 60
 ban_time = 600
+${CONF_EXTRA:-}
 CONF_EOF
 }
 
