@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,13 +462,15 @@ static void resend(struct tstate *st, char const *auth, bool proxy)
 static int on_register_response(struct tstate *st, nta_outgoing_t *orq, sip_t const *sip)
 {
 	int status = sip ? sip->sip_status->st_status : 408;
-	char const *phrase = sip ? sip->sip_status->st_phrase : "no answer";
+	char phrase[64];
 	(void)orq;
 	if (status < 200)
 		return 0;
+	/* The answer goes with its transaction: read it before that is destroyed. */
+	text_copy(phrase, sizeof(phrase), sip ? sip->sip_status->st_phrase : "no answer");
 	if (status < 300) {
-		cancel_orq(&st->orq);
 		registered(st, sip);
+		cancel_orq(&st->orq);
 		return 0;
 	}
 	if ((status == 401 || status == 407) && sip) {

@@ -19,7 +19,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 USERS=${1:-2000}
 STEP=${2:-8}
-RATES=${RATES:-"2000 4000 6000 7000 7500 8000 8500 9000 9500 10000 10500 11000 11500 12000 12500 13000 13500 14000 14500 15000 16000 17000 18000 20000 25000"}
+RATES=${RATES:-"2000 2400 2800 3200 3600 4000 5000 6000 7000 7500 8000 8500 9000 9500 10000 10500 11000 11500 12000 12500 13000 13500 14000 14500 15000 16000 17000 18000 20000 25000"}
 SERVER_CPU=${SERVER_CPU:-40}
 UNIT=registration
 
@@ -99,7 +99,10 @@ request_route {
 	sl_send_reply("501", "Not Implemented");
 }
 EOF2
-taskset -c 0 kamailio -f "$WORK/kamailio.cfg" -DD -E -n 1 -m 1024 -M 32 -Y "$WORK/kamrun" -w "$WORK/kamrun" \
+# KAM_MEM: Kamailio's shared and private memory options (its own defaults
+# when set empty: KAM_MEM= bench/register.sh).
+# shellcheck disable=SC2086
+taskset -c 0 kamailio -f "$WORK/kamailio.cfg" -DD -E -n 1 ${KAM_MEM--m 1024 -M 32} -Y "$WORK/kamrun" -w "$WORK/kamrun" \
 	>"$WORK/kamailio.log" 2>&1 &
 KAM_PID=$!
 PIDS="$PIDS $KAM_PID"

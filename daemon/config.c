@@ -132,6 +132,10 @@ static int parse_advertise(struct config *cfg, void *field, char const *value, c
 			   size_t whylen, unsigned min, unsigned max)
 {
 	(void)cfg, (void)min, (void)max;
+	if (!value[0]) { /* none: the listener's address */
+		((char *)field)[0] = '\0';
+		return 0;
+	}
 	size_t n = strlen(value), host = strcspn(value, value[0] == '[' ? "]" : ":");
 	bool ok = n > 0 && n < CONFIG_HOST_MAX + 8 && strspn(value, "abcdefghijklmnopqrstuvwxyz"
 							       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -90,7 +90,7 @@ static json_t *on_config(void *arg)
 		json_array_append_new(listen, json_string(buf));
 	}
 	static char const *const algs[] = { "default", "md5", "sha256", "both" };
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:s?, s:{s:o, s:s}, s:{s:s, s:i}, s:{s:s}, s:{s:s, s:s}, "
 		"s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i, s:s, s:i}}",
 		"file", d->config_path, "sip", "listen", listen, "realm", d->cfg.realm, "store",
@@ -103,6 +103,22 @@ static json_t *on_config(void *arg)
 		(int)d->cfg.default_expires, "cucm_max_expires", (int)d->cfg.cucm_max_expires,
 		"nonce_lifetime", (int)d->cfg.nonce_lifetime, "digest_algs",
 		algs[d->cfg.digest_algs & 3], "max_contacts", (int)d->cfg.max_contacts);
+	if (!o)
+		return NULL;
+	json_object_set_new(json_object_get(o, "sip"), "advertise",
+			    d->cfg.advertise[0] ? json_string(d->cfg.advertise) : json_null());
+	json_object_set_new(o, "calls",
+			    json_pack("{s:i, s:i, s:i}", "ring_timeout", (int)d->cfg.ring_timeout,
+				      "line_calls", (int)d->cfg.line_calls, "dnd_response",
+				      (int)d->cfg.dnd_response));
+	json_object_set_new(o, "trunks",
+			    json_pack("{s:i, s:i, s:i}", "retry_min", (int)d->cfg.trunk_retry_min,
+				      "retry_max", (int)d->cfg.trunk_retry_max, "keepalive",
+				      (int)d->cfg.trunk_keepalive));
+	json_object_set_new(o, "dialplan",
+			    json_pack("{s:s, s:s}", "emergency", d->cfg.emergency, "restricted",
+				      d->cfg.restricted));
+	return o;
 }
 
 static void set_level(enum log_level level)

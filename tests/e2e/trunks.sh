@@ -190,8 +190,9 @@ ctl trunk del badpw >/dev/null
 
 # ======== as an ITSP: SHA-256 with qop=auth ========
 check "Kamailio runs as an ITSP challenging with SHA-256" provider itsp.example SHA-256 1
-printf 'secret620\n' | ctl trunk add itsp --registrar "$KAM_ADDR:$KAM_PORT" --user 620 \
-	--password-stdin --did 4930100=1001 --emergency yes >/dev/null
+# The registrar's name leads nowhere; everything goes through the outbound proxy.
+printf 'secret620\n' | ctl trunk add itsp --registrar 127.0.0.3:5060 --proxy "$KAM_ADDR:$KAM_PORT" \
+	--user 620 --password-stdin --did 4930100=1001 --emergency yes >/dev/null
 ctl route add '0.' --trunk itsp --strip 1 --prepend 49 >/dev/null
 check "the trunk registers" wait_for 100 trunk_is itsp state registered
 check "with SHA-256" trunk_is itsp algorithm SHA-256
@@ -201,6 +202,11 @@ outside_callee 49301234 1
 check "a call out through the ITSP completes (its INVITE challenge answered with SHA-256)" \
 	caller call-uac.xml 0301234 -m 1
 check "the callee behind the ITSP had the whole call" uas_done
+check "the REGISTER and the INVITE went through the outbound proxy to the registrar's name" sh -c \
+	"grep -F 'provider got REGISTER from $SIP_ADDR' '$KAM_LOG' | grep -q 'ruri=sip:127.0.0.3:5060' &&
+	 grep -F 'provider got INVITE from $SIP_ADDR' '$KAM_LOG' | grep -q 'ruri=sip:49301234@127.0.0.3:5060'"
+check "the trunk is recognised by its proxy's address as well" sh -c \
+	"'$SIPREGCTL' -s '$SOCK' trunk show itsp | grep -E '^addresses +127.0.0.3, $KAM_ADDR'"
 
 # ---- administration ----
 expect_exit 1 "trunk add of an existing name is refused (exit 1)" \
@@ -220,4 +226,18 @@ check "its registration is withdrawn upstream (REGISTER with Expires 0)" \
 check "authenticated" sh -c "grep -F 'provider got REGISTER from $SIP_ADDR' '$KAM_LOG' | grep -q 'expires=0'"
 
 check "sipregd stops cleanly" stop_sipregd
+
+# ---- behind NAT: [sip] advertise in the Contact; a trunk over TCP ----
+CONF_EXTRA="$CONF_EXTRA
+[sip]
+advertise = 198.51.100.7:5999"
+check "sipregd starts again with [sip] advertise" start_sipregd
+printf 'secret620\n' | ctl trunk add nat --registrar "$KAM_ADDR:$KAM_PORT" --user 620 \
+	--password-stdin --transport tcp >/dev/null
+check "a trunk over TCP registers" wait_for 100 trunk_is nat state registered
+check "over TCP, with the advertised address in its Contact" sh -c \
+	"grep -F 'provider got REGISTER from $SIP_ADDR' '$KAM_LOG' | grep -F 'proto=tcp' | grep -q '@198.51.100.7:5999;transport=tcp'"
+check "sipregd stops cleanly (the trunk unregisters on the way out)" stop_sipregd
+check "the unregistration reached the provider" wait_for 50 sh -c \
+	"grep -F 'proto=tcp' '$KAM_LOG' | grep -q 'expires=0'"
 finish
