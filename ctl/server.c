@@ -332,10 +332,14 @@ static int arg_yesno(struct job *j, char const *key, int def, int *out)
 	return 0;
 }
 
-static int cmd_trunk_add(store_t *s, struct job *j)
+static int trunk_cmd(store_t *s, struct job *j, bool add)
 {
 	REQUIRE(name, "name");
-	REQUIRE(registrar, "registrar");
+	OPTIONAL(registrar, "registrar");
+	if (add && !registrar) {
+		snprintf(j->err.msg, sizeof(j->err.msg), "argument 'registrar' (a string) is required");
+		return j->err.code = -EINVAL;
+	}
 	OPTIONAL(proxy, "proxy");
 	OPTIONAL(user, "user");
 	OPTIONAL(auth_user, "auth_user");
@@ -347,7 +351,8 @@ static int cmd_trunk_add(store_t *s, struct job *j)
 	long long expires;
 	int reg, emergency;
 	if (arg_int(j, "expires", 60, 86400, 0, &expires) < 0 ||
-	    arg_yesno(j, "register", -1, &reg) < 0 || arg_yesno(j, "emergency", 0, &emergency) < 0)
+	    arg_yesno(j, "register", -1, &reg) < 0 ||
+	    arg_yesno(j, "emergency", add ? 0 : -1, &emergency) < 0)
 		return j->err.code;
 	json_t *dids = json_object_get(j->args, "dids");
 	char const *list[64];
@@ -386,7 +391,19 @@ static int cmd_trunk_add(store_t *s, struct job *j)
 		.dids = list,
 		.n_dids = n,
 	};
-	return store_trunk_add(s, &t, &j->err);
+	if (add)
+		return store_trunk_add(s, &t, &j->err);
+	return store_trunk_set(s, &t, dids && !json_is_null(dids), &j->err);
+}
+
+static int cmd_trunk_add(store_t *s, struct job *j)
+{
+	return trunk_cmd(s, j, true);
+}
+
+static int cmd_trunk_set(store_t *s, struct job *j)
+{
+	return trunk_cmd(s, j, false);
 }
 
 static int cmd_trunk_del(store_t *s, struct job *j)
@@ -452,6 +469,7 @@ static struct {
 	{ "line.set", cmd_line_set, true },	   { "cdr.list", cmd_cdr_list, false },
 	{ "status", cmd_status, false },
 	{ "trunk.add", cmd_trunk_add, true },	   { "trunk.del", cmd_trunk_del, true },
+	{ "trunk.set", cmd_trunk_set, true },
 	{ "route.add", cmd_route_add, true },	   { "route.del", cmd_route_del, true },
 };
 

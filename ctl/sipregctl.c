@@ -66,6 +66,8 @@ static char const usage_text[] =
 	"             [--transport udp|tcp] [--expires S] [--did NUMBER[=DN] ...]\n"
 	"             [--register yes|no] [--caller-id NUMBER] [--default-dn DN]\n"
 	"             [--emergency yes|no]\n"
+	"  trunk set NAME [the options of trunk add; OPTION off clears --proxy, --auth-user,\n"
+	"             --realm, --caller-id, --default-dn; --did replaces the DIDs]\n"
 	"  trunk del NAME\n"
 	"  trunk list\n"
 	"  trunk show NAME\n"
@@ -961,8 +963,9 @@ static bool yes_no(char const *v)
 	return !strcmp(v, "yes") || !strcmp(v, "no");
 }
 
-static int trunk_add(int argc, char **argv)
+static int trunk_add(int argc, char **argv, bool add)
 {
+	char const *what = add ? "trunk add" : "trunk set";
 	char const *pos[1];
 	struct opt opts[] = {
 		{ "--registrar", true, NULL, false },	{ "--proxy", true, NULL, false },
@@ -977,26 +980,39 @@ static int trunk_add(int argc, char **argv)
 					     "register",  "caller_id", "default_dn", "emergency" };
 	json_t *dids = json_array();
 	argc = take_dids(argc, argv, dids);
-	parse_args(argc, argv, "trunk add", pos, 1, opts, NCOLS(opts));
-	if (!opts[0].set)
-		usage_error("trunk add: --registrar is required");
-	for (int i = 0; i < NCOLS(opts); i++)
+	parse_args(argc, argv, what, pos, 1, opts, NCOLS(opts));
+	bool any = json_array_size(dids) > 0;
+	for (int i = 0; i < NCOLS(opts); i++) {
+		any |= opts[i].set;
 		if (opts[i].has_value && opts[i].set && !opts[i].value[0])
-			usage_error("trunk add: %s needs a value", opts[i].name);
+			usage_error("%s: %s needs a value", what, opts[i].name);
+	}
+	if (add && !opts[0].set)
+		usage_error("trunk add: --registrar is required");
+	if (!add && !any)
+		usage_error("trunk set: nothing to change");
 	if (opts[6].set && strcmp(opts[6].value, "udp") && strcmp(opts[6].value, "tcp"))
-		usage_error("trunk add: --transport is udp or tcp");
+		usage_error("%s: --transport is udp or tcp", what);
 	if ((opts[8].set && !yes_no(opts[8].value)) || (opts[11].set && !yes_no(opts[11].value)))
-		usage_error("trunk add: --register and --emergency are yes or no");
-	if (opts[4].set && !opts[2].set && !opts[3].set)
+		usage_error("%s: --register and --emergency are yes or no", what);
+	if (add && opts[4].set && !opts[2].set && !opts[3].set)
 		usage_error("trunk add: a password needs --user or --auth-user");
-	json_t *args = json_pack("{s:s, s:o}", "name", pos[0], "dids", dids);
-	for (int i = 0; i < NCOLS(opts); i++)
-		if (keys[i])
-			set_opt(args, keys[i], &opts[i]);
+	json_t *args = json_pack("{s:s}", "name", pos[0]);
+	if (add || json_array_size(dids))
+		json_object_set(args, "dids", dids);
+	json_decref(dids);
+	for (int i = 0; i < NCOLS(opts); i++) {
+		if (!keys[i] || !opts[i].set)
+			continue;
+		/* trunk set: "off" clears an optional setting. */
+		bool clear = !add && !strcmp(opts[i].value, "off") && i != 0 && i != 6 && i != 8 &&
+			     i != 11;
+		json_object_set_new(args, keys[i], json_string(clear ? "" : opts[i].value));
+	}
 	long long n;
 	if (opts[7].set) {
 		if (!whole_number(opts[7].value, 60, 86400, &n))
-			usage_error("trunk add: --expires is 60 to 86400 seconds");
+			usage_error("%s: --expires is 60 to 86400 seconds", what);
 		json_object_set_new(args, "expires", json_integer(n));
 	}
 	char pw[256];
@@ -1008,17 +1024,18 @@ static int trunk_add(int argc, char **argv)
 		json_object_set_new(args, "password", json_string(pw));
 		memset(pw, 0, sizeof(pw));
 	}
-	return done(call("trunk.add", args), "trunk %s added", pos[0]);
+	return done(call(add ? "trunk.add" : "trunk.set", args), "trunk %s %s", pos[0],
+		    add ? "added" : "changed");
 }
 
 static int cmd_trunk(int argc, char **argv)
 {
 	if (argc < 1)
-		usage_error("trunk: add, del, list or show?");
+		usage_error("trunk: add, set, del, list or show?");
 	char const *sub = argv[0], *pos[1];
 	argc--, argv++;
-	if (!strcmp(sub, "add"))
-		return trunk_add(argc, argv);
+	if (!strcmp(sub, "add") || !strcmp(sub, "set"))
+		return trunk_add(argc, argv, !strcmp(sub, "add"));
 	if (!strcmp(sub, "del")) {
 		parse_args(argc, argv, "trunk del", pos, 1, NULL, 0);
 		return done(call("trunk.del", json_pack("{s:s}", "name", pos[0])),

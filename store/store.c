@@ -122,6 +122,14 @@
 			"default_dn, emergency, contact_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "   \
 			"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                              \
 	X(TRUNK_DELETE, "DELETE FROM trunk WHERE name = ?1")                                       \
+	X(TRUNK_GET, "SELECT registrar, proxy, username, auth_user, secret, realm, transport, "    \
+		     "expires, do_register, caller_id, default_dn, emergency, contact_user, name " \
+		     "FROM trunk WHERE name = ?1")                                                 \
+	X(TRUNK_UPDATE, "UPDATE trunk SET registrar = ?2, proxy = ?3, username = ?4, "             \
+			"auth_user = ?5, secret = ?6, realm = ?7, transport = ?8, expires = ?9, " \
+			"do_register = ?10, caller_id = ?11, default_dn = ?12, emergency = ?13, " \
+			"contact_user = ?14 WHERE name = ?1")                                     \
+	X(DID_CLEAR, "DELETE FROM trunk_did WHERE trunk = ?1")                                     \
 	X(DID_OWNER, "SELECT trunk FROM trunk_did WHERE number = ?1")                              \
 	X(DID_INSERT, "INSERT INTO trunk_did (number, trunk, dn) VALUES (?1, ?2, ?3)")             \
 	X(LINE_EXISTS, "SELECT 1 FROM line WHERE dn = ?1")                                         \
@@ -1410,7 +1418,8 @@ static int add_did(store_t *s, char const *trunk, char const *v, struct store_er
 	return run(s, st, e, "add the DID");
 }
 
-int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_err *e)
+/* The checks of a whole trunk's settings (not of its DIDs). */
+static int check_trunk(struct store_trunk_spec const *t, struct store_err *e)
 {
 	int err;
 	char const *transport = t->transport ? t->transport : "udp";
@@ -1432,6 +1441,29 @@ int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_e
 		return seterr(e, -EINVAL, "a trunk that registers needs --user");
 	if (t->expires && (t->expires < 60 || t->expires > 86400))
 		return seterr(e, -EINVAL, "expires must be 60 to 86400 seconds");
+	return 0;
+}
+
+/* The Contact user registered upstream: the trunk user (or name) and a random token. */
+static int contact_user_new(char *out, size_t n, struct store_trunk_spec const *t,
+			    struct store_err *e)
+{
+	uint8_t token[4];
+	char hex[9];
+	if (secret_random(token, sizeof(token)) < 0)
+		return seterr(e, -EIO, "cannot get random bytes");
+	text_hex(hex, token, sizeof(token));
+	snprintf(out, n, "%s-%s", t->user ? t->user : t->name, hex);
+	return 0;
+}
+
+int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_err *e)
+{
+	int err;
+	char const *transport = t->transport ? t->transport : "udp";
+	bool reg = t->do_register < 0 ? t->user != NULL : t->do_register != 0;
+	if ((err = check_trunk(t, e)) < 0)
+		return err;
 	if ((err = tx_begin(s, e)) < 0)
 		return err;
 	if (row_exists(s, ST_TRUNK_EXISTS, t->name))
@@ -1439,17 +1471,15 @@ int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_e
 	if (err == 0 && t->default_dn)
 		err = check_line_exists(s, "default line", t->default_dn, e);
 
-	uint8_t *sealed = NULL, token[4];
+	uint8_t *sealed = NULL;
 	size_t sealedlen = 0;
-	char aad[128], hex[9], contact[STORE_NAME_MAX + 16];
+	char aad[128], contact[STORE_NAME_MAX + 16];
 	trunk_aad(aad, sizeof(aad), t->name);
 	if (err == 0 && t->password &&
 	    secret_seal(&sealed, &sealedlen, s->key, aad, t->password, strlen(t->password)) < 0)
 		err = seterr(e, -EIO, "cannot seal the trunk's password");
-	if (err == 0 && secret_random(token, sizeof(token)) < 0)
-		err = seterr(e, -EIO, "cannot get random bytes");
-	text_hex(hex, token, sizeof(token));
-	snprintf(contact, sizeof(contact), "%s-%s", t->user ? t->user : t->name, hex);
+	if (err == 0)
+		err = contact_user_new(contact, sizeof(contact), t, e);
 	if (err == 0) {
 		sqlite3_stmt *st = stmt(s, ST_TRUNK_INSERT);
 		bind_text(st, 1, t->name);
@@ -1473,6 +1503,101 @@ int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_e
 	free(sealed);
 	for (size_t i = 0; err == 0 && i < t->n_dids; i++)
 		err = add_did(s, t->name, t->dids[i], e);
+	return tx_end(s, err, e);
+}
+
+/* A changed text setting: NULL keeps old, "" clears it, else the new value. */
+static char const *merged(char const *change, char const *old)
+{
+	if (!change)
+		return old;
+	return change[0] ? change : NULL;
+}
+
+int store_trunk_set(store_t *s, struct store_trunk_spec const *c, bool set_dids,
+		    struct store_err *e)
+{
+	int err;
+	if ((err = tx_begin(s, e)) < 0)
+		return err;
+	sqlite3_stmt *st = stmt(s, ST_TRUNK_GET);
+	bind_text(st, 1, c->name);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return tx_end(s, seterr(e, -ENOENT, "no trunk %s", c->name), e);
+	}
+	/* The row as it is, copied out of the statement. */
+	char *old[14] = { 0 };
+	for (int i = 0; i < 14; i++)
+		if (i != 4 && col_text(st, i))
+			old[i] = strdup(col_text(st, i));
+	size_t oldlen = (size_t)sqlite3_column_bytes(st, 4);
+	uint8_t *oldsecret = NULL;
+	if (sqlite3_column_type(st, 4) == SQLITE_BLOB && (oldsecret = malloc(oldlen ? oldlen : 1)))
+		memcpy(oldsecret, sqlite3_column_blob(st, 4), oldlen);
+	struct store_trunk_spec t = {
+		.name = c->name,
+		.registrar = c->registrar ? c->registrar : old[0],
+		.proxy = merged(c->proxy, old[1]),
+		.user = merged(c->user, old[2]),
+		.auth_user = merged(c->auth_user, old[3]),
+		.password = c->password,
+		.realm = merged(c->realm, old[5]),
+		.transport = c->transport ? c->transport : old[6],
+		.expires = c->expires ? c->expires : atoll(old[7] ? old[7] : "3600"),
+		.do_register = c->do_register >= 0 ? c->do_register : atoi(old[8] ? old[8] : "0"),
+		.caller_id = merged(c->caller_id, old[9]),
+		.default_dn = merged(c->default_dn, old[10]),
+		.emergency = c->emergency >= 0 ? c->emergency : atoi(old[11] ? old[11] : "0"),
+	};
+	sqlite3_reset(st);
+	char contact[STORE_NAME_MAX + 16];
+	bool same_user = (!t.user && !old[2]) || (t.user && old[2] && !strcmp(t.user, old[2]));
+	snprintf(contact, sizeof(contact), "%s", old[12] ? old[12] : "");
+	uint8_t *sealed = NULL;
+	size_t sealedlen = 0;
+	char aad[128];
+	trunk_aad(aad, sizeof(aad), t.name);
+	err = check_trunk(&t, e);
+	if (err == 0 && t.default_dn && c->default_dn)
+		err = check_line_exists(s, "default line", t.default_dn, e);
+	if (err == 0 && (!same_user || !contact[0]))
+		err = contact_user_new(contact, sizeof(contact), &t, e);
+	if (err == 0 && t.password &&
+	    secret_seal(&sealed, &sealedlen, s->key, aad, t.password, strlen(t.password)) < 0)
+		err = seterr(e, -EIO, "cannot seal the trunk's password");
+	if (err == 0) {
+		st = stmt(s, ST_TRUNK_UPDATE);
+		bind_text(st, 1, t.name);
+		bind_text(st, 2, t.registrar);
+		bind_text(st, 3, t.proxy);
+		bind_text(st, 4, t.user);
+		bind_text(st, 5, t.auth_user);
+		if (sealed)
+			sqlite3_bind_blob(st, 6, sealed, (int)sealedlen, SQLITE_STATIC);
+		else if (oldsecret)
+			sqlite3_bind_blob(st, 6, oldsecret, (int)oldlen, SQLITE_STATIC);
+		bind_text(st, 7, t.realm);
+		bind_text(st, 8, t.transport ? t.transport : "udp");
+		sqlite3_bind_int64(st, 9, t.expires ? t.expires : 3600);
+		sqlite3_bind_int(st, 10, t.do_register > 0);
+		bind_text(st, 11, t.caller_id);
+		bind_text(st, 12, t.default_dn);
+		sqlite3_bind_int(st, 13, t.emergency > 0);
+		bind_text(st, 14, contact);
+		err = run(s, st, e, "change the trunk");
+	}
+	if (err == 0 && set_dids) {
+		st = stmt(s, ST_DID_CLEAR);
+		bind_text(st, 1, t.name);
+		err = run(s, st, e, "replace the DIDs");
+		for (size_t i = 0; err == 0 && i < c->n_dids; i++)
+			err = add_did(s, t.name, c->dids[i], e);
+	}
+	free(sealed);
+	free(oldsecret);
+	for (int i = 0; i < 14; i++)
+		free(old[i]);
 	return tx_end(s, err, e);
 }
 

@@ -134,6 +134,13 @@ struct store_trunk_spec {
 };
 
 int store_trunk_add(store_t *s, struct store_trunk_spec const *t, struct store_err *e);
+/**
+ * Changes the trunk t->name: NULL fields (and do_register, emergency -1,
+ * expires 0) stay as they are; "" clears proxy, user, auth user, realm,
+ * caller ID and default line. With set_dids the DIDs are replaced by t's.
+ */
+int store_trunk_set(store_t *s, struct store_trunk_spec const *t, bool set_dids,
+		    struct store_err *e);
 int store_trunk_del(store_t *s, char const *name, struct store_err *e);
 
 struct store_route_spec {

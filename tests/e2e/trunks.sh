@@ -178,7 +178,7 @@ ctl line set 1001 --dnd off >/dev/null
 # ---- a wrong password: failed with the reason, retried with back-off ----
 ctl trunk del fritzbox >/dev/null
 printf 'wrong\n' | ctl trunk add badpw --registrar "$KAM_ADDR:$KAM_PORT" --user 620 \
-	--password-stdin >/dev/null
+	--password-stdin --realm fritz.box >/dev/null
 check "a wrong password: the trunk shows failed" wait_for 100 trunk_is badpw state failed
 check "with the reason" sh -c "'$SIPREGCTL' -s '$SOCK' trunk show badpw | grep -q 'wrong user or password'"
 check "and retries, the wait doubling up to retry_max (1, 2, 4 s)" \
@@ -186,6 +186,14 @@ check "and retries, the wait doubling up to retry_max (1, 2, 4 s)" \
 check "trunk list shows the failure and when it tries next" sh -c \
 	"'$SIPREGCTL' -s '$SOCK' trunk list | grep -E '^badpw .* failed .*wrong user or password'"
 check "each attempt is logged" log_has "trunk badpw: registration failed"
+check "trunk set with the right password: it registers" sh -c \
+	"printf 'secret620\\n' | '$SIPREGCTL' -s '$SOCK' trunk set badpw --password-stdin"
+check "registered now" wait_for 100 trunk_is badpw state registered
+check "its other settings stayed" trunk_is badpw realm fritz.box
+check "trunk set --realm off clears the realm" sh -c \
+	"'$SIPREGCTL' -s '$SOCK' trunk set badpw --realm off && '$SIPREGCTL' -s '$SOCK' trunk show badpw | grep -E '^realm +-$'"
+expect_exit 2 "trunk set with nothing to change is a usage error (exit 2)" ctl trunk set badpw
+expect_exit 1 "trunk set of an unknown trunk is refused (exit 1)" ctl trunk set nope --expires 600
 ctl trunk del badpw >/dev/null
 
 # ======== as an ITSP: SHA-256 with qop=auth ========
@@ -240,4 +248,3 @@ check "over TCP, with the advertised address in its Contact" sh -c \
 check "sipregd stops cleanly (the trunk unregisters on the way out)" stop_sipregd
 check "the unregistration reached the provider" wait_for 50 sh -c \
 	"grep -F 'proto=tcp' '$KAM_LOG' | grep -q 'expires=0'"
-finish

@@ -331,6 +331,45 @@ static void test_store(void)
 	CU_ASSERT_PTR_NULL(directory_route(d, "2001"));
 	directory_destroy(d);
 
+	/* trunk set: what is named changes, the rest (routes, DIDs, password) stays. */
+	struct store_trunk_spec ch = { .name = "fb", .proxy = "127.0.0.5:5060", .realm = "",
+				       .do_register = -1, .emergency = 1 };
+	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(store_directory_load(s, &d, &e), 0);
+	fb = directory_trunk(d, "fb");
+	CU_ASSERT_STRING_EQUAL(fb->proxy, "127.0.0.5:5060");
+	CU_ASSERT_PTR_NULL(fb->realm);
+	CU_ASSERT_TRUE(fb->emergency);
+	CU_ASSERT_STRING_EQUAL(fb->password, "tr0ub4dor-620");
+	CU_ASSERT_STRING_EQUAL(fb->registrar, "127.0.0.1:5070");
+	char contact_before[80];
+	snprintf(contact_before, sizeof(contact_before), "%s", fb->contact_user);
+	CU_ASSERT_EQUAL(directory_count_dids(d), 2);
+	CU_ASSERT_EQUAL(directory_count_routes(d), 3);
+	directory_destroy(d);
+	char const *newdids[] = { "4930555=1001" };
+	ch = (struct store_trunk_spec){ .name = "fb", .password = "n3w-pass", .user = "621",
+					.do_register = -1, .emergency = -1, .dids = newdids,
+					.n_dids = 1 };
+	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, true, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(store_directory_load(s, &d, &e), 0);
+	fb = directory_trunk(d, "fb");
+	CU_ASSERT_STRING_EQUAL(fb->password, "n3w-pass");
+	CU_ASSERT_TRUE(fb->emergency);
+	CU_ASSERT_EQUAL(strncmp(fb->contact_user, "621-", 4), 0); /* a new user, a new Contact */
+	CU_ASSERT_STRING_NOT_EQUAL(fb->contact_user, contact_before);
+	CU_ASSERT_EQUAL(directory_count_dids(d), 1);
+	CU_ASSERT_PTR_NOT_NULL(directory_did(d, "4930555"));
+	directory_destroy(d);
+	ch = (struct store_trunk_spec){ .name = "fb", .registrar = "a b", .do_register = -1,
+					.emergency = -1 };
+	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), -EINVAL);
+	ch = (struct store_trunk_spec){ .name = "fb", .user = "", .do_register = -1,
+					.emergency = -1 };
+	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), -EINVAL); /* registers: needs one */
+	ch.name = "nope";
+	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), -ENOENT);
+
 	/* A trunk goes with its DIDs and routes. */
 	CU_ASSERT_EQUAL(store_trunk_del(s, "fb", &e), 0);
 	CU_ASSERT_EQUAL(store_trunk_del(s, "fb", &e), -ENOENT);
