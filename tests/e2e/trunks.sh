@@ -196,6 +196,15 @@ expect_exit 2 "trunk set with nothing to change is a usage error (exit 2)" ctl t
 expect_exit 1 "trunk set of an unknown trunk is refused (exit 1)" ctl trunk set nope --expires 600
 ctl trunk del badpw >/dev/null
 
+# ---- 403: stopped, with the reason, not retried ----
+printf 'x\n' | ctl trunk add barred --registrar "$KAM_ADDR:$KAM_PORT" --user barred \
+	--password-stdin >/dev/null
+check "a 403 answer stops the trunk" wait_for 100 trunk_is barred state stopped
+check "trunk show says why" sh -c \
+	"'$SIPREGCTL' -s '$SOCK' trunk show barred | grep -q '403 Account Barred: the registrar refuses this account; not retried'"
+check "and no next attempt is planned" trunk_is barred next_attempt None
+ctl trunk del barred >/dev/null
+
 # ======== as an ITSP: SHA-256 with qop=auth ========
 check "Kamailio runs as an ITSP challenging with SHA-256" provider itsp.example SHA-256 1
 # The registrar's name leads nowhere; everything goes through the outbound proxy.
@@ -215,6 +224,16 @@ check "the REGISTER and the INVITE went through the outbound proxy to the regist
 	 grep -F 'provider got INVITE from $SIP_ADDR' '$KAM_LOG' | grep -q 'ruri=sip:49301234@127.0.0.3:5060'"
 check "the trunk is recognised by its proxy's address as well" sh -c \
 	"'$SIPREGCTL' -s '$SOCK' trunk show itsp | grep -E '^addresses +127.0.0.3, $KAM_ADDR'"
+
+# ---- a trunk trusted by its address only (no registration) ----
+printf 'secret620\n' | ctl trunk add gw --registrar "$KAM_ADDR:$KAM_PORT" --register no \
+	--user 620 --password-stdin >/dev/null
+ctl route add '8.' --trunk gw --strip 1 >/dev/null
+check "an address-only trunk shows as such" trunk_is gw state address-only
+check "a call through it goes out, its challenge answered (the provider has no such callee: 404)" \
+	caller "$(refused 404)" 8555 -m 1
+check "the provider saw it" kam_has "INVITE from the trunk authenticated, from=620 to=555"
+ctl trunk del gw >/dev/null
 
 # ---- administration ----
 expect_exit 1 "trunk add of an existing name is refused (exit 1)" \
