@@ -895,6 +895,15 @@ static void local_time(json_t *row, char const *key)
 		json_object_set_new(row, key, json_string(buf));
 }
 
+/* local_time() in each row of a listing. */
+static void local_times(json_t *rows, char const *key)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach (rows, i, row)
+		local_time(row, key);
+}
+
 static int cmd_cdr(int argc, char **argv)
 {
 	static struct column const cols[] = {
@@ -922,12 +931,8 @@ static int cmd_cdr(int argc, char **argv)
 		json_object_set_new(args, "limit", json_integer(n));
 	}
 	json_t *d = call("cdr.list", args);
-	if (!opt_json) {
-		size_t i;
-		json_t *row;
-		json_array_foreach (d, i, row)
-			local_time(row, "started_at");
-	}
+	if (!opt_json)
+		local_times(d, "started_at");
 	return show(d, cols, NCOLS(cols));
 }
 
@@ -1049,12 +1054,8 @@ static int cmd_trunk(int argc, char **argv)
 		};
 		parse_args(argc, argv, "trunk list", NULL, 0, NULL, 0);
 		json_t *d = call("trunk.list", NULL);
-		if (!opt_json) {
-			size_t i;
-			json_t *row;
-			json_array_foreach (d, i, row)
-				local_time(row, "next_attempt");
-		}
+		if (!opt_json)
+			local_times(d, "next_attempt");
 		return show(d, cols, NCOLS(cols));
 	}
 	if (!strcmp(sub, "show")) {

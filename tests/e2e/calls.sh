@@ -6,7 +6,6 @@
 
 RING_TIMEOUT=3
 start_sipregd || exit 1
-SIPP_DIR="$E2E_DIR/sipp"
 
 add() { # user password device DN
 	printf '%s\n' "$2" | ctl user add "$1" --password-stdin >/dev/null &&
@@ -16,30 +15,6 @@ add() { # user password device DN
 add alice pw-alice alice-desk 1001 && add bob pw-bob bob-desk 2001 &&
 	add carol pw-carol carol-desk 3001
 ok "users, devices and lines set up"
-# as_caller DN USER PASSWORD: the injection file for the SIPp caller on line DN.
-as_caller() {
-	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s]\n' "$1" "$2" "$3" \
-		>"$WORK/caller.csv"
-}
-
-# uas SCENARIO COUNT: a SIPp phone on a random port, in the background; UAS_PID, UAS_PORT.
-uas() {
-	UAS_PORT=$(random_port)
-	sipp -sf "$SIPP_DIR/$1" -i 127.0.0.1 -p "$UAS_PORT" -m "$2" -timeout 30s -timeout_error \
-		-nostdin -nd -trace_err -error_file "$WORK/uas.err" >/dev/null 2>&1 &
-	UAS_PID=$!
-}
-
-# uas_done: the background SIPp phone ended well.
-uas_done() {
-	local i=0
-	while kill -0 "$UAS_PID" 2>/dev/null && [ "$i" -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	wait "$UAS_PID"
-}
-
 # register_callee: line 2001 bound to the SIPp phone at UAS_PORT only.
 register_callee() {
 	ctl reg flush 2001 >/dev/null 2>&1
@@ -52,13 +27,6 @@ callee() {
 	register_callee >/dev/null
 }
 
-# caller SCENARIO DN [sipp options]: a SIPp call to DN (the digest uri is the Request-URI).
-caller() {
-	local sf=$1
-	[ "${sf#/}" != "$sf" ] || sf="$SIPP_DIR/$sf"
-	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" \
-		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" "${@:3}"
-}
 
 # ---- a basic call ----
 uas call-uas.xml 1
@@ -70,11 +38,6 @@ check "SIPp callee: the INVITE with the caller's SDP and Remote-Party-ID, ACK, B
 	uas_done
 check "the call is logged as answered and ended" log_has "ended: the caller hung up"
 
-# refused STATUS: call-refused.xml expecting STATUS after the INVITE with credentials.
-refused() {
-	sed "s/@STATUS@/$1/" "$SIPP_DIR/call-refused.xml" >"$WORK/refused-$1.xml"
-	echo "$WORK/refused-$1.xml"
-}
 
 # ---- many calls ----
 callee call-uas.xml 100

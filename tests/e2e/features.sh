@@ -25,10 +25,6 @@ caller() {
 	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" \
 		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" -m 1 -trace_err -error_file "$WORK/sipp.err" "${@:3}"
 }
-refused() {
-	sed "s/@STATUS@/$1/" "$SIPP_DIR/call-refused.xml" >"$WORK/refused-$1.xml"
-	echo "$WORK/refused-$1.xml"
-}
 
 line_json() {
 	ctl line show "$1" --json | json_get "$2"

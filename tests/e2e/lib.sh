@@ -305,3 +305,45 @@ dev_has() {
 dev_line() {
 	wait_for 100 sh -c "grep -E -- '$2' '$WORK/$1.log' | grep -qF -- '$3'"
 }
+
+# ---- SIPp phones ----
+
+SIPP_DIR="$E2E_DIR/sipp"
+
+# as_caller DN USER PASSWORD: the injection file for the SIPp caller on line DN.
+as_caller() {
+	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s]\n' "$1" "$2" "$3" \
+		>"$WORK/caller.csv"
+}
+
+# uas SCENARIO COUNT: a SIPp phone on a random port, in the background; UAS_PID, UAS_PORT.
+uas() {
+	UAS_PORT=$(random_port)
+	sipp -sf "$SIPP_DIR/$1" -i 127.0.0.1 -p "$UAS_PORT" -m "$2" -timeout 30s -timeout_error \
+		-nostdin -nd -trace_err -error_file "$WORK/uas.err" >/dev/null 2>&1 &
+	UAS_PID=$!
+}
+
+# uas_done: the background SIPp phone ended well.
+uas_done() {
+	local i=0
+	while kill -0 "$UAS_PID" 2>/dev/null && [ "$i" -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$UAS_PID"
+}
+
+# caller SCENARIO DN [sipp options]: a SIPp call to DN (the digest uri is the Request-URI).
+caller() {
+	local sf=$1
+	[ "${sf#/}" != "$sf" ] || sf="$SIPP_DIR/$sf"
+	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" \
+		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" "${@:3}"
+}
+
+# refused STATUS: call-refused.xml expecting STATUS after the INVITE with credentials.
+refused() {
+	sed "s/@STATUS@/$1/" "$SIPP_DIR/call-refused.xml" >"$WORK/refused-$1.xml"
+	echo "$WORK/refused-$1.xml"
+}

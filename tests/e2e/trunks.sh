@@ -14,7 +14,6 @@ command -v kamailio >/dev/null || {
 	echo "1..0 # SKIP kamailio is not installed (scripts/install-deps.sh installs it)"
 	exit 77
 }
-SIPP_DIR="$E2E_DIR/sipp"
 CONF_EXTRA="[trunks]
 retry_min = 1
 retry_max = 4
@@ -81,29 +80,6 @@ outside_callee() { # NUMBER COUNT
 	python3 "$E2E_DIR/sipclient.py" --server "$KAM_ADDR:$KAM_PORT" --dn "$1" \
 		--contact-hostport "127.0.0.1:$UAS_PORT" >/dev/null
 }
-uas_done() {
-	local i=0
-	while kill -0 "$UAS_PID" 2>/dev/null && [ "$i" -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	wait "$UAS_PID"
-}
-as_caller() { # DN USER PASSWORD
-	printf 'SEQUENTIAL\n%s;[authentication username=%s password=%s]\n' "$1" "$2" "$3" \
-		>"$WORK/caller.csv"
-}
-caller() { # SCENARIO NUMBER [sipp options]
-	local sf=$1
-	[ "${sf#/}" != "$sf" ] || sf="$SIPP_DIR/$sf"
-	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" \
-		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" "${@:3}"
-}
-refused() { # STATUS
-	sed "s/@STATUS@/$1/" "$SIPP_DIR/call-refused.xml" >"$WORK/refused-$1.xml"
-	echo "$WORK/refused-$1.xml"
-}
-
 # ======== as a FritzBox: realm fritz.box, MD5, no qop ========
 check "Kamailio runs as a FritzBox-like provider" provider fritz.box MD5 0
 printf 'secret620\n' | ctl trunk add fritzbox --registrar "$KAM_ADDR:$KAM_PORT" --user 620 \
