@@ -38,7 +38,7 @@ KAM_PORT=$(random_port)
 KAM_PID=""
 KAM_N=0
 
-# provider REALM ALG QOP: (re)starts Kamailio with that challenge.
+# provider REALM ALG QOP [MAX_EXPIRES]: (re)starts Kamailio with that challenge.
 provider() {
 	if [ -n "$KAM_PID" ]; then
 		kill "$KAM_PID" 2>/dev/null
@@ -50,7 +50,7 @@ provider() {
 	mkdir -p "$WORK/kamrun"
 	sed -e "s/@ADDR@/$KAM_ADDR/g" -e "s/@PORT@/$KAM_PORT/g" -e "s/@REALM@/$1/g" \
 		-e "s/@ALG@/$2/g" -e "s/@QOP@/$3/g" -e "s/@USER@/620/g" \
-		-e "s/@PASSWORD@/secret620/g" -e "s/@SIPREG@/$SIP_ADDR/g" \
+		-e "s/@PASSWORD@/secret620/g" -e "s/@SIPREG@/$SIP_ADDR/g" -e "s/@MAXEXP@/${4:-3600}/g" \
 		"$E2E_DIR/kamailio/provider.cfg" >"$WORK/provider.cfg"
 	kamailio -f "$WORK/provider.cfg" -DD -E -n 1 -Y "$WORK/kamrun" -w "$WORK/kamrun" \
 		>"$KAM_LOG" 2>&1 &
@@ -182,7 +182,8 @@ check "and no next attempt is planned" trunk_is barred next_attempt None
 ctl trunk del barred >/dev/null
 
 # ======== as an ITSP: SHA-256 with qop=auth ========
-check "Kamailio runs as an ITSP challenging with SHA-256" provider itsp.example SHA-256 1
+check "Kamailio runs as an ITSP challenging with SHA-256, granting 20 s" \
+	provider itsp.example SHA-256 1 20
 # The registrar's name leads nowhere; everything goes through the outbound proxy.
 printf 'secret620\n' | ctl trunk add itsp --registrar 127.0.0.3:5060 --proxy "$KAM_ADDR:$KAM_PORT" \
 	--user 620 --password-stdin --did 4930100=1001 --emergency yes >/dev/null
@@ -191,6 +192,11 @@ check "the trunk registers" wait_for 100 trunk_is itsp state registered
 check "with SHA-256" trunk_is itsp algorithm SHA-256
 check "the provider authenticated it with SHA-256 and qop=auth" sh -c \
 	"grep -F 'REGISTER of 620 authenticated' '$KAM_LOG' | grep -F 'algorithm=SHA-256' | grep -q 'qop=auth'"
+check "the trunk took the 20 s the provider granted" trunk_is itsp granted 20
+# refreshed N: the provider has seen N authenticated REGISTERs of the trunk.
+refreshed() { [ "$(grep -cF 'REGISTER of 620 authenticated' "$KAM_LOG")" -ge "$1" ]; }
+check "and registers again before they run out" wait_for 250 refreshed 2
+check "still registered" trunk_is itsp state registered
 outside_callee 49301234 1
 check "a call out through the ITSP completes (its INVITE challenge answered with SHA-256)" \
 	caller call-uac.xml 0301234 -m 1
