@@ -1477,6 +1477,16 @@ static struct dir_trunk const *emergency_trunk(b2bua_t *b, directory_t const *di
  * the number is international or premium rate and the route does not
  * allow that. Answers the refusals; false when no route matches at all.
  */
+/* A call refused before it began: answered statelessly, and recorded. */
+static void refuse_out(b2bua_t *b, msg_t *msg, struct dir_device const *who,
+		       struct dir_line const *from_line, char const *dn, int status,
+		       char const *phrase, char const *result)
+{
+	time_t now = time(NULL);
+	nta_msg_treply(b->agent, msg, status, phrase, TAG_END());
+	cdr_add(b, from_line->dn, who->name, dn, NULL, NULL, now, 0, result);
+}
+
 static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device const *who,
 		      struct dir_line const *from_line, char const *dn)
 {
@@ -1488,7 +1498,8 @@ static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device cons
 		if (!(t = emergency_trunk(b, dir))) {
 			log_error("emergency call from %s (%s) to %s: no trunk to take it (503)",
 				  from_line->dn, who->name, dn);
-			nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+			refuse_out(b, msg, who, from_line, dn, SIP_503_SERVICE_UNAVAILABLE,
+				   "no-trunk");
 			return true;
 		}
 		text_copy(number, sizeof(number), dn);
@@ -1512,20 +1523,21 @@ static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device cons
 		if (!r->trunk) {
 			log_info("call from %s to %s: blocked by route %lld (%s) (403)",
 				 from_line->dn, dn, r->id, r->pattern);
-			nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
+			refuse_out(b, msg, who, from_line, dn, SIP_403_FORBIDDEN, "blocked");
 			return true;
 		}
 		if (config_list_has(b->cfg.restricted, dn, 1) && !r->allow_restricted) {
 			log_notice("call from %s (%s) to %s: international or premium rate, not "
 				   "allowed by route %lld (403)",
 				   from_line->dn, who->name, dn, r->id);
-			nta_msg_treply(b->agent, msg, SIP_403_FORBIDDEN, TAG_END());
+			refuse_out(b, msg, who, from_line, dn, SIP_403_FORBIDDEN, "restricted");
 			return true;
 		}
 		if (!trunks_usable(b->trunks, r->trunk)) {
 			log_notice("call from %s to %s: trunk %s is not registered (503)",
 				   from_line->dn, dn, r->trunk->name);
-			nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+			refuse_out(b, msg, who, from_line, dn, SIP_503_SERVICE_UNAVAILABLE,
+				   "no-trunk");
 			return true;
 		}
 		size_t len = strlen(dn);

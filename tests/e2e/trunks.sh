@@ -135,6 +135,8 @@ as_caller 1001 alice pw-alice
 check "an international number is refused (403) by a route that does not allow it" \
 	caller "$(refused 403)" 000441234 -m 1
 check "and never reached the provider" kam_lacks "sip:00441234@"
+check "the refusal is in the call records" wait_for 100 sh -c \
+	"'$SIPREGCTL' -s '$SOCK' cdr list | grep -E '000441234 .*restricted'"
 ctl route add '00.' --trunk fritzbox --allow-restricted --priority 10 >/dev/null
 check "a route that allows it lets it through (the provider has no such callee: 404)" \
 	caller "$(refused 404)" 00441234 -m 1
