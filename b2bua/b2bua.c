@@ -1483,8 +1483,9 @@ static void refuse_out(b2bua_t *b, msg_t *msg, struct dir_device const *who,
 		       char const *phrase, char const *result)
 {
 	time_t now = time(NULL);
-	nta_msg_treply(b->agent, msg, status, phrase, TAG_END());
+	/* dn lives in msg, which the reply consumes: record first. */
 	cdr_add(b, from_line->dn, who->name, dn, NULL, NULL, now, 0, result);
+	nta_msg_treply(b->agent, msg, status, phrase, TAG_END());
 }
 
 static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device const *who,
