@@ -893,8 +893,8 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 	msg_auth_t const *au =
 		status == 407 ? sip->sip_proxy_authenticate : sip->sip_www_authenticate;
 	struct uac_challenge ch;
-	char ha1[DIGEST_HEX_SIZE];
 	char const *user;
+	char *auth;
 	if (uac_challenge_pick(home, au, &ch) < 0)
 		return false;
 	if (f->trunk) {
@@ -906,8 +906,7 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 			return false;
 		}
 		user = t->auth_user ? t->auth_user : t->user;
-		if (!user || digest_ha1(ha1, ch.alg, user, ch.realm, t->password) < 0)
-			return false;
+		auth = trunks_authorization(home, t, &ch, "INVITE", f->target, 1);
 	} else {
 		struct dir_line const *line = directory_line(dir, c->target);
 		struct dir_user const *u = line && line->device ? line->device->user : NULL;
@@ -921,10 +920,10 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 			return false;
 		}
 		user = u->name;
-		text_copy(ha1, sizeof(ha1), ch.alg == DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5);
+		auth = uac_authorization(home, &ch, user,
+					 ch.alg == DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5,
+					 "INVITE", f->target, 1);
 	}
-	char *auth = uac_authorization(home, &ch, user, ha1, "INVITE", f->target, 1);
-	explicit_bzero(ha1, sizeof(ha1));
 	msg_t *req = c->irq ? nta_incoming_getrequest(c->irq) : NULL;
 	if (!req || !auth) {
 		if (req)
@@ -1427,10 +1426,7 @@ static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char cons
 	char *target = trunks_uri(home, t, number);
 	text_copy(f->target, sizeof(f->target), target);
 	char const *cid = caller_id(dir, t, c->caller);
-	char *host = su_strdup(home, t->registrar);
-	char *colon = host[0] == '[' ? NULL : strchr(host, ':');
-	if (colon && colon == strrchr(host, ':'))
-		*colon = '\0';
+	char *host = trunks_host(home, t);
 	char const *display = c->caller_display;
 	sip_from_t *from = sip_from_format(home, "%s%s%s<sip:%s@%s>", display ? "\"" : "",
 					   display ? display : "", display ? "\" " : "", cid, host);

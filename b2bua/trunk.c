@@ -140,17 +140,39 @@ sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_tr
 				  is_tcp(t) ? ";transport=tcp" : "");
 }
 
+char *trunks_host(su_home_t *home, struct dir_trunk const *t)
+{
+	return host_only(home, t->registrar);
+}
+
+char *trunks_authorization(su_home_t *home, struct dir_trunk const *t,
+			   struct uac_challenge const *ch, char const *method, char const *uri,
+			   unsigned nc)
+{
+	char ha1[DIGEST_HEX_SIZE];
+	char const *user = t->auth_user ? t->auth_user : t->user;
+	char *auth = NULL;
+	if (user && t->password && digest_ha1(ha1, ch->alg, user, ch->realm, t->password) == 0)
+		auth = uac_authorization(home, ch, user, ha1, method, uri, nc);
+	explicit_bzero(ha1, sizeof(ha1));
+	return auth;
+}
+
 /* ---- state ---- */
 
-/* Everything that, when it changes, makes the trunk start again. */
+/* Everything but the password that, when it changes, makes the trunk start again. */
 static char *fingerprint_of(su_home_t *home, struct dir_trunk const *t)
 {
 #define S(x) ((x) ? (x) : "")
-	return su_sprintf(home, "%s|%s|%s|%s|%s|%zu|%s|%s|%u|%d|%s", S(t->registrar), S(t->proxy),
-			  S(t->user), S(t->auth_user), S(t->password),
-			  t->password ? strlen(t->password) : 0, S(t->realm), S(t->transport),
-			  t->expires, t->do_register, S(t->contact_user));
+	return su_sprintf(home, "%s|%s|%s|%s|%s|%s|%u|%d|%s", S(t->registrar), S(t->proxy),
+			  S(t->user), S(t->auth_user), S(t->realm), S(t->transport), t->expires,
+			  t->do_register, S(t->contact_user));
 #undef S
+}
+
+static bool same_text(char const *a, char const *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
 }
 
 static struct tstate *find(trunks_t const *ts, char const *name)
@@ -209,16 +231,9 @@ static void send_unregister(struct tstate *st)
 	if (st->kind != TS_REGISTERED || !st->leg)
 		return;
 	su_home_t home[1] = { SU_HOME_INIT(home) };
-	char *auth = NULL;
-	if (st->have_last && st->t->password) {
-		char ha1[DIGEST_HEX_SIZE];
-		char const *user = st->t->auth_user ? st->t->auth_user : st->t->user;
-		char *uri = trunks_uri(home, st->t, NULL);
-		if (digest_ha1(ha1, st->last.alg, user, st->last.realm, st->t->password) == 0)
-			auth = uac_authorization(home, &st->last, user, ha1, "REGISTER", uri,
-						 ++st->nc);
-		explicit_bzero(ha1, sizeof(ha1));
-	}
+	char *auth = st->have_last ? trunks_authorization(home, st->t, &st->last, "REGISTER",
+							   trunks_uri(home, st->t, NULL), ++st->nc)
+				   : NULL;
 	nta_outgoing_t *orq = send_register(st, 0, auth, st->last_proxy, NULL);
 	if (orq)
 		nta_outgoing_destroy(orq);
@@ -302,7 +317,6 @@ static int on_keepalive_response(struct tstate *st, nta_outgoing_t *orq, sip_t c
 static void on_ka_timer(su_root_magic_t *magic, su_timer_t *timer, struct tstate *st)
 {
 	(void)magic, (void)timer;
-	trunks_t *ts = st->ts;
 	if (st->kind != TS_REGISTERED || st->ka)
 		return;
 	su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -313,7 +327,6 @@ static void on_ka_timer(su_root_magic_t *magic, su_timer_t *timer, struct tstate
 					      route ? URL_STRING_MAKE(route) : NULL,
 					      SIP_METHOD_OPTIONS, URL_STRING_MAKE(ruri), TAG_END());
 	su_home_deinit(home);
-	(void)ts;
 }
 
 static void start_keepalive(struct tstate *st)
@@ -429,14 +442,9 @@ static char *answer(struct tstate *st, sip_t const *sip, int status)
 		       t->realm);
 		return NULL;
 	}
-	char ha1[DIGEST_HEX_SIZE];
-	char const *user = t->auth_user ? t->auth_user : t->user;
-	char *uri = trunks_uri(chome, t, NULL);
-	char *auth = NULL;
 	st->nc = 1;
-	if (digest_ha1(ha1, ch.alg, user, ch.realm, t->password) == 0)
-		auth = uac_authorization(chome, &ch, user, ha1, "REGISTER", uri, st->nc);
-	explicit_bzero(ha1, sizeof(ha1));
+	char *auth = trunks_authorization(chome, t, &ch, "REGISTER", trunks_uri(chome, t, NULL),
+					  st->nc);
 	if (!auth) {
 		failed(st, "cannot compute the digest");
 		return NULL;
@@ -534,7 +542,7 @@ static struct tstate *state_new(trunks_t *ts, struct dir_trunk const *t)
 	st->asked = t->expires;
 	st->timer = su_timer_create(su_root_task(ts->root), 1000);
 	if (t->do_register && t->user) {
-		char *host = host_only(st->home, t->registrar);
+		char *host = trunks_host(st->home, t);
 		char *aor = su_sprintf(st->home, "sip:%s@%s", t->user, host);
 		st->leg = nta_leg_tcreate(ts->agent, NULL, NULL, SIPTAG_FROM_STR(aor),
 					  SIPTAG_TO_STR(aor),
@@ -560,7 +568,9 @@ void trunks_sync(trunks_t *ts, directory_t const *dir)
 		struct dir_trunk const *t = directory_trunk(dir, st->name);
 		su_home_t tmp[1] = { SU_HOME_INIT(tmp) };
 		char *fp = t ? fingerprint_of(tmp, t) : NULL;
-		bool same = t && fp && !strcmp(fp, st->fingerprint);
+		/* st->t is still the old directory's: the password is compared there. */
+		bool same = t && fp && !strcmp(fp, st->fingerprint) &&
+			    same_text(t->password, st->t->password);
 		su_home_deinit(tmp);
 		if (same) {
 			st->t = t;

@@ -19,6 +19,7 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/su_wait.h>
 
+#include "b2bua/uac_auth.h"
 #include "store/directory.h"
 
 typedef struct trunks trunks_t;
@@ -48,6 +49,15 @@ sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_tr
 			      char const *user);
 /** sip:USER@REGISTRAR (with ;transport=tcp for TCP trunks). */
 char *trunks_uri(su_home_t *home, struct dir_trunk const *t, char const *user);
+/** The registrar's host, without its port (brackets kept around IPv6). */
+char *trunks_host(su_home_t *home, struct dir_trunk const *t);
+/**
+ * The answer to a challenge with the trunk's credentials (its auth user,
+ * else its user, and its password); NULL when it has none or out of memory.
+ */
+char *trunks_authorization(su_home_t *home, struct dir_trunk const *t,
+			   struct uac_challenge const *ch, char const *method, char const *uri,
+			   unsigned nc);
 /** The outbound proxy as a route URL, or NULL. */
 char *trunks_proxy_uri(su_home_t *home, struct dir_trunk const *t);
 

@@ -23,12 +23,8 @@ emergency = 112 911"
 RING_TIMEOUT=10
 start_sipregd || exit 1
 
-add() { # user password device DN
-	printf '%s\n' "$2" | ctl user add "$1" --password-stdin >/dev/null &&
-		ctl device add "$3" --model third-party-basic --digest-user "$1" >/dev/null &&
-		ctl line add "$3" "$4" >/dev/null
-}
-add alice pw-alice alice-desk 1001 && add bob pw-bob bob-desk 2001
+add_phone alice pw-alice alice-desk third-party-basic 1001 &&
+	add_phone bob pw-bob bob-desk third-party-basic 2001
 ok "phones set up"
 
 # ---- the provider ----
