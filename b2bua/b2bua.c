@@ -100,7 +100,7 @@ struct call {
 	sip_contact_t *to_caller, *to_callee;
 	su_timer_t *ring_timer;
 	char caller[33], callee[33], device[80];
-	char trunk[65]; /* the trunk of an outbound or inbound call, "" none */
+	char trunk[65];	      /* the trunk of an outbound or inbound call, "" none */
 	char *caller_display; /* the calling line's display name, or NULL */
 	/* Where the call rings now: callee, or the line a forward led to. */
 	char target[33];
@@ -864,10 +864,10 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 	su_home_t *home = c->home;
 	return nta_outgoing_tcreate(
 		f->leg, on_b_invite_response, f, f->route ? URL_STRING_MAKE(f->route) : NULL,
-		SIP_METHOD_INVITE,
-		URL_STRING_MAKE(f->target), SIPTAG_CONTACT(c->to_callee),
-		TAG_IF(!f->trunk, SIPTAG_REMOTE_PARTY_ID_STR(su_sprintf(
-					  home, "%s;party=calling;screen=yes;privacy=off", f->ident))),
+		SIP_METHOD_INVITE, URL_STRING_MAKE(f->target), SIPTAG_CONTACT(c->to_callee),
+		TAG_IF(!f->trunk,
+		       SIPTAG_REMOTE_PARTY_ID_STR(su_sprintf(
+			       home, "%s;party=calling;screen=yes;privacy=off", f->ident))),
 		SIPTAG_P_ASSERTED_IDENTITY_STR(f->ident),
 		TAG_IF(c->diversion,
 		       SIPTAG_HEADER_STR(su_sprintf(home, "Diversion: %s", c->diversion))),
@@ -1589,8 +1589,8 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 		dialled = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user
 								      : ruser;
 	struct dir_did const *did = directory_did(dir, dialled);
-	char const *dn = did && did->trunk == t ? (did->dn ? did->dn : t->default_dn)
-						: t->default_dn;
+	char const *dn =
+		did && did->trunk == t ? (did->dn ? did->dn : t->default_dn) : t->default_dn;
 	char const *from = sip->sip_from && sip->sip_from->a_url->url_user
 				   ? sip->sip_from->a_url->url_user
 				   : "anonymous";

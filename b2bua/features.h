@@ -23,8 +23,8 @@
 
 typedef struct features features_t;
 
-int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg,
-		    b2bua_feature_f change, void *arg);
+int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg, b2bua_feature_f change,
+		    void *arg);
 void features_destroy(features_t *f);
 
 /* Requests outside any dialog; each takes msg. */

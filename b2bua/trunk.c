@@ -215,12 +215,12 @@ static nta_outgoing_t *send_register(struct tstate *st, unsigned expires, char c
 	nta_outgoing_t *orq = NULL;
 	if (m && ruri)
 		orq = nta_outgoing_tcreate(
-		st->leg, cb, cb ? st : NULL, route ? URL_STRING_MAKE(route) : NULL,
-		SIP_METHOD_REGISTER, URL_STRING_MAKE(ruri), SIPTAG_CONTACT(m),
-		SIPTAG_EXPIRES_STR(su_sprintf(home, "%u", expires)),
-		SIPTAG_USER_AGENT_STR("sipreg/" PACKAGE_VERSION),
-		TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
-		TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)), TAG_END());
+			st->leg, cb, cb ? st : NULL, route ? URL_STRING_MAKE(route) : NULL,
+			SIP_METHOD_REGISTER, URL_STRING_MAKE(ruri), SIPTAG_CONTACT(m),
+			SIPTAG_EXPIRES_STR(su_sprintf(home, "%u", expires)),
+			SIPTAG_USER_AGENT_STR("sipreg/" PACKAGE_VERSION),
+			TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
+			TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)), TAG_END());
 	su_home_deinit(home);
 	return orq;
 }
@@ -232,7 +232,7 @@ static void send_unregister(struct tstate *st)
 		return;
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	char *auth = st->have_last ? trunks_authorization(home, st->t, &st->last, "REGISTER",
-							   trunks_uri(home, st->t, NULL), ++st->nc)
+							  trunks_uri(home, st->t, NULL), ++st->nc)
 				   : NULL;
 	nta_outgoing_t *orq = send_register(st, 0, auth, st->last_proxy, NULL);
 	if (orq)
@@ -303,10 +303,10 @@ static void failed(struct tstate *st, char const *fmt, ...)
 	stop_keepalive(st);
 	st->kind = TS_FAILED;
 	st->failures++;
-	unsigned cap = ts->cfg.retry_max > ts->cfg.retry_min ? ts->cfg.retry_max
-							       : ts->cfg.retry_min;
-	st->retry = st->failures == 1 ? ts->cfg.retry_min
-				      : (st->retry > cap / 2 ? cap : st->retry * 2);
+	unsigned cap =
+		ts->cfg.retry_max > ts->cfg.retry_min ? ts->cfg.retry_max : ts->cfg.retry_min;
+	st->retry =
+		st->failures == 1 ? ts->cfg.retry_min : (st->retry > cap / 2 ? cap : st->retry * 2);
 	arm(st, st->retry);
 	log_warning("trunk %s: registration failed: %s (attempt %u; next in %u s)", st->name,
 		    st->reason, st->failures, st->retry);
@@ -398,7 +398,7 @@ static void registered(struct tstate *st, sip_t const *sip)
 		text_copy(st->seen_as, sizeof(st->seen_as), seen);
 	}
 	/* Refresh well before expiry: at half of short grants, 30 s early for long ones. */
-	unsigned refresh = granted == 0 ? st->ts->cfg.retry_min
+	unsigned refresh = granted == 0	   ? st->ts->cfg.retry_min
 			   : granted > 120 ? granted - 30
 					   : (granted + 1) / 2;
 	arm(st, refresh ? refresh : 1);
@@ -443,8 +443,8 @@ static char *answer(struct tstate *st, sip_t const *sip, int status)
 		return NULL;
 	}
 	st->nc = 1;
-	char *auth = trunks_authorization(chome, t, &ch, "REGISTER", trunks_uri(chome, t, NULL),
-					  st->nc);
+	char *auth =
+		trunks_authorization(chome, t, &ch, "REGISTER", trunks_uri(chome, t, NULL), st->nc);
 	if (!auth) {
 		failed(st, "cannot compute the digest");
 		return NULL;
@@ -544,10 +544,9 @@ static struct tstate *state_new(trunks_t *ts, struct dir_trunk const *t)
 	if (t->do_register && t->user) {
 		char *host = trunks_host(st->home, t);
 		char *aor = su_sprintf(st->home, "sip:%s@%s", t->user, host);
-		st->leg = nta_leg_tcreate(ts->agent, NULL, NULL, SIPTAG_FROM_STR(aor),
-					  SIPTAG_TO_STR(aor),
-					  SIPTAG_CALL_ID(sip_call_id_create(st->home, NULL)),
-					  TAG_END());
+		st->leg = nta_leg_tcreate(
+			ts->agent, NULL, NULL, SIPTAG_FROM_STR(aor), SIPTAG_TO_STR(aor),
+			SIPTAG_CALL_ID(sip_call_id_create(st->home, NULL)), TAG_END());
 		if (st->leg)
 			nta_leg_tag(st->leg, NULL);
 	}
@@ -612,8 +611,8 @@ static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, struct dir
 		struct dir_did const *d = directory_did_at(dir, i);
 		if (d->trunk != t)
 			continue;
-		json_array_append_new(dids, json_pack("{s:s, s:s?}", "number", d->number, "dn",
-						      d->dn));
+		json_array_append_new(dids,
+				      json_pack("{s:s, s:s?}", "number", d->number, "dn", d->dn));
 		n_dids++;
 	}
 	json_t *o = json_pack(
@@ -623,21 +622,22 @@ static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, struct dir
 		"auth_user", t->auth_user ? t->auth_user : t->user, "password",
 		t->password ? "(set)" : "(none)", "realm", t->realm, "transport",
 		t->transport ? t->transport : "udp", "expires", (int)t->expires, "register",
-		t->do_register, "caller_id", t->caller_id, "default_dn", t->default_dn,
-		"emergency", t->emergency, "contact_user", t->contact_user, "addresses", addrs,
-		"dids", dids, "did_count", (json_int_t)n_dids);
+		t->do_register, "caller_id", t->caller_id, "default_dn", t->default_dn, "emergency",
+		t->emergency, "contact_user", t->contact_user, "addresses", addrs, "dids", dids,
+		"did_count", (json_int_t)n_dids);
 	if (st) {
 		json_object_set_new(o, "state", json_string(kind_names[st->kind]));
-		json_object_set_new(o, "reason", st->reason[0] ? json_string(st->reason)
-							       : json_null());
+		json_object_set_new(o, "reason",
+				    st->reason[0] ? json_string(st->reason) : json_null());
 		json_object_set_new(o, "failures", json_integer(st->failures));
 		json_object_set_new(o, "retry_interval",
 				    st->kind == TS_FAILED ? json_integer(st->retry) : json_null());
 		json_object_set_new(o, "next_attempt",
-				    st->next_at ? json_integer((json_int_t)st->next_at) : json_null());
-		json_object_set_new(o, "granted", st->kind == TS_REGISTERED
-							  ? json_integer(st->granted)
-							  : json_null());
+				    st->next_at ? json_integer((json_int_t)st->next_at)
+						: json_null());
+		json_object_set_new(o, "granted",
+				    st->kind == TS_REGISTERED ? json_integer(st->granted)
+							      : json_null());
 		json_object_set_new(o, "algorithm",
 				    st->algorithm[0] ? json_string(st->algorithm) : json_null());
 		json_object_set_new(o, "seen_as",

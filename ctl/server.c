@@ -337,7 +337,8 @@ static int trunk_cmd(store_t *s, struct job *j, bool add)
 	REQUIRE(name, "name");
 	OPTIONAL(registrar, "registrar");
 	if (add && !registrar) {
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument 'registrar' (a string) is required");
+		snprintf(j->err.msg, sizeof(j->err.msg),
+			 "argument 'registrar' (a string) is required");
 		return j->err.code = -EINVAL;
 	}
 	OPTIONAL(proxy, "proxy");
@@ -428,8 +429,8 @@ static int cmd_route_add(store_t *s, struct job *j)
 			 "a route names a trunk or blocks, one of the two");
 		return j->err.code = -EINVAL;
 	}
-	struct store_route_spec r = { pattern, trunk, (unsigned)strip, prepend, (int)priority,
-				      allow != 0 };
+	struct store_route_spec r = { pattern, trunk,	      (unsigned)strip,
+				      prepend, (int)priority, allow != 0 };
 	long long id = 0;
 	int err = store_route_add(s, &r, &id, &j->err);
 	if (err == 0)
@@ -467,9 +468,8 @@ static struct {
 	{ "line.add", cmd_line_add, true },	   { "line.del", cmd_line_del, true },
 	{ "line.list", cmd_line_list, false },	   { "line.show", cmd_line_show, false },
 	{ "line.set", cmd_line_set, true },	   { "cdr.list", cmd_cdr_list, false },
-	{ "status", cmd_status, false },
-	{ "trunk.add", cmd_trunk_add, true },	   { "trunk.del", cmd_trunk_del, true },
-	{ "trunk.set", cmd_trunk_set, true },
+	{ "status", cmd_status, false },	   { "trunk.add", cmd_trunk_add, true },
+	{ "trunk.del", cmd_trunk_del, true },	   { "trunk.set", cmd_trunk_set, true },
 	{ "route.add", cmd_route_add, true },	   { "route.del", cmd_route_del, true },
 };
 

@@ -973,16 +973,22 @@ static int trunk_add(int argc, char **argv, bool add)
 	char const *what = add ? "trunk add" : "trunk set";
 	char const *pos[1];
 	struct opt opts[] = {
-		{ "--registrar", true, NULL, false },	{ "--proxy", true, NULL, false },
-		{ "--user", true, NULL, false },	{ "--auth-user", true, NULL, false },
-		{ "--password-stdin", false, NULL, false }, { "--realm", true, NULL, false },
-		{ "--transport", true, NULL, false },	{ "--expires", true, NULL, false },
-		{ "--register", true, NULL, false },	{ "--caller-id", true, NULL, false },
-		{ "--default-dn", true, NULL, false },	{ "--emergency", true, NULL, false },
+		{ "--registrar", true, NULL, false },
+		{ "--proxy", true, NULL, false },
+		{ "--user", true, NULL, false },
+		{ "--auth-user", true, NULL, false },
+		{ "--password-stdin", false, NULL, false },
+		{ "--realm", true, NULL, false },
+		{ "--transport", true, NULL, false },
+		{ "--expires", true, NULL, false },
+		{ "--register", true, NULL, false },
+		{ "--caller-id", true, NULL, false },
+		{ "--default-dn", true, NULL, false },
+		{ "--emergency", true, NULL, false },
 	};
-	static char const *const keys[] = { "registrar", "proxy",     "user",	   "auth_user",
-					     NULL,	  "realm",     "transport", NULL,
-					     "register",  "caller_id", "default_dn", "emergency" };
+	static char const *const keys[] = { "registrar", "proxy",     "user",	    "auth_user",
+					    NULL,	 "realm",     "transport",  NULL,
+					    "register",	 "caller_id", "default_dn", "emergency" };
 	json_t *dids = json_array();
 	argc = take_dids(argc, argv, dids);
 	parse_args(argc, argv, what, pos, 1, opts, NCOLS(opts));
@@ -1048,8 +1054,9 @@ static int cmd_trunk(int argc, char **argv)
 	}
 	if (!strcmp(sub, "list")) {
 		static struct column const cols[] = {
-			{ "NAME", "name" },	  { "REGISTRAR", "registrar" }, { "USER", "user" },
-			{ "STATE", "state" },	  { "REASON", "reason" },	{ "NEXT", "next_attempt" },
+			{ "NAME", "name" },	 { "REGISTRAR", "registrar" },
+			{ "USER", "user" },	 { "STATE", "state" },
+			{ "REASON", "reason" },	 { "NEXT", "next_attempt" },
 			{ "DIDS", "did_count" },
 		};
 		parse_args(argc, argv, "trunk list", NULL, 0, NULL, 0);
@@ -1122,9 +1129,12 @@ static int cmd_route(int argc, char **argv)
 	argc--, argv++;
 	if (!strcmp(sub, "add")) {
 		struct opt opts[] = {
-			{ "--trunk", true, NULL, false },    { "--block", false, NULL, false },
-			{ "--strip", true, NULL, false },    { "--prepend", true, NULL, false },
-			{ "--priority", true, NULL, false }, { "--allow-restricted", false, NULL, false },
+			{ "--trunk", true, NULL, false },
+			{ "--block", false, NULL, false },
+			{ "--strip", true, NULL, false },
+			{ "--prepend", true, NULL, false },
+			{ "--priority", true, NULL, false },
+			{ "--allow-restricted", false, NULL, false },
 		};
 		parse_args(argc, argv, "route add", pos, 1, opts, NCOLS(opts));
 		if (opts[0].set == opts[1].set)
@@ -1162,8 +1172,12 @@ static int cmd_route(int argc, char **argv)
 	}
 	if (!strcmp(sub, "list")) {
 		static struct column const cols[] = {
-			{ "ID", "id" },		{ "PATTERN", "pattern" },   { "TRUNK", "trunk" },
-			{ "STRIP", "strip" },	{ "PREPEND", "prepend" },   { "PRIORITY", "priority" },
+			{ "ID", "id" },
+			{ "PATTERN", "pattern" },
+			{ "TRUNK", "trunk" },
+			{ "STRIP", "strip" },
+			{ "PREPEND", "prepend" },
+			{ "PRIORITY", "priority" },
 			{ "RESTRICTED", "allow_restricted" },
 		};
 		parse_args(argc, argv, "route list", NULL, 0, NULL, 0);

@@ -137,9 +137,10 @@ static int parse_advertise(struct config *cfg, void *field, char const *value, c
 		return 0;
 	}
 	size_t n = strlen(value), host = strcspn(value, value[0] == '[' ? "]" : ":");
-	bool ok = n > 0 && n < CONFIG_HOST_MAX + 8 && strspn(value, "abcdefghijklmnopqrstuvwxyz"
-							       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							       "0123456789-.:[]") == n;
+	bool ok = n > 0 && n < CONFIG_HOST_MAX + 8 &&
+		  strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"0123456789-.:[]") == n;
 	if (ok && value[0] == '[')
 		host++;
 	if (ok && value[host] == ':') {

@@ -531,8 +531,7 @@ static int setup(sip_thread_t *t)
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
 				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-				    NTATAG_PRELOAD(SIP_MSG_PRELOAD),
-				    TAG_END());
+				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		directory_destroy(st->dir);

@@ -304,8 +304,7 @@ int directory_add_route(directory_t *d, long long id, char const *pattern, char 
 	r->strip = strip;
 	r->priority = priority;
 	r->allow_restricted = allow_restricted;
-	if (bad || !r->pattern ||
-	    push((void ***)&d->routes, &d->n_routes, &d->cap_routes, r) < 0) {
+	if (bad || !r->pattern || push((void ***)&d->routes, &d->n_routes, &d->cap_routes, r) < 0) {
 		free(r->pattern);
 		free(r->prepend);
 		free(r);
@@ -316,14 +315,12 @@ int directory_add_route(directory_t *d, long long id, char const *pattern, char 
 
 static int cmp_trunk(void const *a, void const *b)
 {
-	return strcmp((*(struct dir_trunk *const *)a)->name,
-		      (*(struct dir_trunk *const *)b)->name);
+	return strcmp((*(struct dir_trunk *const *)a)->name, (*(struct dir_trunk *const *)b)->name);
 }
 
 static int cmp_did(void const *a, void const *b)
 {
-	return strcmp((*(struct dir_did *const *)a)->number,
-		      (*(struct dir_did *const *)b)->number);
+	return strcmp((*(struct dir_did *const *)a)->number, (*(struct dir_did *const *)b)->number);
 }
 
 /* Priority first; then the longer pattern (the more specific); then the older route. */

@@ -61,7 +61,7 @@
 		       "FROM device d ORDER BY d.name")                                            \
 	X(DEVICE_MAX_INDEX, "SELECT max(idx) FROM line WHERE device = ?1")                         \
 	X(LINE_GET, "SELECT l.dn, l.device, l.idx, l.display, l.label, d.model, "                  \
-		    "(SELECT count(*) FROM binding b WHERE b.dn = l.dn), " LINE_FEATURES            \
+		    "(SELECT count(*) FROM binding b WHERE b.dn = l.dn), " LINE_FEATURES           \
 		    " FROM line l JOIN device d ON d.name = l.device "                             \
 		    "LEFT JOIN feature f ON f.dn = l.dn WHERE l.dn = ?1")                          \
 	X(LINE_AT_INDEX, "SELECT dn FROM line WHERE device = ?1 AND idx = ?2")                     \
@@ -70,7 +70,7 @@
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                          \
 	X(LINE_DELETE, "DELETE FROM line WHERE dn = ?1")                                           \
 	X(LINE_LIST, "SELECT l.dn, l.device, l.idx, l.display, l.label, "                          \
-		     "(SELECT count(*) FROM binding b WHERE b.dn = l.dn), " LINE_FEATURES           \
+		     "(SELECT count(*) FROM binding b WHERE b.dn = l.dn), " LINE_FEATURES          \
 		     " FROM line l JOIN device d ON d.name = l.device "                            \
 		     "LEFT JOIN feature f ON f.dn = l.dn ORDER BY l.device, l.idx")                \
 	X(FEATURE_GET, "SELECT " LINE_FEATURES ", l.device FROM line l "                           \
@@ -82,9 +82,10 @@
 			  "excluded.cfwd_busy, cfwd_noanswer = excluded.cfwd_noanswer, "           \
 			  "noanswer_timeout = excluded.noanswer_timeout")                          \
 	X(DEVICE_DND, "UPDATE device SET dnd = ?2, updated_at = ?3 WHERE name = ?1")               \
-	X(CDR_INSERT, "INSERT INTO cdr (started_at, answered_at, ended_at, caller, caller_device, " \
-		      "callee, target, forwarded, result, duration) "                              \
-		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                          \
+	X(CDR_INSERT,                                                                              \
+	  "INSERT INTO cdr (started_at, answered_at, ended_at, caller, caller_device, "            \
+	  "callee, target, forwarded, result, duration) "                                          \
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                                      \
 	X(CDR_LIST, "SELECT id, started_at, answered_at, ended_at, caller, caller_device, "        \
 		    "callee, target, forwarded, result, duration FROM cdr "                        \
 		    "WHERE started_at >= ?1 ORDER BY id DESC LIMIT ?2")                            \
@@ -118,17 +119,17 @@
 		       "call_id, cseq, expires_at, derived FROM binding")                          \
 	X(TRUNK_EXISTS, "SELECT 1 FROM trunk WHERE name = ?1")                                     \
 	X(TRUNK_INSERT, "INSERT INTO trunk (name, registrar, proxy, username, auth_user, secret, " \
-			"realm, transport, expires, do_register, created_at, caller_id, "         \
-			"default_dn, emergency, contact_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "   \
-			"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                              \
+			"realm, transport, expires, do_register, created_at, caller_id, "          \
+			"default_dn, emergency, contact_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "    \
+			"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                               \
 	X(TRUNK_DELETE, "DELETE FROM trunk WHERE name = ?1")                                       \
 	X(TRUNK_GET, "SELECT registrar, proxy, username, auth_user, secret, realm, transport, "    \
 		     "expires, do_register, caller_id, default_dn, emergency, contact_user, name " \
 		     "FROM trunk WHERE name = ?1")                                                 \
 	X(TRUNK_UPDATE, "UPDATE trunk SET registrar = ?2, proxy = ?3, username = ?4, "             \
-			"auth_user = ?5, secret = ?6, realm = ?7, transport = ?8, expires = ?9, " \
-			"do_register = ?10, caller_id = ?11, default_dn = ?12, emergency = ?13, " \
-			"contact_user = ?14 WHERE name = ?1")                                     \
+			"auth_user = ?5, secret = ?6, realm = ?7, transport = ?8, expires = ?9, "  \
+			"do_register = ?10, caller_id = ?11, default_dn = ?12, emergency = ?13, "  \
+			"contact_user = ?14 WHERE name = ?1")                                      \
 	X(DID_CLEAR, "DELETE FROM trunk_did WHERE trunk = ?1")                                     \
 	X(DID_OWNER, "SELECT trunk FROM trunk_did WHERE number = ?1")                              \
 	X(DID_INSERT, "INSERT INTO trunk_did (number, trunk, dn) VALUES (?1, ?2, ?3)")             \
@@ -1246,15 +1247,14 @@ int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, st
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
 	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
-				      (json_int_t)sqlite3_column_int64(st, 0), "started_at",
-				      int_or_null(st, 1), "answered_at", int_or_null(st, 2),
-				      "ended_at", int_or_null(st, 3), "caller",
-				      json_text_or_null(st, 4), "caller_device",
-				      json_text_or_null(st, 5), "callee", json_text_or_null(st, 6),
-				      "target", json_text_or_null(st, 7), "forwarded",
-				      json_text_or_null(st, 8), "result", json_text_or_null(st, 9),
-				      "duration", (json_int_t)sqlite3_column_int64(st, 10));
+		json_t *o = json_pack(
+			"{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
+			(json_int_t)sqlite3_column_int64(st, 0), "started_at", int_or_null(st, 1),
+			"answered_at", int_or_null(st, 2), "ended_at", int_or_null(st, 3), "caller",
+			json_text_or_null(st, 4), "caller_device", json_text_or_null(st, 5),
+			"callee", json_text_or_null(st, 6), "target", json_text_or_null(st, 7),
+			"forwarded", json_text_or_null(st, 8), "result", json_text_or_null(st, 9),
+			"duration", (json_int_t)sqlite3_column_int64(st, 10));
 		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(st);
@@ -1790,7 +1790,8 @@ int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
 			.noanswer_timeout = (unsigned)sqlite3_column_int(st, 7),
 		};
 		err = directory_add_line(d, col_text(st, 0), col_text(st, 1),
-					 (unsigned)sqlite3_column_int(st, 2), col_text(st, 3), &fwd);
+					 (unsigned)sqlite3_column_int(st, 2), col_text(st, 3),
+					 &fwd);
 	}
 	sqlite3_reset(st);
 	if (err == 0)

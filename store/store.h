@@ -121,14 +121,14 @@ int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, st
 /* ---- trunks and the dial plan ---- */
 struct store_trunk_spec {
 	char const *name;
-	char const *registrar; /* HOST[:PORT] */
-	char const *proxy;     /* NULL: none */
+	char const *registrar;				 /* HOST[:PORT] */
+	char const *proxy;				 /* NULL: none */
 	char const *user, *auth_user, *password, *realm; /* NULL: none (auth user: user) */
 	char const *transport;				 /* "udp" (NULL) or "tcp" */
 	char const *caller_id, *default_dn;
-	long long expires; /* 0: 3600 */
-	int do_register;   /* -1: when a user is given */
-	int emergency;	   /* 1: the trunk for emergency calls */
+	long long expires;	 /* 0: 3600 */
+	int do_register;	 /* -1: when a user is given */
+	int emergency;		 /* 1: the trunk for emergency calls */
 	char const *const *dids; /* NUMBER or NUMBER=DN */
 	size_t n_dids;
 };

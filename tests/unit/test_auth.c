@@ -116,7 +116,8 @@ static void test_stale_and_forged_nonce(void)
 	auth_nonce_make(a, T0, n2);
 	CU_ASSERT_STRING_NOT_EQUAL(n1, n2);
 	CU_ASSERT_EQUAL(strlen(n1), AUTH_NONCE_LEN);
-	/* The time stamp, then 32 hex of HMAC-SHA-256 (OpenSSL's one-shot HMAC) over the first 16. */
+	/* The time stamp, then 32 hex of HMAC-SHA-256 (OpenSSL's one-shot HMAC) over the first 16.
+	 */
 	CU_ASSERT_EQUAL(strncmp(n1, "6b49d200", 8), 0);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;

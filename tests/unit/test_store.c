@@ -563,11 +563,24 @@ static void test_cdr(void)
 	json_t *arr = NULL;
 	fresh();
 	struct store_cdr c[3] = {
-		{ .started_at = 1000, .answered_at = 1002, .ended_at = 1062, .caller = "1001",
-		  .caller_device = "SEP001122334455", .callee = "2001", .result = "answered" },
-		{ .started_at = 2000, .ended_at = 2030, .caller = "1001", .callee = "2002",
-		  .target = "3001", .forwarded = "no-answer", .result = "no-answer" },
-		{ .started_at = 3000, .ended_at = 3000, .caller = "1001", .callee = "9",
+		{ .started_at = 1000,
+		  .answered_at = 1002,
+		  .ended_at = 1062,
+		  .caller = "1001",
+		  .caller_device = "SEP001122334455",
+		  .callee = "2001",
+		  .result = "answered" },
+		{ .started_at = 2000,
+		  .ended_at = 2030,
+		  .caller = "1001",
+		  .callee = "2002",
+		  .target = "3001",
+		  .forwarded = "no-answer",
+		  .result = "no-answer" },
+		{ .started_at = 3000,
+		  .ended_at = 3000,
+		  .caller = "1001",
+		  .callee = "9",
 		  .result = "not-found" },
 	};
 	CU_ASSERT_EQUAL(store_cdr_add(s, c, 3, &e), 0);

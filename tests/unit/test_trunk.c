@@ -26,10 +26,10 @@ static void test_match(void)
 	CU_ASSERT_TRUE(dialplan_match("11X", "112"));
 	CU_ASSERT_FALSE(dialplan_match("11X", "1122")); /* no '.': exact length */
 	CU_ASSERT_FALSE(dialplan_match("11X", "11"));
-	CU_ASSERT_FALSE(dialplan_match("11X", "11*"));	   /* X is a digit only */
-	CU_ASSERT_TRUE(dialplan_match("NXX", "200"));	   /* N: 2-9 */
+	CU_ASSERT_FALSE(dialplan_match("11X", "11*")); /* X is a digit only */
+	CU_ASSERT_TRUE(dialplan_match("NXX", "200"));  /* N: 2-9 */
 	CU_ASSERT_FALSE(dialplan_match("NXX", "100"));
-	CU_ASSERT_TRUE(dialplan_match("Z.", "12"));	   /* Z: 1-9, then one or more */
+	CU_ASSERT_TRUE(dialplan_match("Z.", "12")); /* Z: 1-9, then one or more */
 	CU_ASSERT_FALSE(dialplan_match("Z.", "1"));
 	CU_ASSERT_FALSE(dialplan_match("Z.", "02"));
 	CU_ASSERT_TRUE(dialplan_match("+49.", "+4930"));
@@ -45,7 +45,7 @@ static void test_pattern_valid(void)
 	CU_ASSERT_TRUE(dialplan_pattern_valid("NXXXXXX"));
 	CU_ASSERT_TRUE(dialplan_pattern_valid("+*#0123456789XZN"));
 	CU_ASSERT_FALSE(dialplan_pattern_valid(""));
-	CU_ASSERT_FALSE(dialplan_pattern_valid("."));  /* everything: say it with X. */
+	CU_ASSERT_FALSE(dialplan_pattern_valid("."));	/* everything: say it with X. */
 	CU_ASSERT_FALSE(dialplan_pattern_valid("0.1")); /* '.' only at the end */
 	CU_ASSERT_FALSE(dialplan_pattern_valid("abc"));
 	CU_ASSERT_FALSE(dialplan_pattern_valid("0 1"));
@@ -75,12 +75,13 @@ static void test_config_keys(void)
 	CU_ASSERT_TRUE(config_list_has(cfg.restricted, "00", 1));
 	CU_ASSERT_EQUAL(cfg.trunk_retry_min, 30);
 	CU_ASSERT_STRING_EQUAL(cfg.advertise, "");
-	CU_ASSERT_EQUAL(config_load_string(&cfg, "t.conf",
-					   "[sip]\nadvertise = 203.0.113.7:5062\n"
-					   "[trunks]\nretry_min = 5\nretry_max = 60\nkeepalive = 0\n"
-					   "[dialplan]\nemergency = 112, 110\nrestricted =\n",
-					   err, sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+		config_load_string(&cfg, "t.conf",
+				   "[sip]\nadvertise = 203.0.113.7:5062\n"
+				   "[trunks]\nretry_min = 5\nretry_max = 60\nkeepalive = 0\n"
+				   "[dialplan]\nemergency = 112, 110\nrestricted =\n",
+				   err, sizeof(err)),
+		0);
 	CU_ASSERT_STRING_EQUAL(cfg.advertise, "203.0.113.7:5062");
 	CU_ASSERT_EQUAL(cfg.trunk_keepalive, 0);
 	CU_ASSERT_STRING_EQUAL(cfg.emergency, "112 110");
@@ -89,9 +90,9 @@ static void test_config_keys(void)
 					   err, sizeof(err)),
 			0);
 	static char const *const bad[] = {
-		"[sip]\nadvertise = a b\n",	    "[sip]\nadvertise = host:0\n",
-		"[sip]\nadvertise = host:\n",	    "[sip]\nadvertise = :5060\n",
-		"[dialplan]\nemergency = 11a\n",    "[trunks]\nretry_min = 0\n",
+		"[sip]\nadvertise = a b\n",	 "[sip]\nadvertise = host:0\n",
+		"[sip]\nadvertise = host:\n",	 "[sip]\nadvertise = :5060\n",
+		"[dialplan]\nemergency = 11a\n", "[trunks]\nretry_min = 0\n",
 		"[trunks]\nkeepalive = 99999\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -146,8 +147,7 @@ static void test_pick(void)
 	};
 	CU_ASSERT_EQUAL(uac_challenge_pick(home, challenges(home, unusable), &ch), -1);
 
-	static char const *const stale[] = {
-		"Digest realm=\"x\", nonce=\"n\", stale=TRUE", NULL };
+	static char const *const stale[] = { "Digest realm=\"x\", nonce=\"n\", stale=TRUE", NULL };
 	CU_ASSERT_EQUAL(uac_challenge_pick(home, challenges(home, stale), &ch), 0);
 	CU_ASSERT_TRUE(ch.stale);
 	su_home_deinit(home);
@@ -178,28 +178,25 @@ static void check_answer(su_home_t *home, char const *auth, struct uac_challenge
 					uri),
 			0);
 	CU_ASSERT_STRING_EQUAL(got, want);
-	CU_ASSERT_PTR_NOT_NULL(strstr(auth, ch->alg == DIGEST_SHA256 ? "algorithm=SHA-256"
-								     : "algorithm=MD5"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(auth, ch->alg == DIGEST_SHA256 ? "algorithm=SHA-256" : "algorithm=MD5"));
 }
 
 static void test_authorization(void)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
-	struct uac_challenge ch = { .alg = DIGEST_MD5,
-				    .realm = "fritz.box",
-				    .nonce = "0123ABCD",
-				    .qop = false };
+	struct uac_challenge ch = {
+		.alg = DIGEST_MD5, .realm = "fritz.box", .nonce = "0123ABCD", .qop = false
+	};
 	char ha1[DIGEST_HEX_SIZE];
 	CU_ASSERT_EQUAL(digest_ha1(ha1, DIGEST_MD5, "620", "fritz.box", "tr0ub4dor-620"), 0);
 	char *auth = uac_authorization(home, &ch, "620", ha1, "REGISTER", "sip:fritz.box", 2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(auth);
 	check_answer(home, auth, &ch, ha1, "sip:fritz.box");
 
-	ch = (struct uac_challenge){ .alg = DIGEST_SHA256,
-				     .realm = "itsp",
-				     .nonce = "n-1",
-				     .opaque = "xyz",
-				     .qop = true };
+	ch = (struct uac_challenge){
+		.alg = DIGEST_SHA256, .realm = "itsp", .nonce = "n-1", .opaque = "xyz", .qop = true
+	};
 	CU_ASSERT_EQUAL(digest_ha1(ha1, DIGEST_SHA256, "acct", "itsp", "pw"), 0);
 	auth = uac_authorization(home, &ch, "acct", ha1, "REGISTER", "sip:itsp.example", 2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(auth);
@@ -332,8 +329,11 @@ static void test_store(void)
 	directory_destroy(d);
 
 	/* trunk set: what is named changes, the rest (routes, DIDs, password) stays. */
-	struct store_trunk_spec ch = { .name = "fb", .proxy = "127.0.0.5:5060", .realm = "",
-				       .do_register = -1, .emergency = 1 };
+	struct store_trunk_spec ch = { .name = "fb",
+				       .proxy = "127.0.0.5:5060",
+				       .realm = "",
+				       .do_register = -1,
+				       .emergency = 1 };
 	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), 0);
 	CU_ASSERT_EQUAL_FATAL(store_directory_load(s, &d, &e), 0);
 	fb = directory_trunk(d, "fb");
@@ -348,8 +348,12 @@ static void test_store(void)
 	CU_ASSERT_EQUAL(directory_count_routes(d), 3);
 	directory_destroy(d);
 	char const *newdids[] = { "4930555=1001" };
-	ch = (struct store_trunk_spec){ .name = "fb", .password = "n3w-pass", .user = "621",
-					.do_register = -1, .emergency = -1, .dids = newdids,
+	ch = (struct store_trunk_spec){ .name = "fb",
+					.password = "n3w-pass",
+					.user = "621",
+					.do_register = -1,
+					.emergency = -1,
+					.dids = newdids,
 					.n_dids = 1 };
 	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, true, &e), 0);
 	CU_ASSERT_EQUAL_FATAL(store_directory_load(s, &d, &e), 0);
@@ -361,11 +365,13 @@ static void test_store(void)
 	CU_ASSERT_EQUAL(directory_count_dids(d), 1);
 	CU_ASSERT_PTR_NOT_NULL(directory_did(d, "4930555"));
 	directory_destroy(d);
-	ch = (struct store_trunk_spec){ .name = "fb", .registrar = "a b", .do_register = -1,
-					.emergency = -1 };
+	ch = (struct store_trunk_spec){
+		.name = "fb", .registrar = "a b", .do_register = -1, .emergency = -1
+	};
 	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), -EINVAL);
-	ch = (struct store_trunk_spec){ .name = "fb", .user = "", .do_register = -1,
-					.emergency = -1 };
+	ch = (struct store_trunk_spec){
+		.name = "fb", .user = "", .do_register = -1, .emergency = -1
+	};
 	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), -EINVAL); /* registers: needs one */
 	ch.name = "nope";
 	CU_ASSERT_EQUAL(store_trunk_set(s, &ch, false, &e), -ENOENT);
