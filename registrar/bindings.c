@@ -23,11 +23,11 @@ struct binding_table {
 	size_t n_buckets;
 	size_t n_aors;
 	size_t n_bindings;
-	binding_removed_f on_remove;
+	struct binding_hooks hooks;
 	void *arg;
 };
 
-int binding_table_create(binding_table_t **out, binding_removed_f on_remove, void *arg)
+int binding_table_create(binding_table_t **out, struct binding_hooks const *hooks, void *arg)
 {
 	binding_table_t *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -37,7 +37,8 @@ int binding_table_create(binding_table_t **out, binding_removed_f on_remove, voi
 		free(t);
 		return -ENOMEM;
 	}
-	t->on_remove = on_remove;
+	if (hooks)
+		t->hooks = *hooks;
 	t->arg = arg;
 	*out = t;
 	return 0;
@@ -201,8 +202,10 @@ static void unlink_binding(binding_table_t *t, struct aor *a, struct binding *b)
 		*pp = b->next;
 	a->count--;
 	t->n_bindings--;
-	if (t->on_remove)
-		t->on_remove(b, t->arg);
+	if (t->hooks.removed)
+		t->hooks.removed(b, t->arg);
+	if (b->conn && t->hooks.conn_drop)
+		t->hooks.conn_drop(b->conn, t->arg);
 	binding_free(b);
 }
 
@@ -244,6 +247,20 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 		a->count++;
 		t->n_bindings++;
 	}
+	/* The new connection's reference first, so a refusal leaves the old one. */
+	if (u->conn != b->conn) {
+		if (u->conn && t->hooks.conn_hold && t->hooks.conn_hold(u->conn, t->arg) < 0) {
+			if (!b->call_id) { /* new: nothing of it was written yet */
+				unlink_binding(t, a, b);
+				aor_drop_if_empty(t, a);
+			}
+			return -ENOMEM;
+		}
+		void *old = b->conn;
+		b->conn = u->conn;
+		if (old && t->hooks.conn_drop)
+			t->hooks.conn_drop(old, t->arg);
+	}
 	if (set_str(&b->device, u->device) < 0 ||
 	    set_str(&b->call_id, u->call_id ? u->call_id : "") < 0 ||
 	    set_str(&b->instance, u->instance) < 0 || set_str(&b->user_agent, u->user_agent) < 0) {
@@ -256,7 +273,6 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 	b->expires = u->expires;
 	text_copy(b->source, sizeof(b->source), u->source);
 	text_copy(b->transport, sizeof(b->transport), u->transport);
-	b->conn = u->conn;
 	b->derived = u->derived;
 	*out = b;
 	return 0;

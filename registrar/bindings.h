@@ -6,7 +6,11 @@
  * Thread: SIP.
  * Ownership: binding_table_create()/binding_table_destroy(); a struct
  * binding belongs to the table and lives until removed (the remove callback
- * sees it last).
+ * sees it last). The table also owns the references to the connections its
+ * bindings were made over: conn_hold when a binding gets a connection,
+ * conn_drop when it loses it (another connection, none, or unlinked). No
+ * caller changes a connection's count; binding_table_destroy() calls
+ * neither (the owner of the connections frees them all at once).
  */
 #ifndef SIPREG_BINDINGS_H
 #define SIPREG_BINDINGS_H
@@ -61,10 +65,16 @@ enum binding_check {
 	BINDING_CHECK_OUT_OF_ORDER,   /* same Call-ID, CSeq not higher */
 };
 
-/* Called for each binding just before it is removed. */
-typedef void (*binding_removed_f)(struct binding *b, void *arg);
+struct binding_hooks {
+	/* Called for each binding just before it is removed. */
+	void (*removed)(struct binding *b, void *arg);
+	/* A binding takes a reference to conn (non-NULL); 0, or negative to refuse. */
+	int (*conn_hold)(void *conn, void *arg);
+	/* A binding gives its reference to conn back. */
+	void (*conn_drop)(void *conn, void *arg);
+};
 
-int binding_table_create(binding_table_t **out, binding_removed_f on_remove, void *arg);
+int binding_table_create(binding_table_t **out, struct binding_hooks const *hooks, void *arg);
 void binding_table_destroy(binding_table_t *t);
 
 /** RFC 3261 §10.3 step 6-7 for one contact (or every binding of dn when contact is NULL). */

@@ -163,54 +163,24 @@ static void flush_changes(registrar_t *r)
 
 /* ---- connections ---- */
 
-static void conn_release(struct conn *c);
-
-static void on_binding_removed(struct binding *b, void *arg)
-{
-	registrar_t *r = arg;
-	queue_change(r, b, STORE_BINDING_DELETE);
-	if (b->conn)
-		conn_release(b->conn);
-}
-
-static void on_conn_closed(tp_stack_t *stack, struct conn *c, tport_t *tp, msg_t *msg, int error)
-{
-	registrar_t *r = c->r;
-	(void)stack, (void)tp, (void)msg;
-	/* Keep c alive while its bindings go (each one releases it). */
-	c->refs++;
-	size_t n = binding_remove_conn(r->bindings, c);
-	log_info("connection %s closed (%s): %zu binding%s removed", c->name,
-		 error ? strerror(error) : "by the peer", n, n == 1 ? "" : "s");
-	conn_release(c);
-}
-
-static struct conn *conn_get(registrar_t *r, tport_t *tp)
+/*
+ * A binding's conn is the tport_t it was made over. The binding table
+ * holds and drops the references (conn_hold, conn_drop); a struct conn
+ * lives while any binding holds its connection: it keeps the connection
+ * referenced (so sofia's idle timer does not close it) and learns of its
+ * close through tport_pend().
+ */
+static struct conn *conn_find(registrar_t *r, tport_t const *tp)
 {
 	for (struct conn *c = r->conns; c; c = c->next) {
 		if (c->tp == tp)
 			return c;
 	}
-	struct conn *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->r = r;
-	c->tp = tport_ref(tp);
-	tp_name_t const *n = tport_name(tp);
-	snprintf(c->name, sizeof(c->name), "%s/%s:%s", n->tpn_proto, n->tpn_host, n->tpn_port);
-	/* Learn of the close; the reference keeps the idle timer from closing it. */
-	tport_set_params(tp, TPTAG_SDWN_ERROR(1), TAG_END());
-	c->pend = tport_pend(tp, NULL, on_conn_closed, c);
-	c->next = r->conns;
-	r->conns = c;
-	return c;
+	return NULL;
 }
 
-static void conn_release(struct conn *c)
+static void conn_free(registrar_t *r, struct conn *c)
 {
-	if (--c->refs > 0)
-		return;
-	registrar_t *r = c->r;
 	struct conn **pp = &r->conns;
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
@@ -220,6 +190,54 @@ static void conn_release(struct conn *c)
 		tport_release(c->tp, c->pend, NULL, NULL, c, 0);
 	tport_unref(c->tp);
 	free(c);
+}
+
+static void on_binding_removed(struct binding *b, void *arg)
+{
+	queue_change(arg, b, STORE_BINDING_DELETE);
+}
+
+static void on_conn_closed(tp_stack_t *stack, struct conn *c, tport_t *tp, msg_t *msg, int error)
+{
+	registrar_t *r = c->r;
+	char name[sizeof(c->name)];
+	(void)stack, (void)tp, (void)msg;
+	text_copy(name, sizeof(name), c->name);
+	/* The last binding to go frees c. */
+	size_t n = binding_remove_conn(r->bindings, c->tp);
+	log_info("connection %s closed (%s): %zu binding%s removed", name,
+		 error ? strerror(error) : "by the peer", n, n == 1 ? "" : "s");
+}
+
+static int conn_hold(void *conn, void *arg)
+{
+	registrar_t *r = arg;
+	tport_t *tp = conn;
+	struct conn *c = conn_find(r, tp);
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return -ENOMEM;
+		c->r = r;
+		c->tp = tport_ref(tp);
+		tp_name_t const *n = tport_name(tp);
+		snprintf(c->name, sizeof(c->name), "%s/%s:%s", n->tpn_proto, n->tpn_host,
+			 n->tpn_port);
+		/* Learn of the close; the reference keeps the idle timer from closing it. */
+		tport_set_params(tp, TPTAG_SDWN_ERROR(1), TAG_END());
+		c->pend = tport_pend(tp, NULL, on_conn_closed, c);
+		c->next = r->conns;
+		r->conns = c;
+	}
+	c->refs++;
+	return 0;
+}
+
+static void conn_drop(void *conn, void *arg)
+{
+	registrar_t *r = arg;
+	struct conn *c = conn_find(r, conn);
+	if (c && --c->refs == 0)
+		conn_free(r, c);
 }
 
 /* ---- set-up ---- */
@@ -250,6 +268,12 @@ static void set_server(registrar_t *r)
 	r->realm_param = su_sprintf(r->home, "realm=\"%s\"", r->cfg.realm);
 }
 
+static struct binding_hooks const binding_hooks = {
+	.removed = on_binding_removed,
+	.conn_hold = conn_hold,
+	.conn_drop = conn_drop,
+};
+
 int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_config const *cfg,
 		     char const *secret_hex, registrar_sink_f sink, void *sink_arg)
 {
@@ -270,7 +294,7 @@ int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_con
 	if ((err = auth_server_create(&r->auth, secret_hex, strlen(secret_hex), cfg->nonce_lifetime,
 				      65536)) < 0 ||
 	    (err = ban_table_create(&r->bans, 100000)) < 0 ||
-	    (err = binding_table_create(&r->bindings, on_binding_removed, r)) < 0) {
+	    (err = binding_table_create(&r->bindings, &binding_hooks, r)) < 0) {
 		registrar_destroy(r);
 		return err;
 	}
@@ -286,14 +310,8 @@ void registrar_destroy(registrar_t *r)
 	/* Bindings stay in the database; only the memory goes. */
 	r->restoring = true;
 	binding_table_destroy(r->bindings);
-	while (r->conns) {
-		struct conn *c = r->conns;
-		r->conns = c->next;
-		if (c->pend > 0)
-			tport_release(c->tp, c->pend, NULL, NULL, c, 0);
-		tport_unref(c->tp);
-		free(c);
-	}
+	while (r->conns)
+		conn_free(r, r->conns);
 	r->restoring = false;
 	flush_changes(r);
 	free(r->pending);
@@ -761,18 +779,9 @@ static void bind_other_lines(struct reg_ctx *c, struct binding const *line1, tim
 			.conn = line1->conn,
 			.derived = true,
 		};
-		struct binding *old = binding_find(r->bindings, l->dn, contact);
-		struct conn *oldc = old ? old->conn : NULL;
 		struct binding *b;
-		if (u.conn && u.conn != oldc)
-			((struct conn *)u.conn)->refs++;
-		if (binding_apply(r->bindings, &u, c->now, r->cfg.max_contacts, &b) < 0) {
-			if (u.conn && u.conn != oldc)
-				conn_release(u.conn);
+		if (binding_apply(r->bindings, &u, c->now, r->cfg.max_contacts, &b) < 0)
 			continue;
-		}
-		if (oldc && oldc != u.conn)
-			conn_release(oldc);
 		queue_change(r, b, STORE_BINDING_UPSERT);
 	}
 }
@@ -914,9 +923,7 @@ static void handle_register(struct reg_ctx *c)
 		}
 	}
 
-	struct conn *conn = NULL;
-	if (c->tp && tport_is_reliable(c->tp))
-		conn = conn_get(r, c->tp);
+	tport_t *conn = c->tp && tport_is_reliable(c->tp) ? c->tp : NULL;
 	bool newreg = false;
 	char const *ua = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
 	struct binding *line1 = NULL;
@@ -929,7 +936,6 @@ static void handle_register(struct reg_ctx *c)
 		if (grant > granted_max)
 			granted_max = grant;
 		struct binding *old = binding_find(r->bindings, c->dn, uri);
-		struct conn *oldc = old ? old->conn : NULL;
 		if (grant && (!old || strcmp(old->source, c->source) != 0))
 			newreg = true;
 		struct binding_update u = {
@@ -947,20 +953,14 @@ static void handle_register(struct reg_ctx *c)
 			.conn = conn,
 		};
 		struct binding *b = NULL;
-		if (conn && conn != oldc && grant)
-			conn->refs++;
 		int err = binding_apply(r->bindings, &u, c->now, r->cfg.max_contacts, &b);
 		if (err < 0) {
-			if (conn && conn != oldc && grant)
-				conn_release(conn);
 			reply_refusal(r, c->msg,
 				      err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR,
 				      cisco);
 			return;
 		}
 		if (b) {
-			if (oldc && oldc != conn)
-				conn_release(oldc);
 			queue_change(r, b, STORE_BINDING_UPSERT);
 			if (!line1) {
 				line1 = b;
@@ -968,9 +968,6 @@ static void handle_register(struct reg_ctx *c)
 			}
 		}
 	}
-	if (conn && conn->refs == 0)
-		conn_release((conn->refs++, conn));
-
 	if (who->cucm_mode && c->line->index == 1)
 		bind_other_lines(c, line1, line1 ? line1_expires : 0);
 	if (newreg)
@@ -1011,8 +1008,7 @@ static bool from_registered_source(registrar_t *r, struct dir_device const *dev,
 		for (struct binding *b = binding_first(r->bindings, l->dn); b; b = b->next) {
 			if (!b->device || strcmp(b->device, dev->name) != 0)
 				continue;
-			struct conn *c = b->conn;
-			if (c ? c->tp == tp : strcmp(b->source, hostport) == 0)
+			if (b->conn ? b->conn == tp : strcmp(b->source, hostport) == 0)
 				return true;
 		}
 	}
@@ -1061,8 +1057,8 @@ struct device_at_ctx {
 static void device_at_one(struct binding *b, void *arg)
 {
 	struct device_at_ctx *x = arg;
-	struct conn *c = b->conn;
-	if (x->found || !b->device || !(c ? c->tp == x->tp : !strcmp(b->source, x->hostport)))
+	if (x->found || !b->device ||
+	    !(b->conn ? b->conn == x->tp : !strcmp(b->source, x->hostport)))
 		return;
 	x->found = directory_device(x->r->dir, b->device);
 }
@@ -1096,8 +1092,7 @@ struct binding *registrar_bindings(registrar_t *r, char const *dn)
 
 tport_t *registrar_binding_tport(struct binding const *b)
 {
-	struct conn const *c = b->conn;
-	return c ? c->tp : NULL;
+	return b->conn;
 }
 
 char const *registrar_realm(registrar_t const *r)

@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,16 +14,41 @@ static binding_table_t *t;
 static unsigned removed;
 static time_t const NOW = 1800000000;
 
+/* References held per connection (two fake connections), as the table takes and gives them. */
+static int held[2];
+static bool refuse_hold;
+
 static void on_removed(struct binding *b, void *arg)
 {
 	(void)b, (void)arg;
 	removed++;
 }
 
+static int on_hold(void *conn, void *arg)
+{
+	(void)arg;
+	if (refuse_hold)
+		return -ENOMEM;
+	held[(int *)conn - held]++;
+	return 0;
+}
+
+static void on_drop(void *conn, void *arg)
+{
+	(void)arg;
+	int *h = &held[(int *)conn - held];
+	CU_ASSERT(*h > 0);
+	(*h)--;
+}
+
+static struct binding_hooks const hooks = { on_removed, on_hold, on_drop };
+
 static int setup(void)
 {
 	removed = 0;
-	return binding_table_create(&t, on_removed, NULL);
+	held[0] = held[1] = 0;
+	refuse_hold = false;
+	return binding_table_create(&t, &hooks, NULL);
 }
 
 static int teardown(void)
@@ -130,19 +156,64 @@ static void test_expiry_and_limits(void)
 
 static void test_many_and_connections(void)
 {
-	int conn1, conn2;
+	int *conn1 = &held[0], *conn2 = &held[1];
 	char dn[16], c[64];
 	for (int i = 0; i < 2000; i++) {
 		snprintf(dn, sizeof(dn), "%d", 10000 + i);
 		snprintf(c, sizeof(c), "sip:%d@10.0.0.1", i);
-		bind(dn, c, "c", 1, NOW + 60, i % 2 ? &conn1 : &conn2);
+		bind(dn, c, "c", 1, NOW + 60, i % 2 ? conn1 : conn2);
 	}
 	CU_ASSERT_EQUAL(binding_count(t), 2000);
+	CU_ASSERT_EQUAL(held[0], 1000);
+	CU_ASSERT_EQUAL(held[1], 1000);
 	CU_ASSERT_PTR_NOT_NULL(binding_find(t, "11999", "sip:1999@10.0.0.1"));
-	CU_ASSERT_EQUAL(binding_remove_conn(t, &conn1), 1000);
+	CU_ASSERT_EQUAL(binding_remove_conn(t, conn1), 1000);
+	CU_ASSERT_EQUAL(held[0], 0);
 	CU_ASSERT_EQUAL(binding_count(t), 1000);
 	CU_ASSERT_EQUAL(binding_expire(t, NOW + 60), 1000);
 	CU_ASSERT_EQUAL(binding_count(t), 0);
+	CU_ASSERT_EQUAL(held[1], 0);
+}
+
+/* Every way a binding loses its connection gives the reference back, once. */
+static void test_connection_references(void)
+{
+	int *c1 = &held[0], *c2 = &held[1];
+	bind("1001", "sip:a@10.0.0.1", "c", 1, NOW + 60, c1);
+	bind("1001", "sip:b@10.0.0.1", "c", 1, NOW + 60, c1);
+	CU_ASSERT_EQUAL(held[0], 2);
+	/* A refresh over the same connection takes no second reference. */
+	bind("1001", "sip:a@10.0.0.1", "c", 2, NOW + 60, c1);
+	CU_ASSERT_EQUAL(held[0], 2);
+	/* Moved to another connection, then to none (UDP). */
+	bind("1001", "sip:a@10.0.0.1", "c", 3, NOW + 60, c2);
+	CU_ASSERT_EQUAL(held[0], 1);
+	CU_ASSERT_EQUAL(held[1], 1);
+	bind("1001", "sip:a@10.0.0.1", "c", 4, NOW + 60, NULL);
+	CU_ASSERT_EQUAL(held[1], 0);
+	/* Unregistered (expires now): one of several, then the last. */
+	bind("1001", "sip:c@10.0.0.1", "c", 5, NOW + 60, c1);
+	CU_ASSERT_EQUAL(held[0], 2);
+	struct binding_update u = { .dn = "1001", .contact = "sip:b@10.0.0.1", .call_id = "c",
+				    .cseq = 6, .expires = 0, .conn = c1 };
+	struct binding *b;
+	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), 0);
+	CU_ASSERT_PTR_NULL(b);
+	CU_ASSERT_EQUAL(held[0], 1);
+	CU_ASSERT_EQUAL(binding_remove_aor(t, "1001"), 2);
+	CU_ASSERT_EQUAL(held[0], 0);
+	/* A refused reference leaves nothing behind. */
+	refuse_hold = true;
+	u = (struct binding_update){ .dn = "1002", .contact = "sip:x@10.0.0.1", .call_id = "c",
+				     .cseq = 1, .expires = NOW + 60, .conn = c2 };
+	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), -ENOMEM);
+	CU_ASSERT_PTR_NULL(binding_first(t, "1002"));
+	CU_ASSERT_EQUAL(held[1], 0);
+	refuse_hold = false;
+	/* Removal by device drops too. */
+	bind("1003", "sip:y@10.0.0.1", "c", 1, NOW + 60, c2);
+	CU_ASSERT_EQUAL(binding_remove_device(t, "dev1"), 1);
+	CU_ASSERT_EQUAL(held[1], 0);
 }
 
 static void test_identity(void)
@@ -222,6 +293,7 @@ static CU_TestInfo const tests[] = {
 	{ "Call-ID and CSeq order", test_cseq_order },
 	{ "expiry and the per-AOR limit", test_expiry_and_limits },
 	{ "many bindings, removal by connection", test_many_and_connections },
+	{ "connection references follow the bindings", test_connection_references },
 	{ "device name from Contact, Reason, instance", test_identity },
 	{ "failures and bans", test_bans },
 	CU_TEST_INFO_NULL,
