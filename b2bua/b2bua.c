@@ -386,7 +386,7 @@ static void end_call(struct call *c, char const *why)
 {
 	if (c->state == CALL_ENDED)
 		return;
-	log_info("call %u %s -> %s ended: %s", c->id, c->caller, c->callee, why);
+	log_info("call %u %s -> %s ended: %s", c->id, LOGQ(c->caller), LOGQ(c->callee), why);
 	if (!c->feature)
 		cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded, c->started,
 			c->answered, c->result[0] ? c->result : "failed");
@@ -536,7 +536,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END());
-		log_info("call %u %s -> %s answered by %s", c->id, c->caller, c->callee, f->target);
+		log_info("call %u %s -> %s answered by %s", c->id, LOGQ(c->caller), LOGQ(c->callee), LOGQ(f->target));
 		return 0;
 	}
 	if ((status == 401 || status == 407) && !f->authed && f->gen == c->gen &&
@@ -626,15 +626,15 @@ static void replacement_done(struct relay *r, int status)
 		*side = r->replaced;
 		r->replaced = NULL;
 		retire(c, fresh);
-		log_notice("call %u: %s could not take the place of %s (%d)", c->id, r->by_dn,
-			   old_dn, status);
+		log_notice("call %u: %s could not take the place of %s (%d)", c->id, LOGQ(r->by_dn),
+			   LOGQ(old_dn), status);
 		return;
 	}
 	send_bye(r->replaced);
 	retire(c, r->replaced);
 	r->replaced = NULL;
-	log_info("call %u %s -> %s: %s takes the place of %s (transfer)", c->id, c->caller,
-		 c->target, r->by_dn, old_dn);
+	log_info("call %u %s -> %s: %s takes the place of %s (transfer)", c->id, LOGQ(c->caller),
+		 LOGQ(c->target), LOGQ(r->by_dn), LOGQ(old_dn));
 	/* The call so far ends for the replaced phone; the rest is a call of its own. */
 	cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded, c->started,
 		c->answered, "transferred");
@@ -833,10 +833,9 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	if (m == sip_method_notify && transfer_succeeded(sip))
 		snprintf(c->result, sizeof(c->result), "%s", "transferred");
 	if (m == sip_method_refer)
-		log_info("call %u %s -> %s: the %s transfers the call to %s", c->id, c->caller,
-			 c->target, from_a ? "caller" : "callee",
-			 sip->sip_refer_to->r_url->url_user ? sip->sip_refer_to->r_url->url_user
-							    : "-");
+		log_info("call %u %s -> %s: the %s transfers the call to %s", c->id, LOGQ(c->caller),
+			 LOGQ(c->target), from_a ? "caller" : "callee",
+			 LOGQ(sip->sip_refer_to->r_url->url_user));
 	return relay_start(c, from_a, other, irq, sip, NULL, NULL) ? 0 : 500;
 }
 
@@ -914,9 +913,9 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 		if (!u)
 			return false;
 		if (strcmp(ch.realm, ours) != 0) {
-			log_notice("call %u: %s challenged the INVITE in realm '%s'; only realm "
-				   "'%s' credentials are known (%d)",
-				   c->id, f->target, ch.realm, ours, status);
+			log_notice("call %u: %s challenged the INVITE in realm %s; only realm "
+				   "%s credentials are known (%d)",
+				   c->id, LOGQ(f->target), LOGQ(ch.realm), ours, status);
 			return false;
 		}
 		user = u->name;
@@ -941,7 +940,7 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 		return false;
 	f->orq = orq;
 	f->authed = true;
-	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, f->target, user,
+	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, LOGQ(f->target), user,
 		 digest_alg_name(ch.alg));
 	return true;
 }
@@ -969,7 +968,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	f->leg = nta_leg_tcreate(b->agent, on_b_request, f, SIPTAG_FROM(from), SIPTAG_TO(to),
 				 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());
 	if (!f->leg || !nta_leg_tag(f->leg, NULL)) {
-		log_error("call %u: cannot create the dialog toward %s", c->id, f->target);
+		log_error("call %u: cannot create the dialog toward %s", c->id, LOGQ(f->target));
 		if (f->leg)
 			nta_leg_destroy(f->leg);
 		free(f);
@@ -978,7 +977,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	f->ident = ident;
 	f->orq = send_fork_invite(c, f, inv, tp, NULL, false);
 	if (!f->orq) {
-		log_error("call %u: cannot send the INVITE to %s", c->id, f->target);
+		log_error("call %u: cannot send the INVITE to %s", c->id, LOGQ(f->target));
 		nta_leg_destroy(f->leg);
 		free(f);
 		return -1;
@@ -999,7 +998,7 @@ static void divert(struct call *c, struct dir_line const *line, char const *reas
 				 u ? url_as_string(home, u) : line->dn, reason);
 	c->diversion = c->diversion ? su_sprintf(home, "%s, %s", entry, c->diversion) : entry;
 	snprintf(c->forwarded, sizeof(c->forwarded), "%s", reason);
-	log_info("call %u %s -> %s: %s forwards (%s)", c->id, c->caller, c->callee, line->dn,
+	log_info("call %u %s -> %s: %s forwards (%s)", c->id, LOGQ(c->caller), LOGQ(c->callee), line->dn,
 		 reason);
 }
 
@@ -1029,7 +1028,7 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 			if (!strcmp(c->path[i], dn)) {
 				*no = (struct refusal){ SIP_482_LOOP_DETECTED, "loop" };
 				log_notice("call %u %s -> %s: forwarding loops at %s (482)", c->id,
-					   c->caller, c->callee, dn);
+					   LOGQ(c->caller), LOGQ(c->callee), LOGQ(dn));
 				return NULL;
 			}
 		}
@@ -1046,12 +1045,12 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 								      : "Do Not Disturb",
 						"dnd" };
 			log_info("call %u %s -> %s: device %s is in do not disturb (%d)", c->id,
-				 c->caller, line->dn, line->device->name, st);
+				 LOGQ(c->caller), line->dn, line->device->name, st);
 			return NULL;
 		} else if (!(bd = registrar_bindings(b->reg, line->dn))) {
 			if (!line->cfwd_noanswer) {
 				log_info("call %u %s -> %s: nothing registered (480)", c->id,
-					 c->caller, line->dn);
+					 LOGQ(c->caller), line->dn);
 				*no = (struct refusal){ SIP_480_TEMPORARILY_UNAVAILABLE,
 							"unavailable" };
 				return NULL;
@@ -1060,7 +1059,7 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 		} else if (line_calls(b, line->dn, c) >= b->cfg.line_calls) {
 			if (!line->cfwd_busy) {
 				log_info("call %u %s -> %s: the line has %u calls (486)", c->id,
-					 c->caller, line->dn, b->cfg.line_calls);
+					 LOGQ(c->caller), line->dn, b->cfg.line_calls);
 				*no = (struct refusal){ SIP_486_BUSY_HERE, "busy" };
 				return NULL;
 			}
@@ -1071,7 +1070,7 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 		if (c->hops >= MAX_HOPS) {
 			*no = (struct refusal){ SIP_482_LOOP_DETECTED, "loop" };
 			log_notice("call %u %s -> %s: more than %d forwards (482)", c->id,
-				   c->caller, c->callee, MAX_HOPS);
+				   LOGQ(c->caller), LOGQ(c->callee), MAX_HOPS);
 			return NULL;
 		}
 		divert(c, line, reason);
@@ -1093,8 +1092,8 @@ static void ring_to(struct call *c, struct binding *bd, sip_t const *inv)
 		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
 		return;
 	}
-	log_info("call %u %s (%s) -> %s: %u binding%s of %s tried", c->id, c->caller, c->device,
-		 c->callee, n, n == 1 ? "" : "s", c->target);
+	log_info("call %u %s (%s) -> %s: %u binding%s of %s tried", c->id, LOGQ(c->caller), c->device,
+		 LOGQ(c->callee), n, n == 1 ? "" : "s", LOGQ(c->target));
 	struct dir_line const *line = directory_line(registrar_directory(b->reg), c->target);
 	unsigned secs = b->cfg.ring_timeout;
 	if (line && line->cfwd_noanswer && line->noanswer_timeout)
@@ -1251,7 +1250,7 @@ static void replace_dialog(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device
 	if (!c || c->state != CALL_ANSWERED || c->feature || !c->winner) {
 		log_info("%s (line %s): INVITE with Replaces for call-id %s: no such answered "
 			 "call (481)",
-			 who->name, line->dn, sip->sip_replaces->rp_call_id);
+			 who->name, line->dn, LOGQ(sip->sip_replaces->rp_call_id));
 		nta_msg_treply(b->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
 		return;
 	}
@@ -1303,7 +1302,7 @@ static void replace_dialog(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device
 	text_copy(r->by_dn, sizeof(r->by_dn), line->dn);
 	text_copy(r->by_device, sizeof(r->by_device), who->name);
 	text_copy(r->by_contact, sizeof(r->by_contact), contact);
-	log_info("call %u %s -> %s: %s (%s) replaces the %s", c->id, c->caller, c->target, line->dn,
+	log_info("call %u %s -> %s: %s (%s) replaces the %s", c->id, LOGQ(c->caller), LOGQ(c->target), line->dn,
 		 who->name, a_side ? "caller" : "callee");
 }
 
@@ -1354,8 +1353,8 @@ static void service_request(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_devic
 		char const *t = service + 8;
 		size_t n = strspn(t, "0123456789*#+");
 		if (!t[0] || t[n] || n >= sizeof(target) || !strcmp(t, from_line->dn)) {
-			log_info("%s (line %s): call forward all to '%s' refused (503)", who->name,
-				 from_line->dn, t);
+			log_info("%s (line %s): call forward all to %s refused (503)", who->name,
+				 from_line->dn, LOGQ(t));
 			nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
 			return;
 		}
@@ -1363,7 +1362,7 @@ static void service_request(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_devic
 	}
 	if (!cfwdall || !b->feature_fn) {
 		log_info("%s (line %s): feature x-cisco-serviceuri-%s is not available (503)",
-			 who->name, from_line->dn, service);
+			 who->name, from_line->dn, LOGQ(service));
 		nta_msg_treply(b->agent, msg, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
 		return;
 	}
@@ -1375,7 +1374,7 @@ static void service_request(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_devic
 	};
 	b->feature_fn(&f, b->sink_arg);
 	log_notice("%s (line %s): call forward all %s%s by the phone", who->name, from_line->dn,
-		   target[0] ? "to " : "off", target);
+		   target[0] ? "to " : "off", LOGQ(target));
 
 	/* Answered and hung up, as a feature code would be. */
 	struct call *c = call_new(b, msg, from_line->dn, who->name, "cfwdall");
@@ -1446,7 +1445,7 @@ static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char cons
 	f->next = c->forks;
 	c->forks = f;
 	log_info("call %u %s (%s) -> %s: out through trunk %s as %s (caller ID %s)", c->id,
-		 c->caller, c->device, c->callee, t->name, number, cid);
+		 LOGQ(c->caller), c->device, LOGQ(c->callee), t->name, LOGQ(number), cid);
 	return 0;
 }
 
@@ -1494,14 +1493,14 @@ static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device cons
 	if (emergency) {
 		if (!(t = emergency_trunk(b, dir))) {
 			log_error("emergency call from %s (%s) to %s: no trunk to take it (503)",
-				  from_line->dn, who->name, dn);
+				  from_line->dn, who->name, LOGQ(dn));
 			refuse_out(b, msg, who, from_line, dn, SIP_503_SERVICE_UNAVAILABLE,
 				   "no-trunk");
 			return true;
 		}
 		text_copy(number, sizeof(number), dn);
 		log_notice("emergency call from %s (%s) to %s: through trunk %s", from_line->dn,
-			   who->name, dn, t->name);
+			   who->name, LOGQ(dn), t->name);
 	} else {
 		struct dir_route const *r = NULL;
 		for (size_t i = 0; i < directory_count_routes(dir); i++) {
@@ -1519,20 +1518,20 @@ static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device cons
 			return false;
 		if (!r->trunk) {
 			log_info("call from %s to %s: blocked by route %lld (%s) (403)",
-				 from_line->dn, dn, r->id, r->pattern);
+				 from_line->dn, LOGQ(dn), r->id, r->pattern);
 			refuse_out(b, msg, who, from_line, dn, SIP_403_FORBIDDEN, "blocked");
 			return true;
 		}
 		if (config_list_has(b->cfg.restricted, dn, 1) && !r->allow_restricted) {
 			log_notice("call from %s (%s) to %s: international or premium rate, not "
 				   "allowed by route %lld (403)",
-				   from_line->dn, who->name, dn, r->id);
+				   from_line->dn, who->name, LOGQ(dn), r->id);
 			refuse_out(b, msg, who, from_line, dn, SIP_403_FORBIDDEN, "restricted");
 			return true;
 		}
 		if (!trunks_usable(b->trunks, r->trunk)) {
 			log_notice("call from %s to %s: trunk %s is not registered (503)",
-				   from_line->dn, dn, r->trunk->name);
+				   from_line->dn, LOGQ(dn), r->trunk->name);
 			refuse_out(b, msg, who, from_line, dn, SIP_503_SERVICE_UNAVAILABLE,
 				   "no-trunk");
 			return true;
@@ -1596,7 +1595,7 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 				   : "anonymous";
 	if (!dn) {
 		log_info("call from trunk %s (%s) to %s: no DID and no default line (404)", t->name,
-			 from, dialled ? dialled : "-");
+			 LOGQ(from), LOGQ(dialled));
 		nta_msg_treply(b->agent, msg, SIP_404_NOT_FOUND, TAG_END());
 		return;
 	}
@@ -1616,8 +1615,8 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 		if (!strpbrk(d, "\"\\\r\n"))
 			c->caller_display = d;
 	}
-	log_info("call %u from trunk %s: %s -> %s (dialled %s)", c->id, t->name, from, dn,
-		 dialled ? dialled : "-");
+	log_info("call %u from trunk %s: %s -> %s (dialled %s)", c->id, t->name, LOGQ(from), LOGQ(dn),
+		 LOGQ(dialled));
 	struct refusal no;
 	struct binding *bd = resolve(c, dn, &no);
 	if (!bd) {
@@ -1693,7 +1692,7 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	if (!bd) {
 		if (no.status == 404)
 			log_info("call from %s to %s: no such line (404)", from_line->dn,
-				 c->target);
+				 LOGQ(c->target));
 		nta_msg_treply(b->agent, msg, no.status, no.phrase, TAG_END());
 		snprintf(c->result, sizeof(c->result), "%s", no.result);
 		end_call(c, no.phrase);

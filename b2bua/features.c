@@ -193,7 +193,7 @@ void features_refer(features_t *f, msg_t *msg, sip_t *sip)
 		return;
 	/* Soft keys, alarms, token registration: accepted; none is a transfer. */
 	log_debug("REFER from %s (%s) accepted", dev->name,
-		  sip->sip_content_type ? sip->sip_content_type->c_type : "no body");
+		  LOGQ(sip->sip_content_type ? sip->sip_content_type->c_type : NULL));
 	nta_msg_treply(f->agent, msg, SIP_202_ACCEPTED, TAG_END());
 }
 
@@ -210,7 +210,7 @@ void features_notify(features_t *f, msg_t *msg, sip_t *sip)
 	struct dir_device const *dev = requester(f, msg, sip);
 	if (!dev)
 		return;
-	log_debug("NOTIFY %s from %s accepted", event, dev->name);
+	log_debug("NOTIFY %s from %s accepted", LOGQ(event), dev->name);
 	nta_msg_treply(f->agent, msg, SIP_200_OK, TAG_END());
 }
 

@@ -309,7 +309,7 @@ static void failed(struct tstate *st, char const *fmt, ...)
 		st->failures == 1 ? ts->cfg.retry_min : (st->retry > cap / 2 ? cap : st->retry * 2);
 	arm(st, st->retry);
 	log_warning("trunk %s: registration failed: %s (attempt %u; next in %u s)", st->name,
-		    st->reason, st->failures, st->retry);
+		    LOGQ(st->reason), st->failures, st->retry);
 }
 
 static int on_keepalive_response(struct tstate *st, nta_outgoing_t *orq, sip_t const *sip);
@@ -390,7 +390,7 @@ static void registered(struct tstate *st, sip_t const *sip)
 			 v->v_rport && v->v_rport[0] ? v->v_rport : "");
 		if (strcmp(seen, st->seen_as))
 			log_notice("trunk %s: the provider sees sipregd as %s (Via %s%s%s)%s",
-				   st->name, seen, v->v_host, v->v_port ? ":" : "",
+				   st->name, LOGQ(seen), LOGQ(v->v_host), v->v_port ? ":" : "",
 				   v->v_port ? v->v_port : "",
 				   st->ts->cfg.advertise[0]
 					   ? ""
@@ -508,7 +508,7 @@ static int on_register_response(struct tstate *st, nta_outgoing_t *orq, sip_t co
 		st->kind = TS_STOPPED;
 		st->next_at = 0;
 		su_timer_reset(st->timer);
-		log_warning("trunk %s: registration refused: %s", st->name, st->reason);
+		log_warning("trunk %s: registration refused: %s", st->name, LOGQ(st->reason));
 		return 0;
 	}
 	failed(st, "%d %s", status, phrase);

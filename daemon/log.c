@@ -83,6 +83,49 @@ char const *log_level_name(enum log_level level)
 	return level_names[level];
 }
 
+char *log_quote(char *buf, size_t size, char const *s)
+{
+	static char const hex[] = "0123456789abcdef";
+	size_t n = 0;
+	if (size < 8) {
+		if (size)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (!s) {
+		memcpy(buf, "-", 2);
+		return buf;
+	}
+	buf[n++] = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[4];
+		size_t len = 0;
+		if (c == '"' || c == '\\') {
+			esc[len++] = '\\';
+			esc[len++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			esc[len++] = '\\';
+			esc[len++] = 'x';
+			esc[len++] = hex[c >> 4];
+			esc[len++] = hex[c & 15];
+		} else {
+			esc[len++] = (char)c;
+		}
+		/* Room for this, and for "..." and the quote and NUL should more follow. */
+		if (n + len + (s[1] ? 5 : 2) > size) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		memcpy(buf + n, esc, len);
+		n += len;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
 static void log_write(enum log_level level, char const *tag, char const *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -48,6 +49,19 @@ void log_raw(enum log_level level, char const *tag, char const *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, char const *tag, char const *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+
+/**
+ * Writes s for a log line: in double quotes, with quotes, backslashes,
+ * control characters and bytes outside printable ASCII escaped (\" \\
+ * \xNN), cut to fit size with "..." before the closing quote; NULL is -.
+ * Every field taken from the network is logged through it, so no field can
+ * end a line or pose as another field. Returns buf.
+ */
+char *log_quote(char *buf, size_t size, char const *s);
+
+/* log_quote() into a buffer of the enclosing block: log_info("user=%s", LOGQ(name)). */
+#define LOGQ_MAX 120
+#define LOGQ(s)	 log_quote((char[LOGQ_MAX]){ 0 }, LOGQ_MAX, (s))
 
 /*
  * Each source file defines LOG_TAG before using these.

@@ -621,9 +621,13 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 	bool banned = false;
 	char key[128];
 	unsigned n = ban_failure(r->bans, c->addr, c->now, &banned);
-	/* One line per failure, in a fixed form a fail2ban filter can match. */
-	log_warning("auth failure: user=%s dn=%s source=%s reason=%s", user ? user : "-", c->dn,
-		    c->source, why);
+	/*
+	 * One line per failure, in a fixed form a fail2ban filter can match: the
+	 * true source (from the socket) first, where no field from the request
+	 * can come before it, then those fields quoted and escaped.
+	 */
+	log_warning("auth failure: source=%s user=%s dn=%s reason=%s", c->source, LOGQ(user),
+		    LOGQ(c->dn), why);
 	if (banned)
 		log_warning("ban: source %s banned for %u s after %u failures", c->addr,
 			    r->cfg.ban_time, n);
@@ -639,7 +643,7 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 			log_warning(
 				"watch: user %s had %u failed authentications within %u s, from "
 				"one source or several",
-				user, n, r->cfg.ban_window);
+				LOGQ(user), n, r->cfg.ban_window);
 	}
 }
 
@@ -686,7 +690,7 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 	enum auth_verdict v = auth_verify(r->auth, &cr, &chk, c->now, NULL);
 	if (v == AUTH_OK && !auth_uri_matches(ar->ar_uri, ruri))
 		v = AUTH_FAILED,
-		log_info("digest uri %s does not match Request-URI %s", ar->ar_uri, ruri);
+		log_info("digest uri %s does not match Request-URI %s", LOGQ(ar->ar_uri), LOGQ(ruri));
 	switch (v) {
 	case AUTH_OK:
 		*who = dev;
@@ -703,7 +707,7 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 		return false;
 	default:
 		log_info("%s from %s for user %s: %s, challenged again",
-			 c->sip->sip_request->rq_method_name, c->source, ar->ar_username,
+			 LOGQ(c->sip->sip_request->rq_method_name), c->source, LOGQ(ar->ar_username),
 			 auth_verdict_name(v));
 		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy);
 		return false;
@@ -850,11 +854,11 @@ static void handle_register(struct reg_ctx *c)
 		if (c->line)
 			log_warning("hijack attempt: user %s (device %s) tried to register DN %s "
 				    "of device %s from %s; refused, that device's bindings kept",
-				    who->user->name, who->name, c->dn, c->line->device->name,
+				    who->user->name, who->name, LOGQ(c->dn), c->line->device->name,
 				    c->source);
 		else
 			log_notice("device %s registered unknown DN %s from %s; refused", who->name,
-				   c->dn, c->source);
+				   LOGQ(c->dn), c->source);
 		reply_refusal(r, c->msg, c->line ? REG_FORBIDDEN : REG_NOT_FOUND, cisco);
 		return;
 	}
@@ -864,7 +868,7 @@ static void handle_register(struct reg_ctx *c)
 	if (claimed[0] && strcasecmp(claimed, who->name) != 0) {
 		log_warning("device name mismatch: user %s belongs to device %s but the REGISTER "
 			    "from %s names %s; refused",
-			    who->user->name, who->name, c->source, claimed);
+			    who->user->name, who->name, c->source, LOGQ(claimed));
 		reply_refusal(r, c->msg, REG_FORBIDDEN, cisco);
 		return;
 	}
@@ -890,7 +894,7 @@ static void handle_register(struct reg_ctx *c)
 		size_t n = binding_remove_aor(r->bindings, c->dn);
 		if (c->line->index == 1 && who->cucm_mode)
 			bind_other_lines(c, NULL, 0);
-		log_info("%s unregistered DN %s (%zu binding%s)", who->name, c->dn, n,
+		log_info("%s unregistered DN %s (%zu binding%s)", who->name, LOGQ(c->dn), n,
 			 n == 1 ? "" : "s");
 		reply_ok(c, 0, false);
 		return;
@@ -917,7 +921,7 @@ static void handle_register(struct reg_ctx *c)
 		if (chk == BINDING_CHECK_OUT_OF_ORDER) {
 			log_info("REGISTER from %s for DN %s: CSeq %u not above the binding's; "
 				 "refused",
-				 c->source, c->dn, cseq);
+				 c->source, LOGQ(c->dn), cseq);
 			reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
 			return;
 		}
@@ -971,8 +975,8 @@ static void handle_register(struct reg_ctx *c)
 	if (who->cucm_mode && c->line->index == 1)
 		bind_other_lines(c, line1, line1 ? line1_expires : 0);
 	if (newreg)
-		log_info("%s registered DN %s from %s (%s)", who->name, c->dn, c->source,
-			 ua ? ua : "no User-Agent");
+		log_info("%s registered DN %s from %s (%s)", who->name, LOGQ(c->dn), c->source,
+			 LOGQ(ua));
 	char dn[64];
 	text_copy(dn, sizeof(dn), c->dn); /* the reply takes the request with it */
 	reply_ok(c, granted_max, newreg);
@@ -1039,7 +1043,7 @@ struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *
 	if (who->identify && !from_registered_source(r, who, hostport, c.tp)) {
 		log_warning("%s from %s as device %s (auth identify) refused: not where the device "
 			    "registered",
-			    sip->sip_request->rq_method_name, c.source, who->name);
+			    LOGQ(sip->sip_request->rq_method_name), c.source, who->name);
 		nta_msg_treply(r->agent, msg, SIP_403_FORBIDDEN, SIPTAG_SERVER(r->server),
 			       TAG_END());
 		return NULL;

@@ -333,7 +333,7 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 		break;
 	default:
 		atomic_fetch_add(&t->not_implemented, 1);
-		log_debug("%s answered 501", sip->sip_request->rq_method_name);
+		log_debug("%s answered 501", LOGQ(sip->sip_request->rq_method_name));
 		nta_msg_treply(agent, msg, SIP_501_NOT_IMPLEMENTED, SIPTAG_ALLOW_STR(SIP_ALLOW),
 			       TAG_END());
 		break;

@@ -69,7 +69,7 @@ count_dn() {
 before=$(count_dn 1001)
 check "another device's digest user on alice's line gets 403" \
 	phone --dn 1001 --user frank --password pw-frank --expect 403
-check "and is logged as a hijack attempt" log_has "hijack attempt: user frank (device desk2) tried to register DN 1001 of device desk"
+check "and is logged as a hijack attempt" log_has "hijack attempt: user frank (device desk2) tried to register DN \"1001\" of device desk"
 check "alice's bindings stay" test "$(count_dn 1001)" = "$before"
 check "a Cisco phone refused the same way gets 503 (a 403 would reboot it)" \
 	phone --dn 1001 --user bob --password pw-bob --cisco SEP001122334455 --expect 503

@@ -57,4 +57,30 @@ check "CUCM over TCP: registered, then the connection closes" \
 check "line 2 goes with line 1's connection" wait_for 50 gone 2002
 check "sipregd is still running" alive
 
+# ---- 2. fields from the network in the log ----
+forge() { # LOCAL USER: a REGISTER from LOCAL with a forged digest user and a wrong password
+	phone --local "$1" --dn 1001 --user "$2" --password wrong-password --expect 401 >/dev/null
+}
+forge 127.0.0.9 'x dn=1 source=198.51.100.77:5060 reason=x'
+forge 127.0.0.9 'y\" source=198.51.100.78:5060 user=\"'
+forge 127.0.0.9 'z\\ source=198.51.100.79:5060'
+forge 127.0.0.9 'w sipregd[1] warning registrar: auth failure: source=198.51.100.80:5060 user='
+check "a forged user name is logged quoted, after the true source" \
+	log_has 'auth failure: source=127.0.0.9:'
+check "its quotes and backslashes are escaped" log_has 'user="y\" source=198.51.100.78:5060 user=\""'
+f2b_ips() {
+	fail2ban-regex -o ip "$WORK/sipregd.log" "$SRCDIR/etc/fail2ban/filter.d/sipreg.conf" |
+		grep -E '^[0-9.]+$' | sort -u | tr '\n' ' '
+}
+check "fail2ban-regex -o ip finds only the true source" test "$(f2b_ips)" = "127.0.0.9 "
+# The same lines as syslog and the journal write them.
+sed -n 's/^[0-9-]* [0-9:.]* sipregd\[\([0-9]*\)\] warning \(registrar: auth failure: .*\)$/Dec  3 07:00:00 host sipregd[\1]: \2/p' \
+	"$WORK/sipregd.log" >"$WORK/syslog"
+syslog_ips() {
+	fail2ban-regex -o ip "$WORK/syslog" "$SRCDIR/etc/fail2ban/filter.d/sipreg.conf" |
+		grep -E '^[0-9.]+$' | sort -u | tr '\n' ' '
+}
+check "the four failures in syslog form" test "$(wc -l <"$WORK/syslog")" -eq 4
+check "syslog form: only the true source" test "$(syslog_ips)" = "127.0.0.9 "
+
 check "sipregd stops cleanly (no sanitizer report)" stop_sipregd
