@@ -31,6 +31,7 @@ struct relay;
 #include "daemon/log.h"
 #include "daemon/text.h"
 #include "registrar/bindings.h"
+#include "store/secret.h"
 
 #define LOG_TAG "b2bua"
 
@@ -107,6 +108,8 @@ struct call {
 	char path[MAX_HOPS + 1][33]; /* lines visited, for loop detection */
 	unsigned hops;
 	unsigned gen;	    /* incremented when a forward replaces the B legs */
+	unsigned legs;	    /* B legs opened so far (at most cfg.max_forks) */
+	unsigned max_forwards; /* Max-Forwards of the B legs: the caller's less one */
 	char forwarded[16]; /* reason of the last forward */
 	char *diversion;    /* Diversion header value, newest first */
 	bool feature;	    /* a Cisco feature request answered by us, not a call */
@@ -130,6 +133,7 @@ struct b2bua {
 	b2bua_feature_f feature_fn;
 	void *sink_arg;
 	trunks_t *trunks;
+	char mark[16]; /* this node's mark in the branch of its requests */
 	struct store_cdr *cdrs; /* records not yet handed over */
 	size_t n_cdrs, cap_cdrs;
 };
@@ -138,7 +142,7 @@ static int on_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t 
 static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t const *sip);
 static int on_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip);
 static bool redirect(struct call *c, char const *reason);
-static bool answer_challenge(struct fork *f, sip_t const *sip, int status);
+static bool answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *sip, int status);
 
 /* ---- lifetime ---- */
 
@@ -157,6 +161,7 @@ int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t
 	b->cdr_sink = cdr;
 	b->feature_fn = feature;
 	b->sink_arg = arg;
+	snprintf(b->mark, sizeof(b->mark), "-sr%s-", registrar_node_mark(reg));
 	if (!(b->reaper = su_timer_create(su_root_task(root), 1))) {
 		free(b);
 		return -1;
@@ -540,7 +545,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		return 0;
 	}
 	if ((status == 401 || status == 407) && !f->authed && f->gen == c->gen &&
-	    c->state == CALL_RINGING && answer_challenge(f, sip, status)) {
+	    c->state == CALL_RINGING && answer_challenge(f, orq, sip, status)) {
 		nta_outgoing_destroy(orq);
 		return 0;
 	}
@@ -861,9 +866,21 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 					tport_t *tp, char const *auth, bool proxy)
 {
 	su_home_t *home = c->home;
+	uint8_t rnd[8];
+	char hex[17];
+	if (secret_random(rnd, sizeof(rnd)) < 0)
+		return NULL;
+	text_hex(hex, rnd, sizeof(rnd));
+	/*
+	 * The branch carries this node's mark: an INVITE that comes back with it
+	 * has looped (482). Max-Forwards goes down by one from the caller's.
+	 */
+	char *branch = su_sprintf(home, "branch=z9hG4bK%s%s", c->b->mark, hex);
 	return nta_outgoing_tcreate(
 		f->leg, on_b_invite_response, f, f->route ? URL_STRING_MAKE(f->route) : NULL,
 		SIP_METHOD_INVITE, URL_STRING_MAKE(f->target), SIPTAG_CONTACT(c->to_callee),
+		SIPTAG_MAX_FORWARDS_STR(su_sprintf(home, "%u", c->max_forwards)),
+		NTATAG_BRANCH_KEY(branch),
 		TAG_IF(!f->trunk,
 		       SIPTAG_REMOTE_PARTY_ID_STR(su_sprintf(
 			       home, "%s;party=calling;screen=yes;privacy=off", f->ident))),
@@ -879,11 +896,16 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 
 /*
  * The callee challenged our INVITE (401/407): answer once, the strongest
- * algorithm offered first. Toward a phone, with its device's credentials
- * (the stored HA1 is for our realm, so only a challenge in that realm can
- * be answered); toward a trunk, with the trunk's.
+ * algorithm offered first. Toward a trunk, with the trunk's credentials.
+ * Toward a phone, with its device's credentials (the stored HA1 is for our
+ * realm, so only a challenge in that realm can be answered), and only when
+ * nothing can turn the answer into credentials for sipregd itself: the
+ * challenge must come from where the binding was made (its connection, or
+ * its source address), its nonce must not be one of ours (a challenge
+ * relaying our own nonce asks us to sign a request to ourselves), and the
+ * digest uri is the B leg's Request-URI.
  */
-static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
+static bool answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *sip, int status)
 {
 	struct call *c = f->call;
 	b2bua_t *b = c->b;
@@ -894,6 +916,7 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 	struct uac_challenge ch;
 	char const *user;
 	char *auth;
+	tport_t *tp = NULL;
 	if (uac_challenge_pick(home, au, &ch) < 0)
 		return false;
 	if (f->trunk) {
@@ -910,14 +933,34 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 		struct dir_line const *line = directory_line(dir, c->target);
 		struct dir_user const *u = line && line->device ? line->device->user : NULL;
 		char const *ours = registrar_realm(b->reg);
+		struct binding *bd = registrar_bindings(b->reg, c->target);
+		while (bd && strcmp(bd->contact, f->target) != 0)
+			bd = bd->next;
 		if (!u)
 			return false;
 		if (strcmp(ch.realm, ours) != 0) {
 			log_notice("call %u: %s challenged the INVITE in realm %s; only realm "
-				   "%s credentials are known (%d)",
+				   "'%s' credentials are known (%d)",
 				   c->id, LOGQ(f->target), LOGQ(ch.realm), ours, status);
 			return false;
 		}
+		msg_t *resp = nta_outgoing_getresponse(orq);
+		bool from_binding = bd && resp && registrar_binding_sent(b->reg, bd, resp);
+		msg_destroy(resp);
+		if (!from_binding) {
+			log_warning("call %u: a challenge to the INVITE to %s did not come from where "
+				    "the binding was made; not answered (%d)",
+				    c->id, LOGQ(f->target), status);
+			return false;
+		}
+		if (registrar_nonce_ours(b->reg, ch.nonce)) {
+			log_warning("call %u: %s challenged the INVITE with a nonce of sipregd's own: "
+				    "credentials for sipregd itself are never given; not answered "
+				    "(%d)",
+				    c->id, LOGQ(f->target), status);
+			return false;
+		}
+		tp = registrar_binding_tport(bd);
 		user = u->name;
 		auth = uac_authorization(home, &ch, user,
 					 ch.alg == DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5,
@@ -929,19 +972,14 @@ static bool answer_challenge(struct fork *f, sip_t const *sip, int status)
 			msg_destroy(req);
 		return false;
 	}
-	tport_t *tp = NULL;
-	for (struct binding *bd = f->trunk ? NULL : registrar_bindings(b->reg, c->target); bd;
-	     bd = bd->next)
-		if (!strcmp(bd->contact, f->target))
-			tp = registrar_binding_tport(bd);
-	nta_outgoing_t *orq = send_fork_invite(c, f, sip_object(req), tp, auth, status == 407);
+	nta_outgoing_t *norq = send_fork_invite(c, f, sip_object(req), tp, auth, status == 407);
 	msg_destroy(req);
-	if (!orq)
+	if (!norq)
 		return false;
-	f->orq = orq;
+	f->orq = norq;
 	f->authed = true;
-	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, LOGQ(f->target), user,
-		 digest_alg_name(ch.alg));
+	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, LOGQ(f->target),
+		 user, digest_alg_name(ch.alg));
 	return true;
 }
 
@@ -949,9 +987,15 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 {
 	b2bua_t *b = c->b;
 	su_home_t *home = c->home;
+	if (c->legs >= b->cfg.max_forks) {
+		log_notice("call %u: %u B legs opened, [calls] max_forks; %s not tried", c->id,
+			   c->legs, LOGQ(bd->contact));
+		return -1;
+	}
 	struct fork *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
+	c->legs++;
 	f->call = c;
 	f->gen = c->gen;
 	text_copy(f->target, sizeof(f->target), bd->contact);
@@ -1161,6 +1205,9 @@ static struct call *call_new(b2bua_t *b, msg_t *msg, char const *caller, char co
 	c->b = b;
 	c->id = b->next_id++;
 	c->started = time(NULL);
+	sip_t const *sip = sip_object(msg);
+	unsigned long mf = sip && sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 70;
+	c->max_forwards = mf > 70 ? 69 : mf ? (unsigned)mf - 1 : 0;
 	text_copy(c->caller, sizeof(c->caller), caller);
 	text_copy(c->callee, sizeof(c->callee), callee);
 	text_copy(c->target, sizeof(c->target), callee);
@@ -1638,6 +1685,21 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	/* A request for a dialog we do not have (its legs are matched before this). */
 	if (sip->sip_to && sip->sip_to->a_tag) {
 		nta_msg_treply(b->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		return;
+	}
+	/* One of our own INVITEs come back (our mark in a branch): a loop. */
+	for (sip_via_t const *v = sip->sip_via; v; v = v->v_next) {
+		if (v->v_branch && strstr(v->v_branch, b->mark)) {
+			log_notice("INVITE to %s came back to this node (its branch): loop (482)",
+				   LOGQ(sip->sip_request->rq_url->url_user));
+			nta_msg_treply(b->agent, msg, SIP_482_LOOP_DETECTED, TAG_END());
+			return;
+		}
+	}
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+		log_notice("INVITE to %s with Max-Forwards 0 (483)",
+			   LOGQ(sip->sip_request->rq_url->url_user));
+		nta_msg_treply(b->agent, msg, SIP_483_TOO_MANY_HOPS, TAG_END());
 		return;
 	}
 	/* From a trunk (by its address, or to the Contact it registered): to a line. */

@@ -27,6 +27,7 @@ struct b2bua_config {
 	unsigned ring_timeout; /* seconds without an answer before 480 */
 	unsigned line_calls;   /* calls a line takes at once before 486 */
 	unsigned dnd_response; /* status for a call to a device in do not disturb */
+	unsigned max_forks;    /* B legs one call may open, over all its forwards */
 	char emergency[256];   /* emergency numbers, space separated */
 	char restricted[256];  /* international and premium prefixes, space separated */
 	struct trunks_config trunks;

@@ -34,6 +34,7 @@ void config_defaults(struct config *cfg)
 	cfg->ban_time = 600;
 	cfg->ring_timeout = 60;
 	cfg->line_calls = 2;
+	cfg->max_forks = 16;
 	cfg->dnd_response = 486;
 	cfg->trunk_retry_min = 30;
 	cfg->trunk_retry_max = 1800;
@@ -349,6 +350,7 @@ static struct key_def const keys[] = {
 	{ "registrar", "max_contacts", parse_uint, FIELD(max_contacts), 1, 1000, false },
 	{ "calls", "ring_timeout", parse_uint, FIELD(ring_timeout), 1, 3600, false },
 	{ "calls", "line_calls", parse_uint, FIELD(line_calls), 1, 1000, false },
+	{ "calls", "max_forks", parse_uint, FIELD(max_forks), 1, 1000, false },
 	{ "calls", "dnd_response", parse_uint, FIELD(dnd_response), 400, 699, false },
 	{ "security", "ban_failures", parse_uint, FIELD(ban_failures), 1, 1000000, false },
 	{ "security", "ban_window", parse_uint, FIELD(ban_window), 1, 86400, false },

@@ -83,6 +83,17 @@ char const *log_level_name(enum log_level level)
 	return level_names[level];
 }
 
+/* The length of s escaped as log_quote() does, without the quotes. */
+static size_t quoted_len(char const *s)
+{
+	size_t n = 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		n += c == '"' || c == '\\' ? 2 : c < 0x20 || c >= 0x7f ? 4 : 1;
+	}
+	return n;
+}
+
 char *log_quote(char *buf, size_t size, char const *s)
 {
 	static char const hex[] = "0123456789abcdef";
@@ -113,7 +124,7 @@ char *log_quote(char *buf, size_t size, char const *s)
 			esc[len++] = (char)c;
 		}
 		/* Room for this, and for "..." and the quote and NUL should more follow. */
-		if (n + len + (s[1] ? 5 : 2) > size) {
+		if (n + len + (s[1] ? 5 : 2) > size && n + quoted_len(s) + 2 > size) {
 			memcpy(buf + n, "...", 3);
 			n += 3;
 			break;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/config.h"
@@ -108,9 +109,10 @@ static json_t *on_config(void *arg)
 	json_object_set_new(json_object_get(o, "sip"), "advertise",
 			    d->cfg.advertise[0] ? json_string(d->cfg.advertise) : json_null());
 	json_object_set_new(o, "calls",
-			    json_pack("{s:i, s:i, s:i}", "ring_timeout", (int)d->cfg.ring_timeout,
-				      "line_calls", (int)d->cfg.line_calls, "dnd_response",
-				      (int)d->cfg.dnd_response));
+			    json_pack("{s:i, s:i, s:i, s:i}", "ring_timeout",
+				      (int)d->cfg.ring_timeout, "line_calls", (int)d->cfg.line_calls,
+				      "dnd_response", (int)d->cfg.dnd_response, "max_forks",
+				      (int)d->cfg.max_forks));
 	json_object_set_new(o, "trunks",
 			    json_pack("{s:i, s:i, s:i}", "retry_min", (int)d->cfg.trunk_retry_min,
 				      "retry_max", (int)d->cfg.trunk_retry_max, "keepalive",
@@ -393,6 +395,13 @@ int main(int argc, char **argv)
 	struct daemon d = { 0 };
 	bool foreground = false, check = false;
 	int c;
+
+	/*
+	 * Nothing sipregd creates is for the group or others: the database and
+	 * its journal hold password digests. The control socket alone is opened
+	 * to the admin group, explicitly (0660).
+	 */
+	umask(077);
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:fVh", longopts, NULL)) != -1) {

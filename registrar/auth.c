@@ -19,12 +19,18 @@
 
 /*
  * Nonce: 8 hex of time, 8 hex of a counter that starts at a random value,
- * 32 hex of HMAC-SHA-256 (truncated) over the first 16. The counter keeps
- * nonces of one second apart; the HMAC makes them unforgeable.
+ * then two MACs of 16 hex each (HMAC-SHA-256, truncated): one over the
+ * first 16 (the nonce is ours), one over the first 16 and the address it
+ * was issued to (it is used from there). The counter keeps nonces of one
+ * second apart; the MACs make them unforgeable. A nonce used without qop
+ * is good for one request (and its retransmissions).
  */
-#define TS_HEX	8
-#define RND_HEX 8
-#define MAC_HEX 32
+#define TS_HEX	 8
+#define RND_HEX	 8
+#define PART_HEX 16
+#define MAC_HEX	 (2 * PART_HEX)
+/* The mark of a nonce used without qop in its count slot. */
+#define NC_USED_NO_QOP UINT32_MAX
 
 struct nc_slot {
 	char nonce[AUTH_NONCE_LEN + 1];
@@ -110,34 +116,51 @@ void auth_server_set_lifetime(auth_server_t *a, unsigned lifetime)
 	a->lifetime = lifetime;
 }
 
-static void nonce_mac(auth_server_t *a, char const *prefix, char out[MAC_HEX + 1])
+/* PART_HEX hex of the HMAC over the nonce's first 16 characters and, when given, the address. */
+static void nonce_mac(auth_server_t *a, char const *prefix, char const *source,
+		      char out[PART_HEX + 1])
 {
 	uint8_t ih[EVP_MAX_MD_SIZE], md[EVP_MAX_MD_SIZE];
 	unsigned ilen = 0, len = 0;
+	/* A separator no address holds, so the two kinds of input never meet. */
+	char const *tail = source ? source : "";
 	/* Cannot fail short of memory exhaustion; a failure yields a MAC nothing matches. */
 	if (!EVP_MD_CTX_copy_ex(a->work, a->inner) ||
 	    !EVP_DigestUpdate(a->work, prefix, TS_HEX + RND_HEX) ||
+	    !EVP_DigestUpdate(a->work, source ? "@" : "#", 1) ||
+	    !EVP_DigestUpdate(a->work, tail, strlen(tail)) ||
 	    !EVP_DigestFinal_ex(a->work, ih, &ilen) || !EVP_MD_CTX_copy_ex(a->work, a->outer) ||
 	    !EVP_DigestUpdate(a->work, ih, ilen) || !EVP_DigestFinal_ex(a->work, md, &len)) {
-		memset(out, 'x', MAC_HEX);
-		out[MAC_HEX] = '\0';
+		memset(out, 'x', PART_HEX);
+		out[PART_HEX] = '\0';
 		return;
 	}
-	text_hex(out, md, MAC_HEX / 2);
+	text_hex(out, md, PART_HEX / 2);
 }
 
-void auth_nonce_make(auth_server_t *a, time_t now, char out[AUTH_NONCE_LEN + 1])
+void auth_nonce_make(auth_server_t *a, time_t now, char const *source,
+		     char out[AUTH_NONCE_LEN + 1])
 {
 	uint32_t ts = (uint32_t)((uint64_t)now & 0xffffffffu), n = a->counter++;
 	uint8_t raw[8] = { ts >> 24, ts >> 16, ts >> 8, ts, n >> 24, n >> 16, n >> 8, n };
 	text_hex(out, raw, sizeof(raw));
-	nonce_mac(a, out, out + TS_HEX + RND_HEX);
+	nonce_mac(a, out, NULL, out + TS_HEX + RND_HEX);
+	nonce_mac(a, out, source ? source : "", out + TS_HEX + RND_HEX + PART_HEX);
 }
 
-/* 0 and the issue time when the nonce is ours. */
-static int nonce_parse(auth_server_t *a, char const *nonce, time_t now, time_t *issued)
+void auth_node_mark(auth_server_t *a, char out[9])
 {
-	char mac[MAC_HEX + 1];
+	char mac[PART_HEX + 1];
+	/* Not a nonce's prefix (those are hex): no nonce MAC can equal it. */
+	nonce_mac(a, "node-mark:sipreg", NULL, mac);
+	memcpy(out, mac, 8);
+	out[8] = '\0';
+}
+
+/* 0 when the nonce has our form and its first MAC: made here, for some address. */
+static int nonce_check_ours(auth_server_t *a, char const *nonce)
+{
+	char mac[PART_HEX + 1];
 	if (!nonce || strlen(nonce) != AUTH_NONCE_LEN)
 		return -EINVAL;
 	for (size_t i = 0; i < AUTH_NONCE_LEN; i++) {
@@ -145,8 +168,24 @@ static int nonce_parse(auth_server_t *a, char const *nonce, time_t now, time_t *
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return -EINVAL;
 	}
-	nonce_mac(a, nonce, mac);
-	if (CRYPTO_memcmp(mac, nonce + TS_HEX + RND_HEX, MAC_HEX) != 0)
+	nonce_mac(a, nonce, NULL, mac);
+	return CRYPTO_memcmp(mac, nonce + TS_HEX + RND_HEX, PART_HEX) == 0 ? 0 : -EINVAL;
+}
+
+bool auth_nonce_ours(auth_server_t *a, char const *nonce)
+{
+	return nonce_check_ours(a, nonce) == 0;
+}
+
+/* 0 and the issue time when the nonce is ours and was issued to source. */
+static int nonce_parse(auth_server_t *a, char const *nonce, char const *source, time_t now,
+		       time_t *issued)
+{
+	char mac[PART_HEX + 1];
+	if (nonce_check_ours(a, nonce) < 0)
+		return -EINVAL;
+	nonce_mac(a, nonce, source ? source : "", mac);
+	if (CRYPTO_memcmp(mac, nonce + TS_HEX + RND_HEX + PART_HEX, PART_HEX) != 0)
 		return -EINVAL;
 	char ts[TS_HEX + 1];
 	memcpy(ts, nonce, TS_HEX);
@@ -243,7 +282,7 @@ enum auth_verdict auth_verify(auth_server_t *a, struct auth_creds const *c,
 		*alg_out = alg;
 	if (!(chk->algs_offered & (1u << alg)))
 		return AUTH_ALG_REFUSED;
-	if (nonce_parse(a, c->nonce, now, &issued) < 0)
+	if (nonce_parse(a, c->nonce, chk->source, now, &issued) < 0)
 		return AUTH_BAD_NONCE;
 	if (chk->qop_required && !qop)
 		return AUTH_QOP_REQUIRED;
@@ -264,21 +303,39 @@ enum auth_verdict auth_verify(auth_server_t *a, struct auth_creds const *c,
 	}
 	if (issued + (time_t)a->lifetime < now || issued > now + 60)
 		return AUTH_STALE;
-	if (qop) {
-		uint32_t nc = (uint32_t)strtoul(c->nc, NULL, 16);
+	if (!qop) {
+		/*
+		 * RFC 2069: nothing in the response changes from one request to
+		 * the next, so the nonce serves one request; the same request
+		 * again (a retransmission) is answered alike. Used again: a new
+		 * challenge (stale, the credentials were right).
+		 */
 		bool fresh;
 		struct nc_slot *s = nc_slot(a, c->nonce, issued, now, &fresh);
-		if (nc == 0)
-			return AUTH_REPLAY;
-		if (!fresh && nc <= s->last_nc) {
-			/* The same request again (a retransmission) is no replay. */
-			if (nc == s->last_nc && chk->request_key && chk->request_key == s->last_key)
+		if (!fresh && s->last_nc == NC_USED_NO_QOP) {
+			if (chk->request_key && chk->request_key == s->last_key)
 				return AUTH_OK;
-			return AUTH_REPLAY;
+			return AUTH_STALE;
 		}
-		s->last_nc = nc;
+		if (!fresh && s->last_nc)
+			return AUTH_REPLAY; /* counted with qop before: no mixing */
+		s->last_nc = NC_USED_NO_QOP;
 		s->last_key = chk->request_key;
+		return AUTH_OK;
 	}
+	uint32_t nc = (uint32_t)strtoul(c->nc, NULL, 16);
+	bool fresh;
+	struct nc_slot *s = nc_slot(a, c->nonce, issued, now, &fresh);
+	if (nc == 0 || nc == NC_USED_NO_QOP)
+		return AUTH_REPLAY;
+	if (!fresh && nc <= s->last_nc) {
+		/* The same request again (a retransmission) is no replay. */
+		if (nc == s->last_nc && chk->request_key && chk->request_key == s->last_key)
+			return AUTH_OK;
+		return AUTH_REPLAY;
+	}
+	s->last_nc = nc;
+	s->last_key = chk->request_key;
 	return AUTH_OK;
 }
 
@@ -296,4 +353,32 @@ bool auth_uri_matches(char const *digest_uri, char const *request_uri)
 	}
 	su_home_deinit(home);
 	return same;
+}
+
+bool auth_uri_names(char const *digest_uri, char const *names)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	bool found = false;
+	url_t *u = digest_uri ? url_make(home, digest_uri) : NULL;
+	if (u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && names) {
+		char const *port = u->url_port && u->url_port[0]
+					   ? u->url_port
+					   : (u->url_type == url_sips ? "5061" : "5060");
+		/* url_host keeps an IPv6 address's brackets, as the names do. */
+		char want[300];
+		int n = snprintf(want, sizeof(want), "%s:%s", u->url_host, port);
+		size_t plen = strlen(port);
+		for (char const *p = names; n > 0 && (size_t)n < sizeof(want) && *p && !found;) {
+			size_t len = strcspn(p, " ");
+			if (len == (size_t)n && strncasecmp(p, want, len) == 0)
+				found = true;
+			else if (len == plen + 2 && p[0] == '*' && p[1] == ':' &&
+				 strncmp(p + 2, port, plen) == 0)
+				found = true;
+			p += len;
+			p += strspn(p, " ");
+		}
+	}
+	su_home_deinit(home);
+	return found;
 }

@@ -34,8 +34,23 @@ int auth_server_create(auth_server_t **out, void const *secret, size_t secret_le
 void auth_server_destroy(auth_server_t *a);
 void auth_server_set_lifetime(auth_server_t *a, unsigned lifetime);
 
-/** Writes a fresh nonce (AUTH_NONCE_LEN characters and a NUL). */
-void auth_nonce_make(auth_server_t *a, time_t now, char out[AUTH_NONCE_LEN + 1]);
+/**
+ * Writes a fresh nonce (AUTH_NONCE_LEN characters and a NUL) for the
+ * source address it is issued to (an IP address as text, not the port: a
+ * phone behind NAT may answer from another port). A response is accepted
+ * with it only from that address.
+ */
+void auth_nonce_make(auth_server_t *a, time_t now, char const *source,
+		     char out[AUTH_NONCE_LEN + 1]);
+
+/**
+ * Writes 8 hex digits that name this installation (an HMAC with its
+ * secret): the mark sipregd puts in the branch of its own requests.
+ */
+void auth_node_mark(auth_server_t *a, char out[9]);
+
+/** True when nonce was made by this server (for whatever address): one of our own. */
+bool auth_nonce_ours(auth_server_t *a, char const *nonce);
 
 /**
  * Formats the value of one WWW-Authenticate header:
@@ -65,13 +80,14 @@ struct auth_check {
 	bool qop_required;
 	unsigned algs_offered; /* AUTH_ALG_* */
 	uint64_t request_key;  /* identifies the request (Call-ID, CSeq) for retransmissions */
+	char const *source;    /* the address the request came from (IP, as for the nonce) */
 };
 
 enum auth_verdict {
 	AUTH_OK = 0,
 	AUTH_FAILED,	   /* wrong response, or unknown user */
-	AUTH_STALE,	   /* right response on an expired nonce */
-	AUTH_BAD_NONCE,	   /* not a nonce of ours */
+	AUTH_STALE,	   /* right response on an expired (or, without qop, used) nonce */
+	AUTH_BAD_NONCE,	   /* not a nonce of ours, or one issued to another address */
 	AUTH_REPLAY,	   /* nonce count not increasing */
 	AUTH_QOP_REQUIRED, /* the device's policy requires qop=auth */
 	AUTH_ALG_REFUSED,  /* an algorithm not offered to this device */
@@ -86,5 +102,14 @@ enum auth_verdict auth_verify(auth_server_t *a, struct auth_creds const *c,
 
 /** True when the digest uri and the Request-URI name the same SIP URI (RFC 3261 §19.1.4). */
 bool auth_uri_matches(char const *digest_uri, char const *request_uri);
+
+/**
+ * True when the digest uri is a sip: or sips: URI (with or without a user
+ * part) whose host and port are one of names: "HOST:PORT" entries separated
+ * by spaces, IPv6 hosts in brackets, "*:PORT" for a listener on every
+ * address. A URI without a port names 5060 (sips: 5061). Host names compare
+ * without case.
+ */
+bool auth_uri_names(char const *digest_uri, char const *names);
 
 #endif

@@ -70,10 +70,12 @@ struct registrar {
 	struct store_binding *pending; /* changes not yet written behind */
 	size_t n_pending, cap_pending;
 	uint32_t batch; /* numbers the pending batches, for merging changes */
+	uint64_t failed[1024]; /* requests whose failure was counted, by request_key() */
 	bool restoring;
 	su_home_t *home;      /* what follows */
 	sip_server_t *server; /* the Server header, parsed once */
 	char *realm_param;    /* realm="..." for the challenges */
+	char node_mark[9];
 };
 
 /* The outcome of a REGISTER, mapped to a status in one place. */
@@ -86,6 +88,7 @@ enum reg_outcome {
 	REG_INTERVAL_TOO_BRIEF,
 	REG_OUT_OF_ORDER,
 	REG_TOO_MANY_CONTACTS,
+	REG_BAD_CONTACT, /* not SIP, an address nobody can be reached at, or this server */
 	REG_SERVER_ERROR,
 };
 
@@ -101,6 +104,7 @@ static struct {
 	[REG_INTERVAL_TOO_BRIEF] = { 423, "Interval Too Brief" },
 	[REG_OUT_OF_ORDER] = { 500, "Out of Order CSeq" },
 	[REG_TOO_MANY_CONTACTS] = { 403, "Too Many Contacts" },
+	[REG_BAD_CONTACT] = { 400, "Bad Contact" },
 	[REG_SERVER_ERROR] = { 500, "Server Internal Error" },
 };
 
@@ -299,6 +303,7 @@ int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_con
 		return err;
 	}
 	ban_set_limits(r->bans, cfg->ban_failures, cfg->ban_window, cfg->ban_time);
+	auth_node_mark(r->auth, r->node_mark);
 	*out = r;
 	return 0;
 }
@@ -550,14 +555,14 @@ static msg_auth_t *challenge_header(registrar_t *r, su_home_t *home, char const 
 
 /* 401 with WWW-Authenticate (REGISTER), or 407 with Proxy-Authenticate (other requests). */
 static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const *dev, bool stale,
-			    bool proxy)
+			    bool proxy, char const *addr)
 {
 	su_home_t *home = msg_home(msg);
 	char nonce[AUTH_NONCE_LEN + 1];
 	enum dir_algs algs = device_algs(r, dev);
 	msg_auth_t *au;
 
-	auth_nonce_make(r->auth, time(NULL), nonce);
+	auth_nonce_make(r->auth, time(NULL), addr, nonce);
 	if (algs == DIR_ALGS_BOTH) {
 		au = challenge_header(r, home, nonce, DIGEST_SHA256, stale, proxy);
 		if (au &&
@@ -588,7 +593,7 @@ static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const 
  */
 static void reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisco)
 {
-	if (cisco && o != REG_INTERVAL_TOO_BRIEF && o != REG_BAD_REQUEST) {
+	if (cisco && o != REG_INTERVAL_TOO_BRIEF && o != REG_BAD_REQUEST && o != REG_BAD_CONTACT) {
 		nta_msg_treply(r->agent, msg, SIP_503_SERVICE_UNAVAILABLE,
 			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER), SIPTAG_SERVER(r->server),
 			       TAG_END());
@@ -620,6 +625,18 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 	registrar_t *r = c->r;
 	bool banned = false;
 	char key[128];
+	/*
+	 * One failure per request: a retransmission (same Call-ID, CSeq and
+	 * branch), sent again while our challenge was lost, is not a second
+	 * guess.
+	 */
+	uint64_t rk = request_key(c->sip);
+	uint64_t *seen = &r->failed[rk % (sizeof(r->failed) / sizeof(r->failed[0]))];
+	if (*seen == rk) {
+		log_debug("auth failure from %s: the same request again, not counted", c->source);
+		return;
+	}
+	*seen = rk;
 	unsigned n = ban_failure(r->bans, c->addr, c->now, &banned);
 	/*
 	 * One line per failure, in a fixed form a fail2ban filter can match: the
@@ -656,7 +673,7 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 	auth_response_t ar[1] = { { sizeof(ar) } };
 
 	if (!au) {
-		reply_challenge(r, c->msg, c->dev, false, c->proxy);
+		reply_challenge(r, c->msg, c->dev, false, c->proxy, c->addr);
 		return false;
 	}
 	if (auth_digest_response_get(home, ar, au->au_params) < 0 || !ar->ar_username) {
@@ -686,32 +703,82 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 		.qop_required = dev && dev->qop_required,
 		.algs_offered = algs_bits(device_algs(r, dev ? dev : c->dev)),
 		.request_key = request_key(c->sip),
+		.source = c->addr,
 	};
 	enum auth_verdict v = auth_verify(r->auth, &cr, &chk, c->now, NULL);
-	if (v == AUTH_OK && !auth_uri_matches(ar->ar_uri, ruri))
-		v = AUTH_FAILED,
-		log_info("digest uri %s does not match Request-URI %s", LOGQ(ar->ar_uri), LOGQ(ruri));
+	/*
+	 * The digest uri names the Request-URI, or this server (SIPp and some
+	 * phones send sip:HOST:PORT of the server with an INVITE to a user);
+	 * never another host, so credentials made for another server do not
+	 * pass here.
+	 */
+	if (v == AUTH_OK && !auth_uri_matches(ar->ar_uri, ruri) &&
+	    !auth_uri_names(ar->ar_uri, r->cfg.self))
+		v = AUTH_FAILED, log_info("digest uri %s names neither the Request-URI %s nor this "
+					  "server",
+					  LOGQ(ar->ar_uri), LOGQ(ruri));
 	switch (v) {
 	case AUTH_OK:
 		*who = dev;
 		return true;
 	case AUTH_STALE:
-		reply_challenge(r, c->msg, dev, true, c->proxy);
+		reply_challenge(r, c->msg, dev, true, c->proxy, c->addr);
 		return false;
 	case AUTH_MALFORMED:
 		reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
 		return false;
 	case AUTH_FAILED:
 		count_failure(c, ar->ar_username, auth_verdict_name(v));
-		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy);
+		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy, c->addr);
 		return false;
 	default:
 		log_info("%s from %s for user %s: %s, challenged again",
 			 LOGQ(c->sip->sip_request->rq_method_name), c->source, LOGQ(ar->ar_username),
 			 auth_verdict_name(v));
-		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy);
+		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy, c->addr);
 		return false;
 	}
+}
+
+/*
+ * Why a contact cannot be bound, or NULL when it can: a URI other than
+ * sip:/sips:, a host no phone can be (unspecified, broadcast, multicast),
+ * this server itself (a call to it would loop back), or an expires
+ * parameter that is no number of seconds.
+ */
+static char const *contact_refusal(registrar_t *r, su_home_t *home, sip_contact_t const *m)
+{
+	url_t const *u = m->m_url;
+	if (u->url_type != url_sip && u->url_type != url_sips)
+		return "not a SIP URI";
+	if (!u->url_host || !u->url_host[0])
+		return "no host";
+	if (m->m_expires &&
+	    (!m->m_expires[0] || strspn(m->m_expires, "0123456789") != strlen(m->m_expires) ||
+	     strlen(m->m_expires) > 10))
+		return "an expires parameter that is not a number of seconds";
+	char host[64];
+	size_t n = strlen(u->url_host);
+	if (u->url_host[0] == '[' && n >= 2 && n - 2 < sizeof(host)) {
+		memcpy(host, u->url_host + 1, n - 2);
+		host[n - 2] = '\0';
+	} else {
+		text_copy(host, sizeof(host), u->url_host);
+	}
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		uint32_t a = ntohl(a4.s_addr);
+		if (a == 0 || a == 0xffffffffu || (a >> 28) == 0xe)
+			return "an unspecified, broadcast or multicast address";
+	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_MULTICAST(&a6))
+			return "an unspecified or multicast address";
+	}
+	char *text = url_as_string(home, (url_t *)u);
+	if (text && auth_uri_names(text, r->cfg.self))
+		return "this server's own address";
+	return NULL;
 }
 
 static unsigned requested_expires(struct reg_ctx *c, sip_contact_t const *m)
@@ -908,6 +975,14 @@ static void handle_register(struct reg_ctx *c)
 			reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
 			return;
 		}
+		char const *why = contact_refusal(r, home, k);
+		if (why) {
+			log_notice("REGISTER from %s for DN %s: contact %s is %s; refused (400)",
+				   c->source, LOGQ(c->dn), LOGQ(url_as_string(home, k->m_url)),
+				   why);
+			reply_refusal(r, c->msg, REG_BAD_CONTACT, cisco);
+			return;
+		}
 		unsigned want = requested_expires(c, k);
 		if (want > 0 && want < r->cfg.min_expires) {
 			char *min = su_sprintf(home, "%u", r->cfg.min_expires);
@@ -1092,6 +1167,35 @@ void registrar_set_on_register(registrar_t *r, registrar_registered_f fn, void *
 struct binding *registrar_bindings(registrar_t *r, char const *dn)
 {
 	return binding_first(r->bindings, dn);
+}
+
+bool registrar_binding_sent(registrar_t *r, struct binding const *b, msg_t *msg)
+{
+	char addr[64], hostport[80], baddr[64];
+	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
+	if (b->conn)
+		return tp == b->conn;
+	if (tp && tport_is_reliable(tp))
+		return false;
+	source_of(msg, addr, sizeof(addr), hostport, sizeof(hostport));
+	/* The binding's source is "a.b.c.d:port" or "[v6]:port": compare the address. */
+	char const *s = b->source;
+	size_t n = s[0] == '[' ? strcspn(s + 1, "]") : strcspn(s, ":");
+	if (n >= sizeof(baddr))
+		return false;
+	memcpy(baddr, s[0] == '[' ? s + 1 : s, n);
+	baddr[n] = '\0';
+	return strcmp(baddr, addr) == 0;
+}
+
+char const *registrar_node_mark(registrar_t const *r)
+{
+	return r->node_mark;
+}
+
+bool registrar_nonce_ours(registrar_t *r, char const *nonce)
+{
+	return auth_nonce_ours(r->auth, nonce);
 }
 
 tport_t *registrar_binding_tport(struct binding const *b)

@@ -37,6 +37,8 @@ struct registrar_config {
 	unsigned max_contacts;
 	unsigned ban_failures, ban_window, ban_time;
 	char server[64]; /* Server header value */
+	/* This server's names, "HOST:PORT ..." (auth_uri_names()): listeners and advertised. */
+	char self[1024];
 };
 
 /* Receives batches of binding changes to write behind; takes ownership of b (free()). */
@@ -83,6 +85,19 @@ struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *
 
 /** The bindings of a line (follow ->next), or NULL. */
 struct binding *registrar_bindings(registrar_t *r, char const *dn);
+
+/**
+ * True when msg (a request or a response being delivered now) came from
+ * where binding b was made: over its connection, or for a binding made
+ * without one, connectionless from its source address (any port).
+ */
+bool registrar_binding_sent(registrar_t *r, struct binding const *b, msg_t *msg);
+
+/** This node's mark for the branch of the requests it sends (8 hex digits). */
+char const *registrar_node_mark(registrar_t const *r);
+
+/** True when nonce is one of our own challenges' (for whatever address it was issued to). */
+bool registrar_nonce_ours(registrar_t *r, char const *nonce);
 
 /** The connection a binding was made over (TCP, TLS), or NULL (UDP). */
 tport_t *registrar_binding_tport(struct binding const *b);

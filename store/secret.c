@@ -70,12 +70,12 @@ int secret_key_load(uint8_t key[SECRET_KEY_LEN], char const *path, int create, c
 		return -EINVAL;
 	}
 	if (st.st_mode & 077) {
-		/* Readable by others: tighten it rather than refuse to start. */
-		if (chmod(path, 0600) < 0) {
-			snprintf(err, errlen, "key file %s is readable by others and chmod failed",
-				 path);
-			return -EPERM;
-		}
+		snprintf(err, errlen,
+			 "key file %s is open to the group or others (mode %04o). Fix it with: "
+			 "chmod 600 %s",
+			 path, (unsigned)(st.st_mode & 07777), path);
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return -EPERM;
 	}
 	memcpy(key, buf, SECRET_KEY_LEN);
 	OPENSSL_cleanse(buf, sizeof(buf));

@@ -6,6 +6,8 @@
 #include <netdb.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/log.h"
 #include "daemon/text.h"
@@ -577,6 +581,49 @@ static int ensure_nonce_secret(store_t *s, struct store_err *e)
 	return meta_set(s, "nonce_secret", hex, e);
 }
 
+/*
+ * The database and its journal hold the password digests (HA1), which are as
+ * good as the passwords, and the key file unseals the passwords: none may
+ * be open to the group or others. A new database is created 0600 (SQLite
+ * gives its -wal and -shm files the database's mode).
+ */
+static int check_private(char const *path, char const *what, struct store_err *e)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : seterr(e, -errno, "cannot read %s %s: %s", what, path,
+						     strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return seterr(e, -EINVAL, "%s %s is not a regular file", what, path);
+	if (st.st_mode & 077)
+		return seterr(e, -EPERM,
+			      "%s %s is open to the group or others (mode %04o): it holds secrets. "
+			      "Fix it with: chmod 600 %s",
+			      what, path, (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+static int check_files(char const *path, struct store_err *e)
+{
+	static char const *const suffix[] = { "", "-wal", "-shm", ".key" };
+	static char const *const what[] = { "database", "database journal", "database journal",
+					    "key file" };
+	char name[PATH_MAX];
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix[i]) >= sizeof(name))
+			return seterr(e, -ENAMETOOLONG, "the database path is too long");
+		int err = check_private(name, what[i], e);
+		if (err < 0)
+			return err;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return seterr(e, -errno, "cannot create database %s: %s", path, strerror(errno));
+	return 0;
+}
+
 int store_open(store_t **out, char const *path, char const *realm, struct store_err *e)
 {
 	int err = 0;
@@ -584,6 +631,8 @@ int store_open(store_t **out, char const *path, char const *realm, struct store_
 
 	if (!s)
 		return seterr(e, -ENOMEM, "out of memory");
+	if (strcmp(path, ":memory:") != 0 && (err = check_files(path, e)) < 0)
+		goto out;
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {

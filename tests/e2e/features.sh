@@ -23,7 +23,7 @@ caller() {
 	local sf=$1
 	[ "${sf#/}" != "$sf" ] || sf="$SIPP_DIR/$sf"
 	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" \
-		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" -m 1 -trace_err -error_file "$WORK/sipp.err" "${@:3}"
+		-m 1 -trace_err -error_file "$WORK/sipp.err" "${@:3}"
 }
 
 line_json() {

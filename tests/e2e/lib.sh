@@ -334,12 +334,11 @@ uas_done() {
 	wait "$UAS_PID"
 }
 
-# caller SCENARIO DN [sipp options]: a SIPp call to DN (the digest uri is the Request-URI).
+# caller SCENARIO DN [sipp options]: a SIPp call to DN (SIPp's own digest uri, sip:HOST:PORT).
 caller() {
 	local sf=$1
 	[ "${sf#/}" != "$sf" ] || sf="$SIPP_DIR/$sf"
-	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" \
-		-auth_uri "$2@$SIP_ADDR:$SIP_PORT" "${@:3}"
+	sipp $(sipp_opts) -sf "$sf" -s "$2" -inf "$WORK/caller.csv" "${@:3}"
 }
 
 # refused STATUS: call-refused.xml expecting STATUS after the INVITE with credentials.

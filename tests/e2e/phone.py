@@ -83,7 +83,7 @@ class Phone:
         self.a = a
         host, port = a.server.rsplit(":", 1)
         self.host, self.port = host, int(port)
-        self.t = Transport(a.transport, (host, int(port)), "127.0.0.1", 0.2)
+        self.t = Transport(a.transport, (host, int(port)), a.local, 0.2, a.bind_port)
         self.lhost, self.lport = self.t.local
         self.log = open(a.log, "a", buffering=1)
         self.cseq = random.randint(1, 1000)
@@ -217,7 +217,7 @@ class Phone:
         if self.a.on_invite == "challenge":
             auth = header(headers, "Authorization")
             if not auth:
-                nonce = rand_hex(24)
+                nonce = self.server_nonce() if self.a.challenge_nonce == "server" else rand_hex(24)
                 self.nonces.add(nonce)
                 alg = self.a.challenge_alg
                 self.reply(m, 401, "Unauthorized", tag=state["tag"], extra=[
@@ -317,7 +317,7 @@ class Phone:
         cnonce = rand_hex(16)
         auth = None
         for _ in range(3):
-            contact = self.contact(a.dn)
+            contact = self.contact(a.contact_user or a.dn)
             extra = [f"Contact: {contact}" + (
                 f';+u.sip!devicename.ccm.cisco.com="{a.cisco}"' if a.cisco else ""),
                 f"Expires: {expires}"]
@@ -455,6 +455,22 @@ class Phone:
                              "target": uri_of(contact[0]) if contact else ruri, "cseq": cseq})
         return r is not None
 
+    def server_nonce(self):
+        """A nonce of sipregd's own: the one its 407 to an INVITE of ours carries."""
+        ruri = f"sip:nobody@{self.host}:{self.port}"
+        tag, call_id = rand_hex(8), rand_hex(16)
+        h = [f"INVITE {ruri} SIP/2.0", self.via(), f"From: <sip:{self.a.dn}@{self.host}>;tag={tag}",
+             f"To: <{ruri}>", f"Call-ID: {call_id}", "CSeq: 1 INVITE", "Max-Forwards: 70",
+             f"Contact: {self.contact(self.a.dn)}", "Content-Length: 0"]
+        self.t.send(CRLF.join(h) + CRLF + CRLF)
+        for _ in range(50):
+            m = self.t.recv()
+            if m and m[0].startswith("SIP/2.0 407"):
+                _, ch = parse_challenge(header(m[1], "Proxy-Authenticate")[0])
+                self.say(f"SERVER NONCE {ch['nonce']}")
+                return ch["nonce"]
+        return rand_hex(24)
+
     def ack(self, sent, resp, ruri, call_id, cseq, to, ok=False):
         via = sent[1] if not ok else self.via()
         h = [f"ACK {ruri} SIP/2.0", via, f"From: <sip:{self.a.dn}@{self.host}>;tag={self.tag}",
@@ -476,6 +492,11 @@ def main():
     ap.add_argument("--on-invite", default="answer", choices=["answer", "challenge", "busy"])
     ap.add_argument("--challenge-alg", default="MD5", choices=["MD5", "SHA-256"])
     ap.add_argument("--challenge-realm", default="sipreg")
+    ap.add_argument("--challenge-nonce", default="own", choices=["own", "server"],
+                    help="server: challenge with a nonce fetched from sipregd")
+    ap.add_argument("--local", default="127.0.0.1", help="the address to bind")
+    ap.add_argument("--bind-port", type=int, default=0, help="the port to bind (default any)")
+    ap.add_argument("--contact-user", help="the Contact's user part when registering")
     ap.add_argument("--do", action="append", default=[])
     ap.add_argument("--until", help="serve until this file exists")
     ap.add_argument("--control", help="run the actions written to this file while serving")

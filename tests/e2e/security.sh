@@ -83,4 +83,92 @@ syslog_ips() {
 check "the four failures in syslog form" test "$(wc -l <"$WORK/syslog")" -eq 4
 check "syslog form: only the true source" test "$(syslog_ips)" = "127.0.0.9 "
 
+# ---- 3. digest ----
+attack() { # MODE [options]: digest_attack.py as alice on 1001
+	python3 "$E2E_DIR/digest_attack.py" --server "$SIP_ADDR:$SIP_PORT" --dn 1001 --user alice \
+		--password alice-secret-1 "$@"
+}
+banned() { ctl ban list --json | grep -qF "\"$1\""; }
+answers() { # WANT MODE [options]: the answers printed, one per line, joined by spaces
+	local want=$1 got
+	shift
+	got=$(attack "$@" | sed -n 's/^STATUS //p' | tr '\n' ' ')
+	[ "$got" = "$want" ] || { echo "answers: $got (wanted $want)"; return 1; }
+}
+check "RFC 2069 credentials register once, and the same again from another address are challenged" \
+	answers "200 401 " replay --local 127.0.0.21 --from 127.0.0.22
+check "RFC 2069 credentials used again from the same address are challenged (stale)" \
+	answers "200 401 " replay --local 127.0.0.21
+check "no failure was counted for either" sh -c "! '$SIPREGCTL' -s '$SOCK' ban list --json | grep -q '127.0.0.2[12]'"
+check "a nonce fetched at one address, wrong responses from another: challenged each time" \
+	answers "401 401 401 401 401 401 401 " foreign --local 127.0.0.23 --from 127.0.0.24 --count 7 --wrong
+check "and the address they came from is not banned" sh -c "! '$SIPREGCTL' -s '$SOCK' ban list --json | grep -q 127.0.0.23"
+check "right credentials on a nonce issued to another address are challenged, not accepted" \
+	answers "401 401 " foreign --local 127.0.0.23 --from 127.0.0.24 --count 2
+check "one wrong REGISTER retransmitted 8 times is answered every time" \
+	answers "401 401 401 401 401 401 401 401 " resend --local 127.0.0.25 --count 8 --wrong
+check "it counted once: the source is not banned (ban after 5)" \
+	phone --local 127.0.0.25 --dn 1001 --user alice --password alice-secret-1
+check "the log says it counted once" test "$(grep -c 'auth failure: source=127.0.0.25:' "$WORK/sipregd.log")" -eq 1
+
+# SIPp as users run it: the digest uri of its INVITE is sipregd's sip:HOST:PORT.
+add_phone mallory mallory-secret-4 mdev third-party-basic 4001 || not_ok "mallory set up"
+uas call-uas.xml 1
+check "the callee (SIPp) registers" phone --dn 3001 --user carol --password carol-secret-3 \
+	--contact-hostport "127.0.0.1:$UAS_PORT"
+as_caller 1001 alice alice-secret-1
+check "SIPp's default digest uri (sip:HOST:PORT of sipregd) places a call" \
+	caller call-uac.xml 3001 -m 1
+check "the callee took the call" uas_done
+check "a digest uri naming another host is refused (407 again)" \
+	caller "$(refused 407)" 3001 -m 1 -auth_uri "3001@198.51.100.7:5060"
+
+# The signing oracle: a callee that challenges with a nonce of sipregd's own.
+dev mallory --local 127.0.0.66 --dn 4001 --user mallory --password mallory-secret-4 \
+	--contact-user 0301234567 --on-invite challenge --challenge-nonce server
+check "a call to a callee relaying sipregd's own nonce fails (480)" caller "$(refused 480)" 4001 -m 1
+check "the callee fetched sipregd's nonce" dev_has mallory "SERVER NONCE"
+check "and got no credentials back" sh -c "! grep -q '^AUTH ' '$WORK/mallory.log'"
+check "sipregd says why" log_has "with a nonce of sipregd's own"
+dev_stop mallory
+# A challenge from an address other than the binding's.
+dev mallory --local 127.0.0.66 --dn 4001 --user mallory --password mallory-secret-4 \
+	--on-invite challenge
+ctl reg flush 4001 >/dev/null
+PEER_PORT=$(random_port)
+python3 "$E2E_DIR/phone.py" --server "$SIP_ADDR:$SIP_PORT" --local 127.0.0.67 --dn 4001 \
+	--user mallory --password mallory-secret-4 --skip-register --on-invite challenge \
+	--log "$WORK/peer.log" --until "$WORK/peer.stop" --bind-port "$PEER_PORT" >/dev/null 2>&1 &
+OTHER_PIDS="$OTHER_PIDS $!"
+check "a binding registered from 127.0.0.66 with its contact at 127.0.0.67" \
+	phone --local 127.0.0.66 --dn 4001 --user mallory --password mallory-secret-4 \
+	--contact-hostport "127.0.0.67:$PEER_PORT"
+check "a challenge from 127.0.0.67 is not answered: the call fails (480)" \
+	caller "$(refused 480)" 4001 -m 1
+check "the challenger got no credentials" sh -c "grep -q 'RECV INVITE' '$WORK/peer.log' && ! grep -q '^AUTH ' '$WORK/peer.log'"
+check "sipregd says why" log_has "did not come from where the binding was made"
+touch "$WORK/peer.stop"
+dev_stop mallory
+
+# ---- 4. secrets at rest ----
+mode_of() { stat -c %a "$1"; }
+umask 022
+check "the database is 0600" test "$(mode_of "$DB")" = 600
+check "its -wal journal is 0600" test "$(mode_of "$DB-wal")" = 600
+check "its -shm journal is 0600" test "$(mode_of "$DB-shm")" = 600
+check "the key file is 0600" test "$(mode_of "$DB.key")" = 600
+check "the control socket is 0660" test "$(mode_of "$SOCK")" = 660
+check "sipregd stops" stop_sipregd
+chmod 644 "$DB"
+expect_exit 1 "a database readable by others: sipregd refuses to start" \
+	timeout 20 "$SIPREGD" -f -c "$CONF"
+check "and says how to fix it" last_has "Fix it with: chmod 600 $DB"
+chmod 600 "$DB"
+chmod 640 "$DB.key"
+expect_exit 1 "a key file readable by the group: sipregd refuses to start" \
+	timeout 20 "$SIPREGD" -f -c "$CONF"
+check "and says how to fix it" last_has "chmod 600 $DB.key"
+chmod 600 "$DB.key"
+check "fixed, sipregd starts again" start_sipregd
+
 check "sipregd stops cleanly (no sanitizer report)" stop_sipregd

@@ -25,13 +25,13 @@ def rand_hex(n):
 
 
 class Transport:
-    def __init__(self, proto, server, local, timeout):
+    def __init__(self, proto, server, local, timeout, port=0):
         self.proto = proto
         self.server = server
         kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
         self.sock = socket.socket(socket.AF_INET, kind)
         self.sock.settimeout(timeout)
-        self.sock.bind((local, 0))
+        self.sock.bind((local, port))
         if proto == "tcp":
             self.sock.connect(server)
         self.buf = b""

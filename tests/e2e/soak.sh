@@ -30,7 +30,7 @@ printf 'SEQUENTIAL\n1001;[authentication username=alice password=pw-alice]\n' >"
 started=$(date +%s)
 check "$CALLS calls at $RATE/s all complete" \
 	sipp "$SIP_ADDR:$SIP_PORT" -i 127.0.0.1 -p "$(random_port)" -sf "$SIPP_DIR/call-uac.xml" \
-	-s 2001 -inf "$WORK/caller.csv" -auth_uri "2001@$SIP_ADDR:$SIP_PORT" -m "$CALLS" \
+	-s 2001 -inf "$WORK/caller.csv" -m "$CALLS" \
 	-r "$RATE" -l $((RATE * 2)) -buff_size 4194304 -timeout 600s -timeout_error -nostdin -nd \
 	-trace_err -error_file "$WORK/uac.err"
 check "the callee saw every call end" wait_gone "$UAS_PID" 300

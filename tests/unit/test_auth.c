@@ -45,7 +45,7 @@ struct fixture {
 static void prepare(struct fixture *f, enum digest_alg alg, char const *password, char const *nc,
 		    char const *qop)
 {
-	auth_nonce_make(a, T0, f->nonce);
+	auth_nonce_make(a, T0, "192.0.2.10", f->nonce);
 	respond(f->resp, alg, password, f->nonce, nc, qop);
 	digest_ha1(f->md5, DIGEST_MD5, "alice", "sipreg", "secret");
 	digest_ha1(f->sha, DIGEST_SHA256, "alice", "sipreg", "secret");
@@ -63,7 +63,8 @@ static void prepare(struct fixture *f, enum digest_alg alg, char const *password
 				    .ha1_sha256 = f->sha,
 				    .verify_password = true,
 				    .algs_offered = AUTH_ALG_MD5 | AUTH_ALG_SHA256,
-				    .request_key = 42 };
+				    .request_key = 42,
+				    .source = "192.0.2.10" };
 }
 
 static void test_md5_and_sha256(void)
@@ -112,20 +113,85 @@ static void test_stale_and_forged_nonce(void)
 	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 1, NULL), AUTH_BAD_NONCE);
 	/* Nonces are all different. */
 	char n1[AUTH_NONCE_LEN + 1], n2[AUTH_NONCE_LEN + 1];
-	auth_nonce_make(a, T0, n1);
-	auth_nonce_make(a, T0, n2);
+	auth_nonce_make(a, T0, "192.0.2.10", n1);
+	auth_nonce_make(a, T0, "192.0.2.10", n2);
 	CU_ASSERT_STRING_NOT_EQUAL(n1, n2);
 	CU_ASSERT_EQUAL(strlen(n1), AUTH_NONCE_LEN);
-	/* The time stamp, then 32 hex of HMAC-SHA-256 (OpenSSL's one-shot HMAC) over the first 16.
+	/*
+	 * The time stamp, then 16 hex of HMAC-SHA-256 (OpenSSL's one-shot HMAC)
+	 * over the first 16 and "#", then 16 over the first 16, "@" and the address.
 	 */
 	CU_ASSERT_EQUAL(strncmp(n1, "6b49d200", 8), 0);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
-	HMAC(EVP_sha256(), "0123456789abcdef", 16, (unsigned char const *)n1, 16, md, &mdlen);
-	char want[33];
-	for (int i = 0; i < 16; i++)
+	char in[64], want[33];
+	snprintf(in, sizeof(in), "%.16s#", n1);
+	HMAC(EVP_sha256(), "0123456789abcdef", 16, (unsigned char const *)in, strlen(in), md,
+	     &mdlen);
+	for (int i = 0; i < 8; i++)
 		snprintf(want + 2 * i, 3, "%02x", md[i]);
-	CU_ASSERT_EQUAL(memcmp(n1 + 16, want, 32), 0);
+	CU_ASSERT_EQUAL(memcmp(n1 + 16, want, 16), 0);
+	snprintf(in, sizeof(in), "%.16s@192.0.2.10", n1);
+	HMAC(EVP_sha256(), "0123456789abcdef", 16, (unsigned char const *)in, strlen(in), md,
+	     &mdlen);
+	for (int i = 0; i < 8; i++)
+		snprintf(want + 2 * i, 3, "%02x", md[i]);
+	CU_ASSERT_EQUAL(memcmp(n1 + 32, want, 16), 0);
+}
+
+/* A nonce is good only from the address it was issued to; it is ours whatever the address. */
+static void test_nonce_bound_to_address(void)
+{
+	struct fixture f;
+	prepare(&f, DIGEST_MD5, "secret", "00000001", "auth");
+	f.k.source = "192.0.2.11";
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 1, NULL), AUTH_BAD_NONCE);
+	/* A wrong response from another address is an unknown nonce, not a failure. */
+	prepare(&f, DIGEST_MD5, "guess", "00000001", "auth");
+	f.k.source = "198.51.100.7";
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 1, NULL), AUTH_BAD_NONCE);
+	f.k.source = "192.0.2.10";
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 1, NULL), AUTH_FAILED);
+	CU_ASSERT_TRUE(auth_nonce_ours(a, f.nonce));
+	CU_ASSERT_FALSE(auth_nonce_ours(a, "0123456789abcdef0123456789abcdef0123456789abcdef"));
+	CU_ASSERT_FALSE(auth_nonce_ours(a, "short"));
+	CU_ASSERT_FALSE(auth_nonce_ours(a, NULL));
+}
+
+/* RFC 2069 (no qop): a nonce serves one request and its retransmissions. */
+static void test_no_qop_single_use(void)
+{
+	struct fixture f;
+	prepare(&f, DIGEST_MD5, "secret", NULL, NULL);
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 1, NULL), AUTH_OK);
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 2, NULL), AUTH_OK);
+	f.k.request_key = 99;
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 2, NULL), AUTH_STALE);
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 3, NULL), AUTH_STALE);
+	/* Nor can the used nonce go on with qop. */
+	char resp[DIGEST_HEX_SIZE];
+	respond(resp, DIGEST_MD5, "secret", f.nonce, "00000001", "auth");
+	f.c.qop = "auth";
+	f.c.nc = "00000001";
+	f.c.response = resp;
+	CU_ASSERT_EQUAL(auth_verify(a, &f.c, &f.k, T0 + 3, NULL), AUTH_REPLAY);
+}
+
+static void test_uri_names(void)
+{
+	char const *names = "127.0.0.1:5060 [::1]:5070 sip.example.com:5060 *:5080";
+	CU_ASSERT_TRUE(auth_uri_names("sip:127.0.0.1:5060", names));
+	CU_ASSERT_TRUE(auth_uri_names("sip:127.0.0.1", names));
+	CU_ASSERT_TRUE(auth_uri_names("sip:1001@127.0.0.1:5060", names));
+	CU_ASSERT_TRUE(auth_uri_names("sip:[::1]:5070", names));
+	CU_ASSERT_TRUE(auth_uri_names("sip:SIP.Example.com", names));
+	CU_ASSERT_TRUE(auth_uri_names("sip:10.1.2.3:5080", names));
+	CU_ASSERT_FALSE(auth_uri_names("sip:127.0.0.1:5061", names));
+	CU_ASSERT_FALSE(auth_uri_names("sip:0301234567@198.51.100.7:5060", names));
+	CU_ASSERT_FALSE(auth_uri_names("sips:127.0.0.1", names));
+	CU_ASSERT_FALSE(auth_uri_names("tel:+4930123", names));
+	CU_ASSERT_FALSE(auth_uri_names("garbage", names));
+	CU_ASSERT_FALSE(auth_uri_names(NULL, names));
 }
 
 static void test_nonce_count(void)
@@ -207,6 +273,9 @@ static CU_TestInfo const tests[] = {
 	{ "wrong password, unknown user, identify", test_wrong_password },
 	{ "stale and forged nonces", test_stale_and_forged_nonce },
 	{ "nonce count against replays", test_nonce_count },
+	{ "nonces bound to the address they were issued to", test_nonce_bound_to_address },
+	{ "without qop a nonce serves one request", test_no_qop_single_use },
+	{ "digest uri naming this server", test_uri_names },
 	{ "qop policy and malformed responses", test_qop_policy },
 	{ "algorithms offered", test_algorithms_offered },
 	{ "digest uri against Request-URI", test_uri_match },

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon/digest.h"
+#include "daemon/log.h"
 #include "tests/unit/tap.h"
 
 /* RFC 7616 §3.9.1: the same request, MD5 then SHA-256. */
@@ -87,7 +88,25 @@ static void test_equal(void)
 	CU_ASSERT_TRUE(digest_equal("", ""));
 }
 
+/* Fields from the network in log lines: quoted, escaped, bounded. */
+static void test_log_quote(void)
+{
+	char buf[32];
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "alice"), "\"alice\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), NULL), "-");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), ""), "\"\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "a\"b\\c"), "\"a\\\"b\\\\c\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "x\r\ny\x1b\xc3"),
+			       "\"x\\x0d\\x0ay\\x1b\\xc3\"");
+	/* Cut to fit, and said so. */
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, 12, "0123456789abcdef"), "\"012345...\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, 12, "\n\n\n\n\n\n"), "\"\\x0a...\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, 12, "012345678"), "\"012345678\"");
+	CU_ASSERT_STRING_EQUAL(LOGQ("source=1.2.3.4 x"), "\"source=1.2.3.4 x\"");
+}
+
 static CU_TestInfo const tests[] = {
+	{ "log fields quoted and escaped", test_log_quote },
 	{ "RFC 7616 MD5", test_rfc7616_md5 },
 	{ "RFC 7616 SHA-256", test_rfc7616_sha256 },
 	{ "RFC 2617 MD5 with and without qop", test_rfc2617_md5 },

@@ -241,13 +241,38 @@ static void test_key_file(void)
 	CU_ASSERT_EQUAL(write(fd, "short", 5), 5);
 	close(fd);
 	CU_ASSERT_EQUAL(store_open(&s, dbpath, "sipreg", &e), -EINVAL);
-	/* The right key, readable by others: tightened to 0600. */
+	/* The right key, readable by others: refused, saying how to fix it. */
 	CU_ASSERT_EQUAL(rename(saved, keypath), 0);
 	chmod(keypath, 0644);
+	CU_ASSERT_EQUAL(store_open(&s, dbpath, "sipreg", &e), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "chmod 600"));
+	chmod(keypath, 0600);
+	/* So is a database or journal open to others. */
+	chmod(dbpath, 0640);
+	CU_ASSERT_EQUAL(store_open(&s, dbpath, "sipreg", &e), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "database"));
+	chmod(dbpath, 0600);
 	reopen("sipreg");
 	struct stat st;
 	CU_ASSERT_EQUAL(stat(keypath, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+}
+
+/* A new database, its journal and key are 0600 whatever the umask. */
+static void test_file_modes(void)
+{
+	struct stat st;
+	char name[600];
+	mode_t old = umask(022);
+	fresh();
+	umask(old);
+	add_user("alice");
+	char const *const suffix[] = { "", "-wal", "-shm", ".key" };
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "%s%s", dbpath, suffix[i]);
+		CU_ASSERT_EQUAL_FATAL(stat(name, &st), 0);
+		CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+	}
 }
 
 static void test_devices(void)
@@ -615,6 +640,7 @@ static CU_TestInfo const tests[] = {
 	{ "password not stored in clear", test_password_at_rest },
 	{ "realm change derives HA1 again", test_realm_change },
 	{ "key file missing, wrong or loose", test_key_file },
+	{ "database, journal and key files are 0600", test_file_modes },
 	{ "devices and one digest user per device", test_devices },
 	{ "lines, indexes and DNs", test_lines },
 	{ "schema constraints", test_schema_constraints },
