@@ -462,7 +462,7 @@ static void cancel_forks(struct call *c, struct fork const *except)
 static void all_forks_failed(struct call *c)
 {
 	bool busy = false, declined = false;
-	int trunk_status = 0;
+	int trunk_status = 0, loop = 0;
 	for (struct fork const *f = c->forks; f; f = f->next) {
 		if (f->gen != c->gen)
 			continue;
@@ -470,6 +470,8 @@ static void all_forks_failed(struct call *c)
 			return;
 		busy |= f->status == 486 || f->status == 600;
 		declined |= f->status == 603;
+		if (f->status == 482 || f->status == 483)
+			loop = f->status; /* the caller learns the call looped */
 		if (f->trunk)
 			trunk_status = f->status;
 	}
@@ -486,6 +488,8 @@ static void all_forks_failed(struct call *c)
 		fail_call(c, SIP_486_BUSY_HERE);
 	else if (declined)
 		fail_call(c, SIP_603_DECLINE);
+	else if (loop)
+		fail_call(c, loop, sip_status_phrase(loop));
 	else
 		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
 }

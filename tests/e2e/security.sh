@@ -5,7 +5,9 @@
 # devices from afar, bans that must not happen, and smaller refusals.
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
-BAN_FAILURES=5
+BAN_FAILURES=5 RING_TIMEOUT=5 LINE_CALLS=100
+CONF_EXTRA="[calls]
+max_forks = 3"
 start_sipregd || exit 1
 
 add_phone alice alice-secret-1 desk third-party-basic 1001 &&
@@ -149,6 +151,85 @@ check "the challenger got no credentials" sh -c "grep -q 'RECV INVITE' '$WORK/pe
 check "sipregd says why" log_has "did not come from where the binding was made"
 touch "$WORK/peer.stop"
 dev_stop mallory
+
+# ---- 5. call loops ----
+reg_contact() { # CONTACT WANT: alice registers 1001 with this Contact, answered WANT
+	phone --dn 1001 --user alice --password alice-secret-1 --contact "$1" --expect "$2"
+}
+check "a contact naming sipregd's own listener is refused (400)" \
+	reg_contact "<sip:1001@$SIP_ADDR:$SIP_PORT>" 400
+check "the same address on another port is accepted" reg_contact "<sip:1001@$SIP_ADDR:5999>" 200
+ctl reg flush 1001 >/dev/null
+for c in "<tel:+4930123456>" "<mailto:alice@example.com>" "<sip:1001@0.0.0.0:5060>" \
+	"<sip:1001@255.255.255.255:5060>" "<sip:1001@224.0.0.1:5060>" "<sip:1001@[ff02::1]:5060>" \
+	"<sip:1001@127.0.0.1:5060>;expires=-1" "<sip:1001@127.0.0.1:5060>;expires=abc"; do
+	check "contact $c is refused (400)" reg_contact "$c" 400
+done
+check "the refusal is logged with the reason" log_has "is an unspecified, broadcast or multicast address; refused (400)"
+check "nothing was bound" gone 1001
+
+# An INVITE already at Max-Forwards 0 goes nowhere.
+check "an INVITE with Max-Forwards 0 gets 483" sh -c \
+	"python3 '$E2E_DIR/sipraw.py' udp $SIP_ADDR $SIP_PORT '$E2E_DIR/raw/invite-max-forwards-0.txt' 2 | grep -q '^SIP/2.0 483'"
+
+# A contact that leads back to sipregd (a reflector): the INVITE comes back with our mark.
+add_phone dave dave-secret-55 ddev third-party-basic 6001 || not_ok "dave set up"
+REFL_PORT=$(random_port)
+python3 "$E2E_DIR/reflect.py" 127.0.0.70 "$REFL_PORT" "$SIP_ADDR" "$SIP_PORT" "$WORK/refl.stop" \
+	>"$WORK/refl.out" 2>&1 &
+REFL_PID=$!
+OTHER_PIDS="$OTHER_PIDS $REFL_PID"
+check "a binding whose contact reflects back to sipregd" \
+	phone --dn 6001 --user dave --password dave-secret-55 --contact "<sip:6001@127.0.0.70:$REFL_PORT>"
+check "a call to it ends with 482 (the INVITE came back)" caller "$(refused 482)" 6001 -m 1
+check "sipregd recognised its own INVITE" log_has "came back to this node (its branch): loop (482)"
+touch "$WORK/refl.stop"
+wait "$REFL_PID"
+ctl reg flush 6001 >/dev/null
+
+# [calls] max_forks = 3: five bindings, three B legs.
+check "five bindings for one line" python3 "$E2E_DIR/regsteps.py" --transport udp \
+	--server "$SIP_ADDR:$SIP_PORT" --dn 6001 --user dave --password dave-secret-55 -- +c1 +c2 +c3 +c4 +c5
+check "a call to it fails (480: nobody there)" caller "$(refused 480)" 6001 -m 1
+check "after three B legs, [calls] max_forks" log_has "3 B legs opened, [calls] max_forks"
+ctl reg flush 6001 >/dev/null
+
+# A loop through a second sipregd: each takes the other for a trunk and binds
+# line 5001 to the other; Max-Forwards ends it.
+B="$WORK/node-b"
+mkdir -p "$B"
+B_ADDR=$(random_addr)
+B_PORT=$(random_port)
+printf '[sip]\nlisten = %s:%s\n[store]\npath = %s\n[ctl]\nsocket = %s\n[log]\nlevel = info\n[calls]\nline_calls = 100\n' \
+	"$B_ADDR" "$B_PORT" "$B/sipreg.db" "$B/ctl.sock" >"$B/sipregd.conf"
+"$SIPREGD" -f -c "$B/sipregd.conf" >>"$B/sipregd.log" 2>&1 &
+B_PID=$!
+DAEMON_PIDS="$DAEMON_PIDS $B_PID"
+bctl() { "$SIPREGCTL" -s "$B/ctl.sock" "$@"; }
+check "a second sipregd starts" wait_for 100 bctl status
+add_phone erin erin-secret-66 edev third-party-basic 5001 &&
+	ctl trunk add nodeb --registrar "$B_ADDR:$B_PORT" --default-dn 5001 >/dev/null &&
+	printf 'erin-secret-66\n' | bctl user add erin --password-stdin >/dev/null &&
+	bctl device add edev --model third-party-basic --digest-user erin >/dev/null &&
+	bctl line add edev 5001 >/dev/null &&
+	bctl trunk add nodea --registrar "$SIP_ADDR:$SIP_PORT" --default-dn 5001 >/dev/null ||
+	not_ok "the two nodes set up"
+check "5001 on the first node is bound to the second" \
+	phone --dn 5001 --user erin --password erin-secret-66 --contact "<sip:5001@$B_ADDR:$B_PORT>"
+check "5001 on the second node is bound to the first" \
+	python3 "$E2E_DIR/sipclient.py" --server "$B_ADDR:$B_PORT" --dn 5001 --user erin \
+	--password erin-secret-66 --contact "<sip:5001@$SIP_ADDR:$SIP_PORT>"
+check "a call to 5001 loops between the nodes and ends with 483" caller "$(refused 483)" 5001 -m 1
+calls_done() { test "$(ctl call list --json)" = "[]" && test "$(bctl call list --json)" = "[]"; }
+check "no call is left on either node" wait_for 100 calls_done
+hops() { ctl cdr list --json | grep -o '"callee": "5001"' | wc -l; }
+check "the loop took at most 36 calls on this node" test "$(hops)" -le 36
+check "one node saw Max-Forwards reach 0" grep -q "with Max-Forwards 0 (483)" "$B/sipregd.log" "$WORK/sipregd.log"
+stop_b() {
+	kill -TERM "$B_PID" && wait_gone "$B_PID" 100 && wait "$B_PID" &&
+		! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$B/sipregd.log"
+}
+check "the second sipregd stops cleanly" stop_b
 
 # ---- 4. secrets at rest ----
 mode_of() { stat -c %a "$1"; }

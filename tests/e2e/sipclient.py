@@ -124,6 +124,7 @@ def main():
     ap.add_argument("--expires", type=int, default=3600)
     ap.add_argument("--contact-user", help="user part of the Contact (default the DN)")
     ap.add_argument("--contact-hostport", help="HOST:PORT of the Contact (default this socket's)")
+    ap.add_argument("--contact", help="the whole Contact header value, as given")
     ap.add_argument("--cisco", metavar="DEVICE", help="shape the REGISTER like a Cisco phone")
     ap.add_argument("--bulk", action="store_true", help="Cisco: Reason and bulkregisterreq body")
     ap.add_argument("--keepalive", action="store_true", help="Cisco standby keep-alive")
@@ -163,6 +164,8 @@ def main():
                        f'+u.sip!devicename.ccm.cisco.com="{a.cisco}";+u.sip!model.ccm.cisco.com="437"')
             if a.keepalive:
                 contact += ";expires=0;cisco-keep-alive"
+        elif a.contact:
+            contact = a.contact
         elif a.contact_hostport:
             contact = f"<sip:{cuser}@{a.contact_hostport}{tparam}>"
         else:
