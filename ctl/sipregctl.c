@@ -803,7 +803,8 @@ static int cmd_ban(int argc, char **argv)
 	static struct column const cols[] = { { "KIND", "kind" },
 					      { "WHAT", "what" },
 					      { "FAILURES", "failures" },
-					      { "SECONDS LEFT", "seconds_left" } };
+					      { "SECONDS LEFT", "seconds_left" },
+					      { "WHY", "reason" } };
 	char const *pos[1];
 	if (argc < 1)
 		usage_error("ban: list or del?");

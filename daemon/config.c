@@ -2,6 +2,8 @@
 
 #include "daemon/config.h"
 
+#include "daemon/cidr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
@@ -35,6 +37,8 @@ void config_defaults(struct config *cfg)
 	cfg->ring_timeout = 60;
 	cfg->line_calls = 2;
 	cfg->max_forks = 16;
+	snprintf(cfg->identify_from, sizeof(cfg->identify_from),
+		 "127.0.0.0/8 ::1 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7");
 	cfg->dnd_response = 486;
 	cfg->trunk_retry_min = 30;
 	cfg->trunk_retry_max = 1800;
@@ -185,6 +189,21 @@ static int parse_numbers(struct config *cfg, void *field, char const *value, cha
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", len ? " " : "", t);
 	}
 	snprintf((char *)field, CONFIG_LIST_MAX, "%s", out);
+	return 0;
+}
+
+/* Address ranges (CIDR) separated by spaces or commas; "" for none. */
+static int parse_cidrs(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
+		       unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	if (strlen(value) >= CONFIG_LIST_MAX) {
+		snprintf(why, whylen, "the list is longer than %d characters", CONFIG_LIST_MAX - 1);
+		return -EINVAL;
+	}
+	if (cidr_list_check(value, why, whylen) < 0)
+		return -EINVAL;
+	snprintf((char *)field, CONFIG_LIST_MAX, "%s", value);
 	return 0;
 }
 
@@ -348,6 +367,7 @@ static struct key_def const keys[] = {
 	{ "registrar", "nonce_lifetime", parse_uint, FIELD(nonce_lifetime), 10, 86400, false },
 	{ "registrar", "digest_algs", parse_algs, FIELD(digest_algs), 0, 0, false },
 	{ "registrar", "max_contacts", parse_uint, FIELD(max_contacts), 1, 1000, false },
+	{ "registrar", "identify_from", parse_cidrs, FIELD(identify_from), 0, 0, false },
 	{ "calls", "ring_timeout", parse_uint, FIELD(ring_timeout), 1, 3600, false },
 	{ "calls", "line_calls", parse_uint, FIELD(line_calls), 1, 1000, false },
 	{ "calls", "max_forks", parse_uint, FIELD(max_forks), 1, 1000, false },
@@ -355,6 +375,7 @@ static struct key_def const keys[] = {
 	{ "security", "ban_failures", parse_uint, FIELD(ban_failures), 1, 1000000, false },
 	{ "security", "ban_window", parse_uint, FIELD(ban_window), 1, 86400, false },
 	{ "security", "ban_time", parse_uint, FIELD(ban_time), 1, 31536000, false },
+	{ "security", "ban_exempt", parse_cidrs, FIELD(ban_exempt), 0, 0, false },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

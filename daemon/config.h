@@ -47,6 +47,7 @@ struct config {
 	unsigned nonce_lifetime;
 	unsigned digest_algs; /* 1 md5, 2 sha256, 3 both (as enum dir_algs) */
 	unsigned max_contacts;
+	char identify_from[CONFIG_LIST_MAX]; /* CIDR ranges identify-only devices may use */
 	/* [calls] */
 	unsigned ring_timeout;
 	unsigned line_calls;
@@ -63,6 +64,7 @@ struct config {
 	unsigned ban_failures;
 	unsigned ban_window;
 	unsigned ban_time;
+	char ban_exempt[CONFIG_LIST_MAX]; /* CIDR ranges never banned */
 };
 
 /** Fills in the embedded defaults. */

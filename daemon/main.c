@@ -106,6 +106,10 @@ static json_t *on_config(void *arg)
 		algs[d->cfg.digest_algs & 3], "max_contacts", (int)d->cfg.max_contacts);
 	if (!o)
 		return NULL;
+	json_object_set_new(json_object_get(o, "registrar"), "identify_from",
+			    json_string(d->cfg.identify_from));
+	json_object_set_new(json_object_get(o, "security"), "ban_exempt",
+			    json_string(d->cfg.ban_exempt));
 	json_object_set_new(json_object_get(o, "sip"), "advertise",
 			    d->cfg.advertise[0] ? json_string(d->cfg.advertise) : json_null());
 	json_object_set_new(o, "calls",

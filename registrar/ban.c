@@ -3,6 +3,7 @@
 #include "registrar/ban.h"
 
 #include "daemon/hash.h"
+#include "daemon/text.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@ struct ban_entry {
 	unsigned failures;
 	time_t window_start;
 	time_t banned_until;
+	char reason[128]; /* the last failure's */
 };
 
 struct ban_table {
@@ -115,7 +117,8 @@ unsigned ban_failures(ban_table_t *t, char const *key, time_t now)
 	return e->failures;
 }
 
-unsigned ban_failure(ban_table_t *t, char const *key, time_t now, bool *banned_now)
+unsigned ban_failure(ban_table_t *t, char const *key, time_t now, char const *reason,
+		     bool *banned_now)
 {
 	struct ban_entry *e = find(t, key);
 	*banned_now = false;
@@ -139,6 +142,8 @@ unsigned ban_failure(ban_table_t *t, char const *key, time_t now, bool *banned_n
 		e->failures = 0;
 	}
 	e->failures++;
+	if (reason)
+		text_copy(e->reason, sizeof(e->reason), reason);
 	if (e->failures >= t->limit && e->banned_until <= now) {
 		e->banned_until = now + (time_t)t->ban_time;
 		*banned_now = true;
@@ -164,12 +169,15 @@ bool ban_lift(ban_table_t *t, char const *key)
 }
 
 void ban_foreach(ban_table_t *t, time_t now,
-		 void (*fn)(char const *key, unsigned failures, long left, void *arg), void *arg)
+		 void (*fn)(char const *key, unsigned failures, long left, char const *reason,
+			    void *arg),
+		 void *arg)
 {
 	for (size_t i = 0; i < t->n_buckets; i++) {
 		for (struct ban_entry *e = t->buckets[i]; e; e = e->next) {
 			if (e->banned_until > now)
-				fn(e->key, e->failures, (long)(e->banned_until - now), arg);
+				fn(e->key, e->failures, (long)(e->banned_until - now), e->reason,
+				   arg);
 		}
 	}
 }

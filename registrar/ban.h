@@ -26,9 +26,11 @@ bool ban_is_banned(ban_table_t *t, char const *key, time_t now);
 
 /**
  * Counts one failure for key; returns the failures counted in the current
- * window. *banned_now is set when this failure started a ban.
+ * window. reason (may be NULL) says what failed, kept as the last one for
+ * ban_foreach(). *banned_now is set when this failure started a ban.
  */
-unsigned ban_failure(ban_table_t *t, char const *key, time_t now, bool *banned_now);
+unsigned ban_failure(ban_table_t *t, char const *key, time_t now, char const *reason,
+		     bool *banned_now);
 
 /** Failures counted for key in its current window (0 once the window has passed). */
 unsigned ban_failures(ban_table_t *t, char const *key, time_t now);
@@ -36,8 +38,10 @@ unsigned ban_failures(ban_table_t *t, char const *key, time_t now);
 /** Lifts a ban and forgets the failures of key; false when there was none. */
 bool ban_lift(ban_table_t *t, char const *key);
 
-/** Calls fn for each current ban with the seconds left. */
+/** Calls fn for each current ban with the seconds left and the last failure's reason. */
 void ban_foreach(ban_table_t *t, time_t now,
-		 void (*fn)(char const *key, unsigned failures, long left, void *arg), void *arg);
+		 void (*fn)(char const *key, unsigned failures, long left, char const *reason,
+			    void *arg),
+		 void *arg);
 
 #endif

@@ -21,6 +21,7 @@ struct conn;
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "daemon/cidr.h"
 #include "daemon/hash.h"
 #include "daemon/text.h"
 #include "daemon/log.h"
@@ -637,7 +638,6 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 		return;
 	}
 	*seen = rk;
-	unsigned n = ban_failure(r->bans, c->addr, c->now, &banned);
 	/*
 	 * One line per failure, in a fixed form a fail2ban filter can match: the
 	 * true source (from the socket) first, where no field from the request
@@ -645,6 +645,19 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 	 */
 	log_warning("auth failure: source=%s user=%s dn=%s reason=%s", c->source, LOGQ(user),
 		    LOGQ(c->dn), why);
+	/*
+	 * Never banned: the ranges of [security] ban_exempt, and the trunks'
+	 * providers (their failures are the trunk's state, not an attack).
+	 */
+	if (cidr_list_match(r->cfg.ban_exempt, c->addr) ||
+	    directory_trunk_by_addr(r->dir, c->addr)) {
+		log_debug("source %s is exempt from bans", c->addr);
+		return;
+	}
+	char reason[128];
+	snprintf(reason, sizeof(reason), "%s %s: user %s, DN %s",
+		 c->sip->sip_request->rq_method_name, why, LOGQ(user), LOGQ(c->dn));
+	unsigned n = ban_failure(r->bans, c->addr, c->now, reason, &banned);
 	if (banned)
 		log_warning("ban: source %s banned for %u s after %u failures", c->addr,
 			    r->cfg.ban_time, n);
@@ -655,7 +668,9 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 	 */
 	if (user) {
 		snprintf(key, sizeof(key), "user:%s", user);
-		n = ban_failure(r->bans, key, c->now, &banned);
+		snprintf(reason, sizeof(reason), "%s %s from %s", c->sip->sip_request->rq_method_name,
+			 why, c->source);
+		n = ban_failure(r->bans, key, c->now, reason, &banned);
 		if (banned)
 			log_warning(
 				"watch: user %s had %u failed authentications within %u s, from "
@@ -717,6 +732,14 @@ static bool authenticate(struct reg_ctx *c, struct dir_device const **who)
 		v = AUTH_FAILED, log_info("digest uri %s names neither the Request-URI %s nor this "
 					  "server",
 					  LOGQ(ar->ar_uri), LOGQ(ruri));
+	/* An identify device's user name travels in clear: only from where it may. */
+	if (v == AUTH_OK && dev->identify && !cidr_list_match(r->cfg.identify_from, c->addr)) {
+		log_warning("%s from %s as device %s (auth identify) refused: outside [registrar] "
+			    "identify_from",
+			    LOGQ(c->sip->sip_request->rq_method_name), c->source, dev->name);
+		reply_refusal(r, c->msg, REG_FORBIDDEN, dev->cisco);
+		return false;
+	}
 	switch (v) {
 	case AUTH_OK:
 		*who = dev;
@@ -1296,16 +1319,13 @@ int registrar_flush(registrar_t *r, char const *what, size_t *removed)
 	return -ENOENT;
 }
 
-static void ban_one(char const *key, unsigned failures, long left, void *arg)
+static void ban_one(char const *key, unsigned failures, long left, char const *reason, void *arg)
 {
-	if (strncmp(key, "user:", 5) == 0)
-		json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I}", "kind", "user", "what",
-						     key + 5, "failures", (int)failures,
-						     "seconds_left", (json_int_t)left));
-	else
-		json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I}", "kind", "address",
-						     "what", key, "failures", (int)failures,
-						     "seconds_left", (json_int_t)left));
+	bool user = strncmp(key, "user:", 5) == 0;
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:i, s:I, s:s}", "kind",
+					     user ? "user" : "address", "what",
+					     user ? key + 5 : key, "failures", (int)failures,
+					     "seconds_left", (json_int_t)left, "reason", reason));
 }
 
 json_t *registrar_bans(registrar_t *r)

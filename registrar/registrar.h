@@ -36,6 +36,8 @@ struct registrar_config {
 	enum dir_algs default_algs; /* DIR_ALGS_MD5, _SHA256 or _BOTH */
 	unsigned max_contacts;
 	unsigned ban_failures, ban_window, ban_time;
+	char ban_exempt[256];	 /* CIDR ranges never banned */
+	char identify_from[256]; /* CIDR ranges identify-only devices may authenticate from */
 	char server[64]; /* Server header value */
 	/* This server's names, "HOST:PORT ..." (auth_uri_names()): listeners and advertised. */
 	char self[1024];
@@ -66,7 +68,7 @@ void registrar_tick(registrar_t *r, time_t now);
 json_t *registrar_list(registrar_t *r, char const *device);
 /** Removes the bindings of a device or a DN; -ENOENT when neither exists. */
 int registrar_flush(registrar_t *r, char const *device_or_dn, size_t *removed);
-/** [{address, failures, seconds_left}] */
+/** [{kind, what, failures, seconds_left, reason}] */
 json_t *registrar_bans(registrar_t *r);
 bool registrar_unban(registrar_t *r, char const *address);
 size_t registrar_count(registrar_t *r);

@@ -226,6 +226,8 @@ static void registrar_config_from(struct registrar_config *rc, struct config con
 	rc->ban_failures = cfg->ban_failures;
 	rc->ban_window = cfg->ban_window;
 	rc->ban_time = cfg->ban_time;
+	snprintf(rc->ban_exempt, sizeof(rc->ban_exempt), "%s", cfg->ban_exempt);
+	snprintf(rc->identify_from, sizeof(rc->identify_from), "%s", cfg->identify_from);
 	snprintf(rc->server, sizeof(rc->server), "sipreg/%s", PACKAGE_VERSION);
 	self_names(rc->self, sizeof(rc->self), cfg);
 }

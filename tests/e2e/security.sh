@@ -7,7 +7,11 @@
 
 BAN_FAILURES=5 RING_TIMEOUT=5 LINE_CALLS=100
 CONF_EXTRA="[calls]
-max_forks = 3"
+max_forks = 3
+[registrar]
+identify_from = 127.0.0.30 fc00::/7
+[security]
+ban_exempt = 127.0.0.40/31"
 start_sipregd || exit 1
 
 add_phone alice alice-secret-1 desk third-party-basic 1001 &&
@@ -152,6 +156,39 @@ check "sipregd says why" log_has "did not come from where the binding was made"
 touch "$WORK/peer.stop"
 dev_stop mallory
 
+# ---- identify-only devices, bans that must not happen, and why a ban exists ----
+add_phone frank frank-secret-7 idev third-party-basic 7001 &&
+	ctl device set idev --auth identify >/dev/null || not_ok "identify device set up"
+check "an identify device registers from inside [registrar] identify_from" \
+	phone --local 127.0.0.30 --dn 7001 --user frank --password anything
+check "and is refused from outside it (403)" \
+	phone --local 127.0.0.31 --dn 7001 --user frank --password anything --expect 403
+check "the refusal is logged" log_has "(auth identify) refused: outside [registrar] identify_from"
+add_phone gina gina-secret-8 SEP00000000A001 cisco-7941 7101 &&
+	ctl device set SEP00000000A001 --auth identify >/dev/null || not_ok "Cisco identify set up"
+check "a Cisco identify device outside it gets 503 (a 403 would reboot it)" \
+	phone --local 127.0.0.31 --dn 7101 --user gina --password anything \
+	--cisco SEP00000000A001 --expect 503
+for i in 1 2 3 4 5 6; do
+	phone --local 127.0.0.40 --dn 1001 --user alice --password "wrong-$i" --expect 401 >/dev/null
+done
+check "[security] ban_exempt: six failures, still answered" \
+	phone --local 127.0.0.40 --dn 1001 --user alice --password alice-secret-1
+for i in 1 2 3 4 5; do
+	phone --local 127.0.0.42 --dn 1001 --user alice --password "wrong-$i" --expect 401 >/dev/null
+done
+check "five failures elsewhere: banned" phone --local 127.0.0.42 --dn 1001 --user alice \
+	--password alice-secret-1 --expect 0 --timeout 1
+ban_reason() {
+	ctl ban list --json | python3 -c '
+import json, sys
+b = [x for x in json.load(sys.stdin) if x["what"] == "127.0.0.42"]
+sys.exit(0 if b and "wrong credentials" in b[0]["reason"] and "alice" in b[0]["reason"] else 1)'
+}
+check "ban list says why (the last failure: method, reason, user)" ban_reason
+check "the table shows it too" sh -c "'$SIPREGCTL' -s '$SOCK' ban list | grep -q 'REGISTER wrong credentials'"
+ctl ban del 127.0.0.42 >/dev/null
+
 # ---- 5. call loops ----
 reg_contact() { # CONTACT WANT: alice registers 1001 with this Contact, answered WANT
 	phone --dn 1001 --user alice --password alice-secret-1 --contact "$1" --expect "$2"
@@ -229,6 +266,11 @@ stop_b() {
 	kill -TERM "$B_PID" && wait_gone "$B_PID" 100 && wait "$B_PID" &&
 		! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$B/sipregd.log"
 }
+for i in 1 2 3 4 5 6; do
+	phone --local "$B_ADDR" --dn 1001 --user alice --password "wrong-$i" --expect 401 >/dev/null
+done
+check "a trunk's provider address is never banned (six failures, still answered)" \
+	phone --local "$B_ADDR" --dn 1001 --user alice --password alice-secret-1
 check "the second sipregd stops cleanly" stop_b
 
 # ---- 4. secrets at rest ----

@@ -259,19 +259,19 @@ static void test_bans(void)
 	bool now_banned;
 	CU_ASSERT_EQUAL_FATAL(ban_table_create(&b, 100), 0);
 	ban_set_limits(b, 3, 60, 600);
-	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW, &now_banned), 1);
+	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW, NULL, &now_banned), 1);
 	CU_ASSERT_FALSE(now_banned);
-	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW + 1, &now_banned), 2);
+	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW + 1, NULL, &now_banned), 2);
 	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.1", NOW + 1));
-	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW + 2, &now_banned), 3);
+	CU_ASSERT_EQUAL(ban_failure(b, "10.0.0.1", NOW + 2, NULL, &now_banned), 3);
 	CU_ASSERT_TRUE(now_banned);
 	CU_ASSERT_TRUE(ban_is_banned(b, "10.0.0.1", NOW + 3));
 	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.2", NOW + 3));
 	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.1", NOW + 603));
 	/* Failures spread beyond the window do not add up. */
-	ban_failure(b, "10.0.0.3", NOW, &now_banned);
-	ban_failure(b, "10.0.0.3", NOW + 61, &now_banned);
-	ban_failure(b, "10.0.0.3", NOW + 122, &now_banned);
+	ban_failure(b, "10.0.0.3", NOW, NULL, &now_banned);
+	ban_failure(b, "10.0.0.3", NOW + 61, NULL, &now_banned);
+	ban_failure(b, "10.0.0.3", NOW + 122, NULL, &now_banned);
 	CU_ASSERT_FALSE(ban_is_banned(b, "10.0.0.3", NOW + 122));
 	CU_ASSERT_EQUAL(ban_failures(b, "10.0.0.3", NOW + 122), 1);
 	/* Lifting a ban. */
@@ -282,7 +282,7 @@ static void test_bans(void)
 	char key[32];
 	for (int i = 0; i < 1000; i++) {
 		snprintf(key, sizeof(key), "10.1.%d.%d", i / 250, i % 250);
-		ban_failure(b, key, NOW + 200, &now_banned);
+		ban_failure(b, key, NOW + 200, NULL, &now_banned);
 	}
 	CU_ASSERT_EQUAL(ban_failures(b, "10.1.3.249", NOW + 200), 0);
 	ban_table_destroy(b);
