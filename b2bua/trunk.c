@@ -218,7 +218,7 @@ static nta_outgoing_t *send_register(struct tstate *st, unsigned expires, char c
 			st->leg, cb, cb ? st : NULL, route ? URL_STRING_MAKE(route) : NULL,
 			SIP_METHOD_REGISTER, URL_STRING_MAKE(ruri), SIPTAG_CONTACT(m),
 			SIPTAG_EXPIRES_STR(su_sprintf(home, "%u", expires)),
-			SIPTAG_USER_AGENT_STR("sipreg/" PACKAGE_VERSION),
+			TAG_IF(ts->cfg.user_agent[0], SIPTAG_USER_AGENT_STR(ts->cfg.user_agent)),
 			TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
 			TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)), TAG_END());
 	su_home_deinit(home);

@@ -28,6 +28,7 @@ struct trunks_config {
 	unsigned retry_min, retry_max; /* seconds: the first retry, the cap of the doubling */
 	unsigned keepalive;	       /* seconds between OPTIONS, 0 none */
 	char advertise[72];	       /* HOST[:PORT] for Contact on trunk traffic, "" none */
+	char user_agent[80];	       /* User-Agent of the trunk's requests, "" none */
 };
 
 int trunks_create(trunks_t **out, su_root_t *root, nta_agent_t *agent,

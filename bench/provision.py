@@ -20,7 +20,7 @@ def main():
     for i in range(n):
         dn = first + i
         for req in (
-            {"cmd": "user.add", "args": {"name": f"u{dn}", "password": f"p{dn}"}},
+            {"cmd": "user.add", "args": {"name": f"u{dn}", "password": f"p{dn}", "weak": True}},
             {"cmd": "device.add", "args": {"name": f"dev{dn}", "model": "third-party-basic",
                                            "digest_user": f"u{dn}"}},
             {"cmd": "line.add", "args": {"device": f"dev{dn}", "dn": str(dn)}},

@@ -35,8 +35,8 @@ static char const usage_text[] =
 	"  config                              the configuration sipregd runs with\n"
 	"  log level error|warning|notice|info|debug\n"
 	"  trace on|off                        log every SIP message\n"
-	"  user add NAME [--password-stdin]    (prompts for the password otherwise)\n"
-	"  user passwd NAME [--password-stdin]\n"
+	"  user add NAME [--password-stdin] [--weak]   (prompts for the password otherwise)\n"
+	"  user passwd NAME [--password-stdin] [--weak]\n"
 	"  user del NAME\n"
 	"  user list\n"
 	"  device add NAME --model MODEL --digest-user USER [--auth verify|identify]\n"
@@ -530,12 +530,14 @@ static int cmd_trace(int argc, char **argv)
 static int user_password_cmd(int argc, char **argv, char const *what, char const *cmd)
 {
 	char const *pos[1];
-	struct opt opts[] = { { "--password-stdin", false, NULL, false } };
+	struct opt opts[] = { { "--password-stdin", false, NULL, false },
+			      { "--weak", false, NULL, false } };
 	char pw[256];
 	parse_args(argc, argv, what, pos, 1, opts, NCOLS(opts));
 	if (read_password(opts[0].set, pos[0], pw, sizeof(pw)) < 0)
 		return EXIT_REFUSED;
-	json_t *d = call(cmd, json_pack("{s:s, s:s}", "name", pos[0], "password", pw));
+	json_t *d = call(cmd, json_pack("{s:s, s:s, s:b}", "name", pos[0], "password", pw, "weak",
+					opts[1].set));
 	memset(pw, 0, sizeof(pw));
 	if (strcmp(cmd, "user.add") == 0)
 		return done(d, "user %s added", pos[0]);

@@ -19,6 +19,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->listen[0].host, sizeof(cfg->listen[0].host), "127.0.0.1");
 	cfg->listen[0].port = 5060;
 	snprintf(cfg->realm, sizeof(cfg->realm), "sipreg");
+	snprintf(cfg->server_header, sizeof(cfg->server_header), "sipreg");
 	snprintf(cfg->store_path, sizeof(cfg->store_path), "sipreg.db");
 	cfg->store_flush_ms = 100;
 	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "sipregd.sock");
@@ -45,6 +46,17 @@ void config_defaults(struct config *cfg)
 	cfg->trunk_keepalive = 30;
 	snprintf(cfg->emergency, sizeof(cfg->emergency), "112 911");
 	snprintf(cfg->restricted, sizeof(cfg->restricted), "00 + 011 0900 0137 0180 0190 1900");
+}
+
+void config_server_header(struct config const *cfg, char *out, size_t len)
+{
+	char const *v = strstr(cfg->server_header, "{version}");
+	if (!v) {
+		snprintf(out, len, "%s", cfg->server_header);
+		return;
+	}
+	snprintf(out, len, "%.*s%s%s", (int)(v - cfg->server_header), cfg->server_header,
+		 PACKAGE_VERSION, v + strlen("{version}"));
 }
 
 int config_list_has(char const *list, char const *number, int prefix)
@@ -129,6 +141,27 @@ static int parse_realm(struct config *cfg, void *field, char const *value, char 
 		}
 	}
 	snprintf((char *)field, CONFIG_REALM_MAX, "%s", value);
+	return 0;
+}
+
+/* The Server/User-Agent text: printable, no control characters; "" for none. */
+static int parse_server_header(struct config *cfg, void *field, char const *value, char *why,
+			       size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	size_t n = strlen(value);
+	if (n >= 64) {
+		snprintf(why, whylen, "at most 63 characters");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c < 0x20 || c > 0x7e) {
+			snprintf(why, whylen, "only printable ASCII characters");
+			return -EINVAL;
+		}
+	}
+	snprintf((char *)field, 64, "%s", value);
 	return 0;
 }
 
@@ -350,6 +383,7 @@ static struct key_def const keys[] = {
 	{ "sip", "listen", parse_listen, 0, 0, 0, true },
 	{ "sip", "realm", parse_realm, FIELD(realm), 0, 0, false },
 	{ "sip", "advertise", parse_advertise, FIELD(advertise), 0, 0, false },
+	{ "sip", "server_header", parse_server_header, FIELD(server_header), 0, 0, false },
 	{ "trunks", "retry_min", parse_uint, FIELD(trunk_retry_min), 1, 3600, false },
 	{ "trunks", "retry_max", parse_uint, FIELD(trunk_retry_max), 1, 86400, false },
 	{ "trunks", "keepalive", parse_uint, FIELD(trunk_keepalive), 0, 3600, false },

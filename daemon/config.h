@@ -31,6 +31,7 @@ struct config {
 	unsigned n_listen;
 	char realm[CONFIG_REALM_MAX];
 	char advertise[CONFIG_HOST_MAX + 8]; /* HOST[:PORT] for trunk traffic, "" none */
+	char server_header[64]; /* Server and User-Agent text ("{version}" expanded), "" none */
 	/* [store] */
 	char store_path[CONFIG_PATH_MAX];
 	unsigned store_flush_ms;
@@ -79,6 +80,9 @@ int config_load(struct config *cfg, char const *path, char *err, size_t errlen);
 /** As config_load() on text in memory; name stands for the file in errors. */
 int config_load_string(struct config *cfg, char const *name, char const *text, char *err,
 		       size_t errlen);
+
+/** The Server and User-Agent text: [sip] server_header with {version} expanded ("" none). */
+void config_server_header(struct config const *cfg, char *out, size_t len);
 
 /** Whether number is in the space-separated list (exact), or starts with one (prefix). */
 int config_list_has(char const *list, char const *number, int prefix);

@@ -110,6 +110,8 @@ static json_t *on_config(void *arg)
 			    json_string(d->cfg.identify_from));
 	json_object_set_new(json_object_get(o, "security"), "ban_exempt",
 			    json_string(d->cfg.ban_exempt));
+	json_object_set_new(json_object_get(o, "sip"), "server_header",
+			    json_string(d->cfg.server_header));
 	json_object_set_new(json_object_get(o, "sip"), "advertise",
 			    d->cfg.advertise[0] ? json_string(d->cfg.advertise) : json_null());
 	json_object_set_new(o, "calls",

@@ -1082,6 +1082,13 @@ static void handle_register(struct reg_ctx *c)
 		r->on_register(who, dn, r->on_register_arg);
 }
 
+bool registrar_source_banned(registrar_t *r, msg_t *msg)
+{
+	char addr[64], hostport[80];
+	source_of(msg, addr, sizeof(addr), hostport, sizeof(hostport));
+	return ban_is_banned(r->bans, addr, time(NULL));
+}
+
 void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 {
 	struct reg_ctx c = { .r = r, .msg = msg, .sip = sip, .now = time(NULL) };

@@ -58,6 +58,9 @@ void registrar_set_config(registrar_t *r, struct registrar_config const *cfg);
 /** Puts back a binding read from the store at start. */
 void registrar_restore(registrar_t *r, struct store_binding const *b);
 
+/** True when msg comes from a banned source (it then gets no answer at all). */
+bool registrar_source_banned(registrar_t *r, msg_t *msg);
+
 /** Handles a REGISTER received statelessly; consumes msg. */
 void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip);
 

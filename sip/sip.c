@@ -228,7 +228,7 @@ static void registrar_config_from(struct registrar_config *rc, struct config con
 	rc->ban_time = cfg->ban_time;
 	snprintf(rc->ban_exempt, sizeof(rc->ban_exempt), "%s", cfg->ban_exempt);
 	snprintf(rc->identify_from, sizeof(rc->identify_from), "%s", cfg->identify_from);
-	snprintf(rc->server, sizeof(rc->server), "sipreg/%s", PACKAGE_VERSION);
+	config_server_header(cfg, rc->server, sizeof(rc->server));
 	self_names(rc->self, sizeof(rc->self), cfg);
 }
 
@@ -361,6 +361,19 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 		return 0;
 	}
 	atomic_fetch_add(&t->requests, 1);
+	/* A banned source gets no answer at all, whatever it sends. */
+	if (registrar_source_banned(t->registrar, msg)) {
+		msg_destroy(msg);
+		return 0;
+	}
+	/*
+	 * Answers go where the request came from (received, rport), never to a
+	 * Via maddr: it would let anyone point our responses at a third party.
+	 */
+	if (sip->sip_via && sip->sip_via->v_maddr) {
+		msg_header_remove_param(sip->sip_via->v_common, "maddr");
+		sip->sip_via->v_maddr = NULL;
+	}
 	switch (sip->sip_request->rq_method) {
 	case sip_method_register:
 		atomic_fetch_add(&t->registers, 1);
@@ -513,6 +526,7 @@ static void b2bua_config_from(struct b2bua_config *bc, struct config const *cfg)
 	bc->trunks.retry_max = cfg->trunk_retry_max;
 	bc->trunks.keepalive = cfg->trunk_keepalive;
 	snprintf(bc->trunks.advertise, sizeof(bc->trunks.advertise), "%s", cfg->advertise);
+	config_server_header(cfg, bc->trunks.user_agent, sizeof(bc->trunks.user_agent));
 }
 
 void sip_thread_install_directory(sip_thread_t *t, directory_t *d)

@@ -705,6 +705,23 @@ static bool device_of_user(store_t *s, char const *user, char *out, size_t outsi
 	return found;
 }
 
+int store_password_policy(store_t *s, char const *name, char const *password,
+			  struct store_err *e)
+{
+	char dev[STORE_NAME_MAX + 1];
+	if (!password || strlen(password) < STORE_PASSWORD_MIN)
+		return seterr(e, -EINVAL,
+			      "the password is shorter than %d characters (--weak allows it)",
+			      STORE_PASSWORD_MIN);
+	if (name && strcasecmp(password, name) == 0)
+		return seterr(e, -EINVAL, "the password is the user's name (--weak allows it)");
+	if (name && device_of_user(s, name, dev, sizeof(dev)) && strcasecmp(password, dev) == 0)
+		return seterr(e, -EINVAL, "the password is the name of the user's device %s "
+					  "(--weak allows it)",
+			      dev);
+	return 0;
+}
+
 int store_user_add(store_t *s, char const *name, char const *password, struct store_err *e)
 {
 	int err;

@@ -51,6 +51,15 @@ void store_device_name_canon(char *out, size_t outsize, char const *name);
 /* ---- users ---- */
 int store_user_add(store_t *s, char const *name, char const *password, struct store_err *e);
 int store_user_passwd(store_t *s, char const *name, char const *password, struct store_err *e);
+/* The shortest password store_password_policy() accepts. */
+#define STORE_PASSWORD_MIN 8
+/**
+ * The password policy for a user's password: at least STORE_PASSWORD_MIN
+ * characters, and not the user's name nor its device's (in any case).
+ * -EINVAL with the reason when it falls short.
+ */
+int store_password_policy(store_t *s, char const *name, char const *password,
+			  struct store_err *e);
 int store_user_del(store_t *s, char const *name, struct store_err *e);
 int store_user_list(store_t *s, json_t **out, struct store_err *e);
 /** Decrypts the user's password into out. */

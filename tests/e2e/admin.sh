@@ -10,7 +10,7 @@ PW_BOB='Bob-Secret-Pw-2'
 check "socket is mode 0660" test "$(stat -c %a "$SOCK")" = 660
 
 add_user() {
-	printf '%s\n' "$2" | ctl user add "$1" --password-stdin
+	printf '%s\n' "$2" | ctl user add "$1" --password-stdin --weak
 }
 check "user add alice" add_user alice "$PW_ALICE"
 check "user add bob" add_user bob "$PW_BOB"
@@ -48,13 +48,13 @@ sys.stdout.write(out.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(status))
 PY
 }
-expect_exit 0 "user add prompts for the password twice" prompt_add erin 'erin pw' 'erin pw'
+expect_exit 0 "user add prompts for the password twice" prompt_add erin 'erin pw 1' 'erin pw 1'
 check "the prompts name the user" last_has "Password for erin:"
-check "the password is not echoed" sh -c "! grep -q 'erin pw' '$WORK/last.out'"
+check "the password is not echoed" sh -c "! grep -q 'erin pw 1' '$WORK/last.out'"
 expect_exit 1 "two different answers are refused" prompt_add frank 'one' 'two'
 check "saying they differ" last_has "the passwords differ"
 check "erin's HA1 matches the prompted password" sh -c \
-	"test \"\$(python3 '$E2E_DIR/ha1.py' erin sipreg 'erin pw' md5)\" = \"\$(sqlite3 'file:$DB?mode=ro' \"SELECT ha1_md5 FROM user WHERE name = 'erin'\")\""
+	"test \"\$(python3 '$E2E_DIR/ha1.py' erin sipreg 'erin pw 1' md5)\" = \"\$(sqlite3 'file:$DB?mode=ro' \"SELECT ha1_md5 FROM user WHERE name = 'erin'\")\""
 
 check "device add (SEP name in lower case)" \
 	ctl device add sep001122334455 --model cisco-7941 --digest-user alice
@@ -111,6 +111,19 @@ check "user list --json: alice's device" json_is 0.device SEP001122334455 user l
 check "status --json: 4 users" json_is counts.users 4 status
 check "status --json: 2 devices" json_is counts.devices 2 status
 check "device models lists the 7861 with 16 lines" sh -c "'$SIPREGCTL' -s '$SOCK' device models | grep -Eq '^cisco-7861 +16 '"
+
+# The password policy: 8 characters at least, not the user's or its device's name.
+strict_add() { printf '%s\n' "$2" | ctl user add "$1" --password-stdin; }
+strict_passwd() { printf '%s\n' "$2" | ctl user passwd "$1" --password-stdin; }
+expect_exit 1 "a password under 8 characters is refused" strict_add gus 'short7!'
+check "saying why and how to allow it" last_has "shorter than 8 characters (--weak allows it)"
+expect_exit 1 "a password equal to the user name is refused" strict_add gustavus GUSTAVUS
+check "saying so" last_has "the password is the user's name"
+expect_exit 1 "a password equal to the user's device name is refused" strict_passwd alice sep001122334455
+check "naming the device" last_has "the name of the user's device SEP001122334455"
+check "8 characters and more pass" strict_add gus 'eight ch'
+check "--weak allows a short one" sh -c "echo 'pw' | '$SIPREGCTL' -s '$SOCK' user add hal --password-stdin --weak"
+check "and the log says so" log_has "user hal: a weak password accepted as asked"
 
 # Password change keeps the user; the HA1 follows the new password.
 check "user passwd carol" sh -c "echo 'carol new pw' | '$SIPREGCTL' -s '$SOCK' user passwd carol --password-stdin"

@@ -10,7 +10,7 @@ if ! command -v baresip >/dev/null 2>&1; then
 	exit 1
 fi
 start_sipregd || exit 1
-printf 'pw-alice\n' | ctl user add alice --password-stdin >/dev/null
+printf 'pw-alice\n' | ctl user add alice --password-stdin --weak >/dev/null
 ctl device add desk --model third-party-basic --digest-user alice >/dev/null
 ctl line add desk 1001 >/dev/null
 
@@ -44,7 +44,7 @@ unbound() { ! registered; }
 check "and its binding is gone (it unregistered)" wait_for 50 unbound
 
 # ---- two baresip phones: alice (1001) calls bob (2001), bob answers by itself ----
-printf 'pw-bob\n' | ctl user add bob --password-stdin >/dev/null
+printf 'pw-bob\n' | ctl user add bob --password-stdin --weak >/dev/null
 ctl device add bob-desk --model third-party-basic --digest-user bob >/dev/null
 ctl line add bob-desk 2001 >/dev/null
 # bs_config DIR PORT: a baresip configuration without sound hardware.
@@ -99,7 +99,7 @@ check "the call is gone from sipregd" wait_for 50 no_calls
 check "the call is recorded as answered" sh -c "'$SIPREGCTL' -s '$SOCK' cdr list --json | grep -q '\"result\": \"answered\"'"
 
 # ---- bob's baresip as a transferee: alice (scripted) transfers it to carol ----
-printf 'pw-carol\n' | ctl user add carol --password-stdin >/dev/null
+printf 'pw-carol\n' | ctl user add carol --password-stdin --weak >/dev/null
 ctl device add carol-desk --model third-party-basic --digest-user carol >/dev/null
 ctl line add carol-desk 3001 >/dev/null
 dev alice --dn 1001 --user alice --password pw-alice --unregister

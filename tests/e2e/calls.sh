@@ -8,7 +8,7 @@ RING_TIMEOUT=3
 start_sipregd || exit 1
 
 add() { # user password device DN
-	printf '%s\n' "$2" | ctl user add "$1" --password-stdin >/dev/null &&
+	printf '%s\n' "$2" | ctl user add "$1" --password-stdin --weak >/dev/null &&
 		ctl device add "$3" --model third-party-basic --digest-user "$1" >/dev/null &&
 		ctl line add "$3" "$4" >/dev/null
 }

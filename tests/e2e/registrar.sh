@@ -9,7 +9,7 @@ start_sipregd || exit 1
 SIPP_DIR="$E2E_DIR/sipp"
 
 add() { # user password device model [extra device options]
-	printf '%s\n' "$2" | ctl user add "$1" --password-stdin >/dev/null &&
+	printf '%s\n' "$2" | ctl user add "$1" --password-stdin --weak >/dev/null &&
 		ctl device add "$3" --model "$4" --digest-user "$1" "${@:5}" >/dev/null
 }
 add alice pw-alice desk third-party-basic

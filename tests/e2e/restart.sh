@@ -6,7 +6,7 @@
 start_sipregd || exit 1
 n=0
 while [ "$n" -lt 20 ]; do
-	printf 'pw-%d\n' "$n" | ctl user add "user$n" --password-stdin >/dev/null || not_ok "user add user$n"
+	printf 'pw-%d\n' "$n" | ctl user add "user$n" --password-stdin --weak >/dev/null || not_ok "user add user$n"
 	ctl device add "phone$n" --model cisco-7962 --digest-user "user$n" >/dev/null || not_ok "device add phone$n"
 	ctl line add "phone$n" "$((3000 + n))" --display "User $n" >/dev/null || not_ok "line add $((3000 + n))"
 	ctl line add "phone$n" "$((4000 + n))" --index 6 --label "Side $n" >/dev/null || not_ok "line add $((4000 + n))"

@@ -187,7 +187,20 @@ sys.exit(0 if b and "wrong credentials" in b[0]["reason"] and "alice" in b[0]["r
 }
 check "ban list says why (the last failure: method, reason, user)" ban_reason
 check "the table shows it too" sh -c "'$SIPREGCTL' -s '$SOCK' ban list | grep -q 'REGISTER wrong credentials'"
+raw() { # PROTO FILE [LOCAL]: the status line of the answer to a raw request
+	SIPRAW_LOCAL=${3:-127.0.0.1} python3 "$E2E_DIR/sipraw.py" "$1" "$SIP_ADDR" "$SIP_PORT" "$2" 1
+}
+check "a banned source gets no answer to OPTIONS" \
+	test "$(raw udp "$E2E_DIR/raw/options-maddr.txt" 127.0.0.42)" = "NO ANSWER"
+check "nor to MESSAGE" test "$(raw udp "$E2E_DIR/raw/message.txt" 127.0.0.42)" = "NO ANSWER"
+check "another source gets 501 to MESSAGE" sh -c "python3 '$E2E_DIR/sipraw.py' udp $SIP_ADDR $SIP_PORT '$E2E_DIR/raw/message.txt' | grep -q '^SIP/2.0 501'"
 ctl ban del 127.0.0.42 >/dev/null
+
+# ---- smaller things ----
+check "a Via maddr is ignored: the answer comes back to the sender" sh -c \
+	"python3 '$E2E_DIR/sipraw.py' udp $SIP_ADDR $SIP_PORT '$E2E_DIR/raw/options-maddr.txt' | grep -q '^SIP/2.0 200'"
+server_of() { phone --dn 1001 --expect 401 --show | sed -n 's/^Server: //p'; }
+check "the Server header carries no version by default" test "$(server_of)" = "sipreg"
 
 # ---- 5. call loops ----
 reg_contact() { # CONTACT WANT: alice registers 1001 with this Contact, answered WANT

@@ -4,9 +4,11 @@
 usage: sipraw.py udp|tcp HOST PORT FILE [TIMEOUT]
 
 In FILE, {lhost} and {lport} become the local address and port, and line
-ends are turned into CRLF. Prints "NO ANSWER" when nothing comes back in
+ends are turned into CRLF. SIPRAW_LOCAL names the local address (default
+127.0.0.1). Prints "NO ANSWER" when nothing comes back in
 time. Exit status 0 either way; 2 on bad usage.
 """
+import os
 import socket
 import sys
 
@@ -20,7 +22,7 @@ def main():
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
     s = socket.socket(socket.AF_INET, kind)
     s.settimeout(timeout)
-    s.bind(("127.0.0.1", 0))
+    s.bind((os.environ.get("SIPRAW_LOCAL", "127.0.0.1"), 0))
     lhost, lport = s.getsockname()
     with open(path, "rb") as f:
         raw = f.read()

@@ -11,10 +11,10 @@ RATE=${SOAK_RATE:-200}
 LINE_CALLS=500
 start_sipregd || exit 1
 SIPP_DIR="$E2E_DIR/sipp"
-printf 'pw-alice\n' | ctl user add alice --password-stdin >/dev/null &&
+printf 'pw-alice\n' | ctl user add alice --password-stdin --weak >/dev/null &&
 	ctl device add alice-desk --model third-party-basic --digest-user alice >/dev/null &&
 	ctl line add alice-desk 1001 --display alice >/dev/null &&
-	printf 'pw-bob\n' | ctl user add bob --password-stdin >/dev/null &&
+	printf 'pw-bob\n' | ctl user add bob --password-stdin --weak >/dev/null &&
 	ctl device add bob-desk --model third-party-basic --digest-user bob >/dev/null &&
 	ctl line add bob-desk 2001 >/dev/null
 ok "a caller (1001) and a callee (2001) set up"
