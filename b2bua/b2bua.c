@@ -107,12 +107,12 @@ struct call {
 	char target[33];
 	char path[MAX_HOPS + 1][33]; /* lines visited, for loop detection */
 	unsigned hops;
-	unsigned gen;	    /* incremented when a forward replaces the B legs */
-	unsigned legs;	    /* B legs opened so far (at most cfg.max_forks) */
+	unsigned gen;	       /* incremented when a forward replaces the B legs */
+	unsigned legs;	       /* B legs opened so far (at most cfg.max_forks) */
 	unsigned max_forwards; /* Max-Forwards of the B legs: the caller's less one */
-	char forwarded[16]; /* reason of the last forward */
-	char *diversion;    /* Diversion header value, newest first */
-	bool feature;	    /* a Cisco feature request answered by us, not a call */
+	char forwarded[16];    /* reason of the last forward */
+	char *diversion;       /* Diversion header value, newest first */
+	bool feature;	       /* a Cisco feature request answered by us, not a call */
 	/* Dialogs taken out of the call (replaced, or a failed replacement), freed with it. */
 	nta_leg_t *retired[4];
 	unsigned n_retired;
@@ -133,7 +133,7 @@ struct b2bua {
 	b2bua_feature_f feature_fn;
 	void *sink_arg;
 	trunks_t *trunks;
-	char mark[16]; /* this node's mark in the branch of its requests */
+	char mark[16];		/* this node's mark in the branch of its requests */
 	struct store_cdr *cdrs; /* records not yet handed over */
 	size_t n_cdrs, cap_cdrs;
 };
@@ -545,7 +545,8 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END());
-		log_info("call %u %s -> %s answered by %s", c->id, LOGQ(c->caller), LOGQ(c->callee), LOGQ(f->target));
+		log_info("call %u %s -> %s answered by %s", c->id, LOGQ(c->caller), LOGQ(c->callee),
+			 LOGQ(f->target));
 		return 0;
 	}
 	if ((status == 401 || status == 407) && !f->authed && f->gen == c->gen &&
@@ -842,8 +843,8 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	if (m == sip_method_notify && transfer_succeeded(sip))
 		snprintf(c->result, sizeof(c->result), "%s", "transferred");
 	if (m == sip_method_refer)
-		log_info("call %u %s -> %s: the %s transfers the call to %s", c->id, LOGQ(c->caller),
-			 LOGQ(c->target), from_a ? "caller" : "callee",
+		log_info("call %u %s -> %s: the %s transfers the call to %s", c->id,
+			 LOGQ(c->caller), LOGQ(c->target), from_a ? "caller" : "callee",
 			 LOGQ(sip->sip_refer_to->r_url->url_user));
 	return relay_start(c, from_a, other, irq, sip, NULL, NULL) ? 0 : 500;
 }
@@ -952,16 +953,18 @@ static bool answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *s
 		bool from_binding = bd && resp && registrar_binding_sent(b->reg, bd, resp);
 		msg_destroy(resp);
 		if (!from_binding) {
-			log_warning("call %u: a challenge to the INVITE to %s did not come from where "
-				    "the binding was made; not answered (%d)",
-				    c->id, LOGQ(f->target), status);
+			log_warning(
+				"call %u: a challenge to the INVITE to %s did not come from where "
+				"the binding was made; not answered (%d)",
+				c->id, LOGQ(f->target), status);
 			return false;
 		}
 		if (registrar_nonce_ours(b->reg, ch.nonce)) {
-			log_warning("call %u: %s challenged the INVITE with a nonce of sipregd's own: "
-				    "credentials for sipregd itself are never given; not answered "
-				    "(%d)",
-				    c->id, LOGQ(f->target), status);
+			log_warning(
+				"call %u: %s challenged the INVITE with a nonce of sipregd's own: "
+				"credentials for sipregd itself are never given; not answered "
+				"(%d)",
+				c->id, LOGQ(f->target), status);
 			return false;
 		}
 		tp = registrar_binding_tport(bd);
@@ -1046,8 +1049,8 @@ static void divert(struct call *c, struct dir_line const *line, char const *reas
 				 u ? url_as_string(home, u) : line->dn, reason);
 	c->diversion = c->diversion ? su_sprintf(home, "%s, %s", entry, c->diversion) : entry;
 	snprintf(c->forwarded, sizeof(c->forwarded), "%s", reason);
-	log_info("call %u %s -> %s: %s forwards (%s)", c->id, LOGQ(c->caller), LOGQ(c->callee), line->dn,
-		 reason);
+	log_info("call %u %s -> %s: %s forwards (%s)", c->id, LOGQ(c->caller), LOGQ(c->callee),
+		 line->dn, reason);
 }
 
 struct refusal {
@@ -1140,8 +1143,8 @@ static void ring_to(struct call *c, struct binding *bd, sip_t const *inv)
 		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
 		return;
 	}
-	log_info("call %u %s (%s) -> %s: %u binding%s of %s tried", c->id, LOGQ(c->caller), c->device,
-		 LOGQ(c->callee), n, n == 1 ? "" : "s", LOGQ(c->target));
+	log_info("call %u %s (%s) -> %s: %u binding%s of %s tried", c->id, LOGQ(c->caller),
+		 c->device, LOGQ(c->callee), n, n == 1 ? "" : "s", LOGQ(c->target));
 	struct dir_line const *line = directory_line(registrar_directory(b->reg), c->target);
 	unsigned secs = b->cfg.ring_timeout;
 	if (line && line->cfwd_noanswer && line->noanswer_timeout)
@@ -1353,8 +1356,8 @@ static void replace_dialog(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device
 	text_copy(r->by_dn, sizeof(r->by_dn), line->dn);
 	text_copy(r->by_device, sizeof(r->by_device), who->name);
 	text_copy(r->by_contact, sizeof(r->by_contact), contact);
-	log_info("call %u %s -> %s: %s (%s) replaces the %s", c->id, LOGQ(c->caller), LOGQ(c->target), line->dn,
-		 who->name, a_side ? "caller" : "callee");
+	log_info("call %u %s -> %s: %s (%s) replaces the %s", c->id, LOGQ(c->caller),
+		 LOGQ(c->target), line->dn, who->name, a_side ? "caller" : "callee");
 }
 
 /* ---- Cisco feature requests placed as calls ---- */
@@ -1666,8 +1669,8 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 		if (!strpbrk(d, "\"\\\r\n"))
 			c->caller_display = d;
 	}
-	log_info("call %u from trunk %s: %s -> %s (dialled %s)", c->id, t->name, LOGQ(from), LOGQ(dn),
-		 LOGQ(dialled));
+	log_info("call %u from trunk %s: %s -> %s (dialled %s)", c->id, t->name, LOGQ(from),
+		 LOGQ(dn), LOGQ(dialled));
 	struct refusal no;
 	struct binding *bd = resolve(c, dn, &no);
 	if (!bd) {

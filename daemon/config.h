@@ -52,7 +52,7 @@ struct config {
 	/* [calls] */
 	unsigned ring_timeout;
 	unsigned line_calls;
-	unsigned max_forks; /* B legs one call may open */
+	unsigned max_forks;    /* B legs one call may open */
 	unsigned dnd_response; /* status for calls to a device in do not disturb */
 	/* [trunks] */
 	unsigned trunk_retry_min; /* seconds before the first retry of a failed registration */

@@ -114,11 +114,11 @@ static json_t *on_config(void *arg)
 			    json_string(d->cfg.server_header));
 	json_object_set_new(json_object_get(o, "sip"), "advertise",
 			    d->cfg.advertise[0] ? json_string(d->cfg.advertise) : json_null());
-	json_object_set_new(o, "calls",
-			    json_pack("{s:i, s:i, s:i, s:i}", "ring_timeout",
-				      (int)d->cfg.ring_timeout, "line_calls", (int)d->cfg.line_calls,
-				      "dnd_response", (int)d->cfg.dnd_response, "max_forks",
-				      (int)d->cfg.max_forks));
+	json_object_set_new(
+		o, "calls",
+		json_pack("{s:i, s:i, s:i, s:i}", "ring_timeout", (int)d->cfg.ring_timeout,
+			  "line_calls", (int)d->cfg.line_calls, "dnd_response",
+			  (int)d->cfg.dnd_response, "max_forks", (int)d->cfg.max_forks));
 	json_object_set_new(o, "trunks",
 			    json_pack("{s:i, s:i, s:i}", "retry_min", (int)d->cfg.trunk_retry_min,
 				      "retry_max", (int)d->cfg.trunk_retry_max, "keepalive",

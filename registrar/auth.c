@@ -138,8 +138,7 @@ static void nonce_mac(auth_server_t *a, char const *prefix, char const *source,
 	text_hex(out, md, PART_HEX / 2);
 }
 
-void auth_nonce_make(auth_server_t *a, time_t now, char const *source,
-		     char out[AUTH_NONCE_LEN + 1])
+void auth_nonce_make(auth_server_t *a, time_t now, char const *source, char out[AUTH_NONCE_LEN + 1])
 {
 	uint32_t ts = (uint32_t)((uint64_t)now & 0xffffffffu), n = a->counter++;
 	uint8_t raw[8] = { ts >> 24, ts >> 16, ts >> 8, ts, n >> 24, n >> 16, n >> 8, n };

@@ -38,7 +38,7 @@ struct registrar_config {
 	unsigned ban_failures, ban_window, ban_time;
 	char ban_exempt[256];	 /* CIDR ranges never banned */
 	char identify_from[256]; /* CIDR ranges identify-only devices may authenticate from */
-	char server[64]; /* Server header value */
+	char server[64];	 /* Server header value */
 	/* This server's names, "HOST:PORT ..." (auth_uri_names()): listeners and advertised. */
 	char self[1024];
 };

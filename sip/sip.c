@@ -176,10 +176,12 @@ static void self_add_listener(char *list, size_t len, char const *host, unsigned
 	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
 		char ip[INET6_ADDRSTRLEN];
 		int fam = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
-		void const *a = fam == AF_INET ? (void const *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
-			       : fam == AF_INET6
-				       ? (void const *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
-				       : NULL;
+		void const *a =
+			fam == AF_INET
+				? (void const *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+			: fam == AF_INET6
+				? (void const *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
+				: NULL;
 		if (a && (fam == AF_INET || any6) && inet_ntop(fam, a, ip, sizeof(ip)))
 			self_add(list, len, ip, port);
 	}

@@ -591,8 +591,9 @@ static int check_private(char const *path, char const *what, struct store_err *e
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : seterr(e, -errno, "cannot read %s %s: %s", what, path,
-						     strerror(errno));
+		return errno == ENOENT ? 0
+				       : seterr(e, -errno, "cannot read %s %s: %s", what, path,
+						strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return seterr(e, -EINVAL, "%s %s is not a regular file", what, path);
 	if (st.st_mode & 077)
@@ -705,8 +706,7 @@ static bool device_of_user(store_t *s, char const *user, char *out, size_t outsi
 	return found;
 }
 
-int store_password_policy(store_t *s, char const *name, char const *password,
-			  struct store_err *e)
+int store_password_policy(store_t *s, char const *name, char const *password, struct store_err *e)
 {
 	char dev[STORE_NAME_MAX + 1];
 	if (!password || strlen(password) < STORE_PASSWORD_MIN)
@@ -716,8 +716,9 @@ int store_password_policy(store_t *s, char const *name, char const *password,
 	if (name && strcasecmp(password, name) == 0)
 		return seterr(e, -EINVAL, "the password is the user's name (--weak allows it)");
 	if (name && device_of_user(s, name, dev, sizeof(dev)) && strcasecmp(password, dev) == 0)
-		return seterr(e, -EINVAL, "the password is the name of the user's device %s "
-					  "(--weak allows it)",
+		return seterr(e, -EINVAL,
+			      "the password is the name of the user's device %s "
+			      "(--weak allows it)",
 			      dev);
 	return 0;
 }

@@ -58,8 +58,7 @@ int store_user_passwd(store_t *s, char const *name, char const *password, struct
  * characters, and not the user's name nor its device's (in any case).
  * -EINVAL with the reason when it falls short.
  */
-int store_password_policy(store_t *s, char const *name, char const *password,
-			  struct store_err *e);
+int store_password_policy(store_t *s, char const *name, char const *password, struct store_err *e);
 int store_user_del(store_t *s, char const *name, struct store_err *e);
 int store_user_list(store_t *s, json_t **out, struct store_err *e);
 /** Decrypts the user's password into out. */

@@ -22,7 +22,8 @@ import random
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipclient import CRLF, Transport, authorization, header, parse_challenge, rand_hex  # noqa: E402
+from sipclient import (CRLF, authorization, header, open_session,  # noqa: E402
+                       parse_challenge, rand_hex)
 
 
 def main():
@@ -38,11 +39,7 @@ def main():
     ap.add_argument("steps", nargs="+")
     a = ap.parse_args()
 
-    host, port = a.server.rsplit(":", 1)
-    t = Transport(a.transport, (host, int(port)), a.local, a.timeout)
-    lhost, lport = t.local
-    call_id = f"{rand_hex(8)}-{rand_hex(8)}@{lhost}"
-    from_tag = rand_hex(12)
+    t, host, port, lhost, lport, call_id, from_tag = open_session(a)
     state = {"cseq": random.randint(100, 1000), "ch": None, "nc": 0}
     ruri = f"sip:{host}:{port}"
     tparam = ";transport=tcp" if a.transport == "tcp" else ""

@@ -68,6 +68,15 @@ class Transport:
             return None
 
 
+def open_session(a):
+    """The transport to a.server from a.local and what a registration names:
+    (transport, host, port, local host, local port, Call-ID, From tag)."""
+    host, port = a.server.rsplit(":", 1)
+    t = Transport(a.transport, (host, int(port)), a.local, a.timeout)
+    lhost, lport = t.local
+    return t, host, port, lhost, lport, f"{rand_hex(8)}-{rand_hex(8)}@{lhost}", rand_hex(12)
+
+
 def parse(data):
     text = data.decode(errors="replace")
     head, _, body = text.partition("\r\n\r\n")
@@ -141,11 +150,7 @@ def main():
     ap.add_argument("--show", action="store_true", help="print the last answer's headers")
     a = ap.parse_args()
 
-    host, port = a.server.rsplit(":", 1)
-    t = Transport(a.transport, (host, int(port)), a.local, a.timeout)
-    lhost, lport = t.local
-    call_id = f"{rand_hex(8)}-{rand_hex(8)}@{lhost}"
-    from_tag = rand_hex(12)
+    t, host, port, lhost, lport, call_id, from_tag = open_session(a)
     cseq = random.randint(100, 1000)
     ruri = f"sip:{host}:{port}"
     cuser = a.contact_user or a.dn

@@ -194,8 +194,12 @@ static void test_connection_references(void)
 	/* Unregistered (expires now): one of several, then the last. */
 	bind("1001", "sip:c@10.0.0.1", "c", 5, NOW + 60, c1);
 	CU_ASSERT_EQUAL(held[0], 2);
-	struct binding_update u = { .dn = "1001", .contact = "sip:b@10.0.0.1", .call_id = "c",
-				    .cseq = 6, .expires = 0, .conn = c1 };
+	struct binding_update u = { .dn = "1001",
+				    .contact = "sip:b@10.0.0.1",
+				    .call_id = "c",
+				    .cseq = 6,
+				    .expires = 0,
+				    .conn = c1 };
 	struct binding *b;
 	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), 0);
 	CU_ASSERT_PTR_NULL(b);
@@ -204,8 +208,12 @@ static void test_connection_references(void)
 	CU_ASSERT_EQUAL(held[0], 0);
 	/* A refused reference leaves nothing behind. */
 	refuse_hold = true;
-	u = (struct binding_update){ .dn = "1002", .contact = "sip:x@10.0.0.1", .call_id = "c",
-				     .cseq = 1, .expires = NOW + 60, .conn = c2 };
+	u = (struct binding_update){ .dn = "1002",
+				     .contact = "sip:x@10.0.0.1",
+				     .call_id = "c",
+				     .cseq = 1,
+				     .expires = NOW + 60,
+				     .conn = c2 };
 	CU_ASSERT_EQUAL(binding_apply(t, &u, NOW, 4, &b), -ENOMEM);
 	CU_ASSERT_PTR_NULL(binding_first(t, "1002"));
 	CU_ASSERT_EQUAL(held[1], 0);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/cidr.h"
 #include "daemon/config.h"
 #include "tests/unit/tap.h"
 
@@ -173,7 +174,59 @@ static void test_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
 }
 
+/* The security keys: address ranges, the fork cap, the Server text. */
+static void test_security_keys(void)
+{
+	CU_ASSERT_EQUAL(load("[registrar]\nidentify_from = 10.1.0.0/16, 2001:db8::/32 192.0.2.7\n"
+			     "[security]\nban_exempt = 198.51.100.0/24\n[calls]\nmax_forks = 4\n"
+			     "[sip]\nserver_header = pbx/{version} lab\n"),
+			0);
+	CU_ASSERT_STRING_EQUAL(cfg.identify_from, "10.1.0.0/16, 2001:db8::/32 192.0.2.7");
+	CU_ASSERT_STRING_EQUAL(cfg.ban_exempt, "198.51.100.0/24");
+	CU_ASSERT_EQUAL(cfg.max_forks, 4);
+	char text[80];
+	config_server_header(&cfg, text, sizeof(text));
+	CU_ASSERT_STRING_EQUAL(text, "pbx/" PACKAGE_VERSION " lab");
+	/* Defaults: private ranges for identify, no exemption, 16 forks, no version. */
+	config_defaults(&cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cfg.identify_from, "192.168.0.0/16"));
+	CU_ASSERT_STRING_EQUAL(cfg.ban_exempt, "");
+	CU_ASSERT_EQUAL(cfg.max_forks, 16);
+	config_server_header(&cfg, text, sizeof(text));
+	CU_ASSERT_STRING_EQUAL(text, "sipreg");
+	expect_error("[registrar]\nidentify_from = 10.0.0.0/33\n", 2, "not an address");
+	expect_error("[security]\nban_exempt = example.com\n", 2, "not an address");
+	expect_error("[calls]\nmax_forks = 0\n", 2, "from 1 to 1000");
+	expect_error("[sip]\nserver_header = a\tb\n", 2, "printable");
+}
+
+static void test_cidr(void)
+{
+	char const *list = "10.0.0.0/8 192.168.1.0/24, 172.16.0.0/12 fc00::/7 ::1 198.51.100.7";
+	CU_ASSERT_TRUE(cidr_list_match(list, "10.200.3.4"));
+	CU_ASSERT_TRUE(cidr_list_match(list, "192.168.1.255"));
+	CU_ASSERT_FALSE(cidr_list_match(list, "192.168.2.1"));
+	CU_ASSERT_TRUE(cidr_list_match(list, "172.31.255.1"));
+	CU_ASSERT_FALSE(cidr_list_match(list, "172.32.0.1"));
+	CU_ASSERT_TRUE(cidr_list_match(list, "fd12:3456::1"));
+	CU_ASSERT_FALSE(cidr_list_match(list, "2001:db8::1"));
+	CU_ASSERT_TRUE(cidr_list_match(list, "::1"));
+	CU_ASSERT_TRUE(cidr_list_match(list, "198.51.100.7"));
+	CU_ASSERT_FALSE(cidr_list_match(list, "198.51.100.8"));
+	CU_ASSERT_FALSE(cidr_list_match("", "10.0.0.1"));
+	CU_ASSERT_FALSE(cidr_list_match(list, "not-an-address"));
+	CU_ASSERT_FALSE(cidr_list_match(list, NULL));
+	CU_ASSERT_TRUE(cidr_list_match("0.0.0.0/0", "203.0.113.9"));
+	char why[128];
+	CU_ASSERT_EQUAL(cidr_list_check(list, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(cidr_list_check("10.0.0.0/", why, sizeof(why)), -EINVAL);
+	CU_ASSERT_EQUAL(cidr_list_check("::/129", why, sizeof(why)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "::/129"));
+}
+
 static CU_TestInfo const tests[] = {
+	{ "security keys", test_security_keys },
+	{ "address ranges", test_cidr },
 	{ "defaults", test_defaults },
 	{ "every key", test_full_file },
 	{ "spacing and line ends", test_spacing },

@@ -1,0 +1,107 @@
+/*
+ * What the registrar's files share: the registrar itself, the connections
+ * its bindings hold, the outcome of a request and its context. Private to
+ * registrar/ (registrar.c: REGISTER; access.c: who may send what; conns.c:
+ * connections; admin.c: what the administrator sees).
+ *
+ * Thread: SIP.
+ */
+#ifndef SIPREG_REGISTRAR_INTERNAL_H
+#define SIPREG_REGISTRAR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "registrar/auth.h"
+#include "registrar/ban.h"
+#include "registrar/bindings.h"
+#include "registrar/registrar.h"
+
+/* A connection (TCP, TLS) bindings were made over: held open while they last. */
+struct conn {
+	struct conn *next;
+	struct registrar *r;
+	tport_t *tp;
+	int pend;
+	unsigned refs;
+	char name[80];
+};
+
+struct registrar {
+	nta_agent_t *agent;
+	struct registrar_config cfg;
+	auth_server_t *auth;
+	ban_table_t *bans;
+	binding_table_t *bindings;
+	directory_t *dir;
+	struct conn *conns;
+	registrar_sink_f sink;
+	void *sink_arg;
+	registrar_registered_f on_register; /* after a new registration */
+	void *on_register_arg;
+	struct store_binding *pending; /* changes not yet written behind */
+	size_t n_pending, cap_pending;
+	uint32_t batch;	       /* numbers the pending batches, for merging changes */
+	uint64_t failed[1024]; /* requests whose failure was counted, by reg_request_key() */
+	bool restoring;
+	su_home_t *home;      /* what follows */
+	sip_server_t *server; /* the Server header, parsed once */
+	char *realm_param;    /* realm="..." for the challenges */
+	char node_mark[9];
+};
+
+/* The outcome of a REGISTER, mapped to a status in one place. */
+enum reg_outcome {
+	REG_OK,
+	REG_CHALLENGE,
+	REG_BAD_REQUEST,
+	REG_FORBIDDEN, /* another device's line, a device name that does not match */
+	REG_NOT_FOUND, /* a DN nobody has */
+	REG_INTERVAL_TOO_BRIEF,
+	REG_OUT_OF_ORDER,
+	REG_TOO_MANY_CONTACTS,
+	REG_BAD_CONTACT, /* not SIP, an address nobody can be reached at, or this server */
+	REG_SERVER_ERROR,
+};
+
+/* A request being handled: REGISTER, or another request to authenticate. */
+struct reg_ctx {
+	registrar_t *r;
+	msg_t *msg;
+	sip_t *sip;
+	time_t now;
+	char addr[64];
+	char source[80];
+	char transport[8];
+	tport_t *tp;
+	struct dir_line const *line;
+	struct dir_device const *dev;
+	char const *dn;
+	bool proxy; /* not a REGISTER: Proxy-Authorization, 407 */
+};
+
+/* ---- registrar.c ---- */
+
+/** Queues a binding's new state (or its deletion) to be written behind. */
+void reg_queue_change(registrar_t *r, struct binding *b, enum store_binding_op op);
+/** The request's source as "a.b.c.d" (addr) and "a.b.c.d:port" or "[v6]:port" (hostport). */
+void reg_source_of(msg_t *msg, char *addr, size_t alen, char *hostport, size_t hlen);
+/** Identifies a request (Call-ID, CSeq, branch): the same for its retransmissions. */
+uint64_t reg_request_key(sip_t const *sip);
+/** A refusal, mapped to its status in one table (a Cisco phone gets 503 for most). */
+void reg_reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisco);
+
+/* ---- access.c ---- */
+
+/** Authenticates; answers and returns false when the request stops here. */
+bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who);
+
+/* ---- conns.c ---- */
+
+/** The binding table's hooks: removal written behind, connections held and dropped. */
+extern struct binding_hooks const reg_binding_hooks;
+/** Frees every connection (at the end, after the bindings). */
+void reg_conns_free(registrar_t *r);
+
+#endif
