@@ -47,6 +47,13 @@ struct sip_thread;
 	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY, REFER, PUBLISH"
 #define SIP_ACCEPT    "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
 #define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
+/*
+ * UDP socket buffers: a burst (phones registering again after a power cut,
+ * a pause of the SIP thread under load) waits in the kernel instead of
+ * being dropped; the kernel caps them at net.core.rmem_max / wmem_max.
+ */
+#define SIP_UDP_RMEM (4 * 1024 * 1024)
+#define SIP_UDP_WMEM (1024 * 1024)
 
 enum sip_cmd_op {
 	SIP_CMD_QUIT,
@@ -611,7 +618,8 @@ static int setup(sip_thread_t *t)
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
 				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TAG_END());
+				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
+				    TPTAG_UDP_WMEM(SIP_UDP_WMEM), TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		directory_destroy(st->dir);
@@ -619,7 +627,8 @@ static int setup(sip_thread_t *t)
 	}
 	for (unsigned i = 1; i < t->cfg.n_listen; i++) {
 		url_for(url, sizeof(url), &t->cfg.listen[i]);
-		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TAG_END()) < 0) {
+		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
+					TPTAG_UDP_WMEM(SIP_UDP_WMEM), TAG_END()) < 0) {
 			listen_error(t, &t->cfg.listen[i]);
 			directory_destroy(st->dir);
 			return -1;
