@@ -66,14 +66,16 @@ char *log_quote(char *buf, size_t size, char const *s);
 /*
  * Each source file defines LOG_TAG before using these.
  */
-#define log_error(...)	 log_msg(LOG_LVL_ERROR, LOG_TAG, __VA_ARGS__)
-#define log_warning(...) log_msg(LOG_LVL_WARNING, LOG_TAG, __VA_ARGS__)
-#define log_notice(...)	 log_msg(LOG_LVL_NOTICE, LOG_TAG, __VA_ARGS__)
-#define log_info(...)	 log_msg(LOG_LVL_INFO, LOG_TAG, __VA_ARGS__)
-#define log_debug(...)                                                                             \
+/* The arguments (LOGQ() among them) are evaluated only when the line is written. */
+#define log_at(level, ...)                                                                         \
 	do {                                                                                       \
-		if (log_enabled(LOG_LVL_DEBUG))                                                    \
-			log_msg(LOG_LVL_DEBUG, LOG_TAG, __VA_ARGS__);                              \
+		if (log_enabled(level))                                                            \
+			log_msg(level, LOG_TAG, __VA_ARGS__);                                      \
 	} while (0)
+#define log_error(...)	 log_at(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_at(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_notice(...)	 log_at(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...)	 log_at(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)	 log_at(LOG_LVL_DEBUG, __VA_ARGS__)
 
 #endif

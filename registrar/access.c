@@ -234,10 +234,11 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 	 * pass here.
 	 */
 	if (v == AUTH_OK && !auth_uri_matches(ar->ar_uri, ruri) &&
-	    !auth_uri_names(ar->ar_uri, r->cfg.self))
-		v = AUTH_FAILED, log_info("digest uri %s names neither the Request-URI %s nor this "
-					  "server",
-					  LOGQ(ar->ar_uri), LOGQ(ruri));
+	    !auth_uri_names(ar->ar_uri, r->cfg.self)) {
+		v = AUTH_FAILED;
+		log_info("digest uri %s names neither the Request-URI %s nor this server",
+			 LOGQ(ar->ar_uri), LOGQ(ruri));
+	}
 	/* An identify device's user name travels in clear: only from where it may. */
 	if (v == AUTH_OK && dev->identify && !cidr_list_match(r->cfg.identify_from, c->addr)) {
 		log_warning("%s from %s as device %s (auth identify) refused: outside [registrar] "
