@@ -317,8 +317,17 @@ as_caller() {
 }
 
 # uas SCENARIO COUNT: a SIPp phone on a random port, in the background; UAS_PID, UAS_PORT.
+# Each gets a port no earlier one of this test had: two SIPp phones may share a
+# UDP port (SO_REUSEADDR), and one of them would then never hear its calls.
+UAS_PORTS=" "
 uas() {
+	local i=0
 	UAS_PORT=$(random_port)
+	while [ "${UAS_PORTS#* $UAS_PORT }" != "$UAS_PORTS" ] && [ "$i" -lt 20 ]; do
+		UAS_PORT=$(random_port)
+		i=$((i + 1))
+	done
+	UAS_PORTS="$UAS_PORTS$UAS_PORT "
 	sipp -sf "$SIPP_DIR/$1" -i 127.0.0.1 -p "$UAS_PORT" -m "$2" -timeout 30s -timeout_error \
 		-nostdin -nd -trace_err -error_file "$WORK/uas.err" >/dev/null 2>&1 &
 	UAS_PID=$!
