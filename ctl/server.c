@@ -175,13 +175,13 @@ static int arg_int(struct job *j, char const *key, long long lo, long long hi, l
  */
 static int password_allowed(store_t *s, struct job *j, char const *name, char const *password)
 {
-	if (!json_is_true(json_object_get(j->args, "weak")))
-		return store_password_policy(s, name, password, &j->err);
-	if (store_password_policy(s, name, password, &j->err) < 0) {
+	int err = store_password_policy(s, name, password, &j->err);
+	if (err < 0 && json_is_true(json_object_get(j->args, "weak"))) {
 		log_warning("user %s: a weak password accepted as asked (%s)", name, j->err.msg);
 		memset(&j->err, 0, sizeof(j->err));
+		err = 0;
 	}
-	return 0;
+	return err;
 }
 
 static int cmd_user_add(store_t *s, struct job *j)

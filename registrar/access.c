@@ -302,10 +302,6 @@ struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *
 	struct dir_device const *who = NULL;
 
 	reg_source_of(msg, c.addr, sizeof(c.addr), hostport, sizeof(hostport));
-	if (ban_is_banned(r->bans, c.addr, c.now)) {
-		msg_destroy(msg);
-		return NULL;
-	}
 	c.tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
 	text_copy(c.source, sizeof(c.source), hostport);
 	c.dn = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "-";

@@ -214,6 +214,7 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 {
 	struct aor *a = aor_find(t, u->dn);
 	struct binding *b = NULL;
+	bool created = false;
 	*out = NULL;
 
 	if (a) {
@@ -242,6 +243,7 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 			return -ENOMEM;
 		}
 		b->created = now;
+		created = true;
 		b->next = a->first;
 		a->first = b;
 		a->count++;
@@ -250,7 +252,7 @@ int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now
 	/* The new connection's reference first, so a refusal leaves the old one. */
 	if (u->conn != b->conn) {
 		if (u->conn && t->hooks.conn_hold && t->hooks.conn_hold(u->conn, t->arg) < 0) {
-			if (!b->call_id) { /* new: nothing of it was written yet */
+			if (created) {
 				unlink_binding(t, a, b);
 				aor_drop_if_empty(t, a);
 			}

@@ -376,7 +376,7 @@ void reg_reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisc
  * this server itself (a call to it would loop back), or an expires
  * parameter that is no number of seconds.
  */
-static char const *contact_refusal(registrar_t *r, su_home_t *home, sip_contact_t const *m)
+static char const *contact_refusal(registrar_t *r, sip_contact_t const *m, char const *uri)
 {
 	url_t const *u = m->m_url;
 	if (u->url_type != url_sip && u->url_type != url_sips)
@@ -405,8 +405,7 @@ static char const *contact_refusal(registrar_t *r, su_home_t *home, sip_contact_
 		if (IN6_IS_ADDR_UNSPECIFIED(&a6) || IN6_IS_ADDR_MULTICAST(&a6))
 			return "an unspecified or multicast address";
 	}
-	char *text = url_as_string(home, (url_t *)u);
-	if (text && auth_uri_names(text, r->cfg.self))
+	if (auth_uri_names(uri, r->cfg.self))
 		return "this server's own address";
 	return NULL;
 }
@@ -605,11 +604,11 @@ static void handle_register(struct reg_ctx *c)
 			reg_reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
 			return;
 		}
-		char const *why = contact_refusal(r, home, k);
+		contact_uri(home, k, uri, sizeof(uri));
+		char const *why = contact_refusal(r, k, uri);
 		if (why) {
 			log_notice("REGISTER from %s for DN %s: contact %s is %s; refused (400)",
-				   c->source, LOGQ(c->dn), LOGQ(url_as_string(home, k->m_url)),
-				   why);
+				   c->source, LOGQ(c->dn), LOGQ(uri), why);
 			reg_reply_refusal(r, c->msg, REG_BAD_CONTACT, cisco);
 			return;
 		}
@@ -621,7 +620,6 @@ static void handle_register(struct reg_ctx *c)
 				       TAG_END());
 			return;
 		}
-		contact_uri(home, k, uri, sizeof(uri));
 		enum binding_check chk = binding_check(r->bindings, c->dn, uri, call_id, cseq, key);
 		if (chk == BINDING_CHECK_OUT_OF_ORDER) {
 			log_info("REGISTER from %s for DN %s: CSeq %u not above the binding's; "
@@ -695,10 +693,6 @@ void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 	char hostport[80];
 
 	reg_source_of(msg, c.addr, sizeof(c.addr), hostport, sizeof(hostport));
-	if (ban_is_banned(r->bans, c.addr, c.now)) {
-		msg_destroy(msg); /* a banned source gets no answer at all */
-		return;
-	}
 	c.tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
 	snprintf(c.transport, sizeof(c.transport), "%s",
 		 c.tp && tport_name(c.tp) ? tport_name(c.tp)->tpn_proto : "udp");

@@ -58,7 +58,10 @@ void registrar_set_config(registrar_t *r, struct registrar_config const *cfg);
 /** Puts back a binding read from the store at start. */
 void registrar_restore(registrar_t *r, struct store_binding const *b);
 
-/** True when msg comes from a banned source (it then gets no answer at all). */
+/**
+ * True when msg comes from a banned source: it then gets no answer at all.
+ * The SIP thread asks once per request, before any handler here sees it.
+ */
 bool registrar_source_banned(registrar_t *r, msg_t *msg);
 
 /** Handles a REGISTER received statelessly; consumes msg. */
@@ -82,9 +85,9 @@ struct binding;
 /**
  * Authenticates a request other than REGISTER (Proxy-Authorization; 407
  * with the device's digest policy). Returns the device, msg still the
- * caller's; or NULL after answering msg itself (407, 400, 403) or dropping
- * it (a banned source). An `identify` device is accepted only from where it
- * registered.
+ * caller's; or NULL after answering msg itself (407, 400, 403). Banned
+ * sources never get here (registrar_source_banned()). An `identify` device
+ * is accepted only from where it registered.
  */
 struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *sip);
 

@@ -606,9 +606,9 @@ static int check_private(char const *path, char const *what, struct store_err *e
 
 static int check_files(char const *path, struct store_err *e)
 {
-	static char const *const suffix[] = { "", "-wal", "-shm", ".key" };
-	static char const *const what[] = { "database", "database journal", "database journal",
-					    "key file" };
+	/* The key file's mode is secret_key_load()'s to check. */
+	static char const *const suffix[] = { "", "-wal", "-shm" };
+	static char const *const what[] = { "database", "database journal", "database journal" };
 	char name[PATH_MAX];
 	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix[i]) >= sizeof(name))
