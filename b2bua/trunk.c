@@ -55,6 +55,7 @@ struct tstate {
 	unsigned asked;	  /* expiry asked for */
 	unsigned granted; /* expiry the registrar granted */
 	unsigned failures, retry;
+	unsigned stale_run; /* challenges with stale=true since the last 2xx */
 	time_t next_at, registered_at;
 	bool authed; /* this attempt already carries credentials */
 	/* The last challenge, to unregister without waiting for a new one. */
@@ -359,16 +360,20 @@ static int on_keepalive_response(struct tstate *st, nta_outgoing_t *orq, sip_t c
 	return 0;
 }
 
-/* The expiry granted to our contact: its expires parameter, else Expires, else asked. */
+/*
+ * The expiry granted to our contact: its expires parameter, else Expires,
+ * else what was asked. A registrar may shorten a registration, never make
+ * it longer than asked: anything above is taken as what was asked.
+ */
 static unsigned granted_expiry(struct tstate *st, sip_t const *sip)
 {
 	for (sip_contact_t const *m = sip->sip_contact; m; m = m->m_next) {
 		if (m->m_url->url_user && st->t->contact_user &&
 		    !strcmp(m->m_url->url_user, st->t->contact_user) && m->m_expires)
-			return (unsigned)strtoul(m->m_expires, NULL, 10);
+			return text_seconds(m->m_expires, st->asked);
 	}
 	if (sip->sip_expires)
-		return (unsigned)sip->sip_expires->ex_delta;
+		return seconds_at_most(sip->sip_expires->ex_delta, st->asked);
 	return st->asked;
 }
 
@@ -381,6 +386,7 @@ static void registered(struct tstate *st, sip_t const *sip)
 	st->granted = granted;
 	st->failures = 0;
 	st->retry = 0;
+	st->stale_run = 0;
 	st->reason[0] = '\0';
 	st->registered_at = time(NULL);
 	if (v && (v->v_received || v->v_rport)) {
@@ -427,6 +433,17 @@ static char *answer(struct tstate *st, sip_t const *sip, int status)
 	st->have_last = false;
 	if (uac_challenge_pick(chome, au, &ch) < 0) {
 		failed(st, "%d without a Digest challenge (MD5 or SHA-256) to answer", status);
+		return NULL;
+	}
+	/*
+	 * stale=true says the answer was right but its nonce too old; a
+	 * registrar that says so again and again without ever granting would
+	 * drive a REGISTER storm: the second in a row is a failure, with its
+	 * back-off, until a 2xx.
+	 */
+	if (ch.stale && ++st->stale_run >= 2) {
+		failed(st, "%d stale=true %u times in a row without a 2xx: the registrar takes no answer",
+		       status, st->stale_run);
 		return NULL;
 	}
 	if (st->authed && !ch.stale) {
@@ -630,6 +647,7 @@ static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, struct dir
 		json_object_set_new(o, "reason",
 				    st->reason[0] ? json_string(st->reason) : json_null());
 		json_object_set_new(o, "failures", json_integer(st->failures));
+		json_object_set_new(o, "stale_challenges", json_integer(st->stale_run));
 		json_object_set_new(o, "retry_interval",
 				    st->kind == TS_FAILED ? json_integer(st->retry) : json_null());
 		json_object_set_new(o, "next_attempt",

@@ -1,3 +1,8 @@
+/*
+ * The configuration file: INI read through inih with a bounded line
+ * reader, each key parsed into its type at load, and errors that name
+ * file:line and echo what they quote escaped.
+ */
 #include "autoconfig.h"
 
 #include "daemon/config.h"
@@ -6,11 +11,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void config_defaults(struct config *cfg)
 {
@@ -32,6 +40,11 @@ void config_defaults(struct config *cfg)
 	cfg->nonce_lifetime = 300;
 	cfg->digest_algs = 1;
 	cfg->max_contacts = 16;
+	cfg->device_contacts = 1;
+	cfg->tcp_message_timeout = 10;
+	cfg->tcp_idle_timeout = 60;
+	cfg->tcp_max_per_source = 64;
+	cfg->tcp_backlog = 1024;
 	cfg->ban_failures = 10;
 	cfg->ban_window = 60;
 	cfg->ban_time = 600;
@@ -165,6 +178,38 @@ static int parse_server_header(struct config *cfg, void *field, char const *valu
 	return 0;
 }
 
+/*
+ * A host: an IPv4 address, an IPv6 address (given without brackets here),
+ * or a DNS name of labels of letters, digits and '-', none starting or
+ * ending with '-'. A name of digits and dots only must be an IPv4 address.
+ */
+static bool host_valid(char const *host, bool v6)
+{
+	unsigned char addr[16];
+	size_t n = strlen(host);
+	if (v6)
+		return inet_pton(AF_INET6, host, addr) == 1;
+	if (n == 0 || n > 253)
+		return false;
+	if (strspn(host, "0123456789.") == n)
+		return inet_pton(AF_INET, host, addr) == 1;
+	for (char const *label = host; *label;) {
+		size_t len = strcspn(label, ".");
+		if (len == 0 || len > 63 || label[0] == '-' || label[len - 1] == '-')
+			return false;
+		for (size_t i = 0; i < len; i++) {
+			char c = label[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '-'))
+				return false;
+		}
+		label += len;
+		if (*label == '.' && !*++label)
+			break; /* a trailing dot: fully qualified */
+	}
+	return true;
+}
+
 /* HOST[:PORT]: a host name or address (IPv6 in brackets) and an optional port. */
 static int parse_advertise(struct config *cfg, void *field, char const *value, char *why,
 			   size_t whylen, unsigned min, unsigned max)
@@ -174,22 +219,40 @@ static int parse_advertise(struct config *cfg, void *field, char const *value, c
 		((char *)field)[0] = '\0';
 		return 0;
 	}
-	size_t n = strlen(value), host = strcspn(value, value[0] == '[' ? "]" : ":");
-	bool ok = n > 0 && n < CONFIG_HOST_MAX + 8 &&
-		  strspn(value, "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"0123456789-.:[]") == n;
-	if (ok && value[0] == '[')
-		host++;
-	if (ok && value[host] == ':') {
-		char *end;
-		long port = strtol(value + host + 1, &end, 10);
-		ok = value[host + 1] && !*end && port >= 1 && port <= 65535;
-	} else if (ok) {
-		ok = !value[host];
+	char host[CONFIG_HOST_MAX];
+	char const *rest;
+	bool v6 = value[0] == '[', ok = strlen(value) < CONFIG_HOST_MAX + 8;
+	if (v6) {
+		char const *close = strchr(value, ']');
+		ok = ok && close && (size_t)(close - value - 1) < sizeof(host);
+		if (ok) {
+			memcpy(host, value + 1, (size_t)(close - value - 1));
+			host[close - value - 1] = '\0';
+			rest = close + 1;
+		}
+	} else {
+		size_t h = strcspn(value, ":");
+		ok = ok && h < sizeof(host);
+		if (ok) {
+			memcpy(host, value, h);
+			host[h] = '\0';
+			rest = value + h;
+		}
 	}
-	if (!ok || host == 0) {
-		snprintf(why, whylen, "'%s' is not HOST or HOST:PORT (IPv6 in brackets)", value);
+	ok = ok && host_valid(host, v6);
+	if (ok && *rest) {
+		char *end;
+		errno = 0;
+		long port = rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9'
+				    ? strtol(rest + 1, &end, 10)
+				    : -1;
+		ok = port >= 1 && port <= 65535 && !errno && !*end;
+	}
+	if (!ok) {
+		snprintf(why, whylen,
+			 "'%s' is not HOST or HOST:PORT (a DNS name, an IPv4 address, or an "
+			 "IPv6 address in brackets; a port from 1 to 65535)",
+			 value);
 		return -EINVAL;
 	}
 	snprintf((char *)field, CONFIG_HOST_MAX + 8, "%s", value);
@@ -384,6 +447,10 @@ static struct key_def const keys[] = {
 	{ "sip", "realm", parse_realm, FIELD(realm), 0, 0, false },
 	{ "sip", "advertise", parse_advertise, FIELD(advertise), 0, 0, false },
 	{ "sip", "server_header", parse_server_header, FIELD(server_header), 0, 0, false },
+	{ "sip", "tcp_message_timeout", parse_uint, FIELD(tcp_message_timeout), 1, 3600, false },
+	{ "sip", "tcp_idle_timeout", parse_uint, FIELD(tcp_idle_timeout), 1, 86400, false },
+	{ "sip", "tcp_max_per_source", parse_uint, FIELD(tcp_max_per_source), 1, 1000000, false },
+	{ "sip", "tcp_backlog", parse_uint, FIELD(tcp_backlog), 1, 65535, false },
 	{ "trunks", "retry_min", parse_uint, FIELD(trunk_retry_min), 1, 3600, false },
 	{ "trunks", "retry_max", parse_uint, FIELD(trunk_retry_max), 1, 86400, false },
 	{ "trunks", "keepalive", parse_uint, FIELD(trunk_keepalive), 0, 3600, false },
@@ -401,6 +468,7 @@ static struct key_def const keys[] = {
 	{ "registrar", "nonce_lifetime", parse_uint, FIELD(nonce_lifetime), 10, 86400, false },
 	{ "registrar", "digest_algs", parse_algs, FIELD(digest_algs), 0, 0, false },
 	{ "registrar", "max_contacts", parse_uint, FIELD(max_contacts), 1, 1000, false },
+	{ "registrar", "device_contacts", parse_uint, FIELD(device_contacts), 1, 1000, false },
 	{ "registrar", "identify_from", parse_cidrs, FIELD(identify_from), 0, 0, false },
 	{ "calls", "ring_timeout", parse_uint, FIELD(ring_timeout), 1, 3600, false },
 	{ "calls", "line_calls", parse_uint, FIELD(line_calls), 1, 1000, false },
@@ -420,14 +488,13 @@ struct parse_ctx {
 	/* the text source: a FILE or a string */
 	FILE *fp;
 	char const *text;
-	char *line;
-	size_t line_cap;
+	size_t read; /* bytes so far */
 	unsigned lineno;
 	unsigned set_line[N_KEYS];
 	bool listen_replaced;
 	/* first error */
 	unsigned err_line;
-	char err[512];
+	char err[4 * 512]; /* room for every byte escaped */
 };
 
 static void ctx_error(struct parse_ctx *ctx, char const *fmt, ...)
@@ -439,9 +506,35 @@ static void ctx_error(struct parse_ctx *ctx, char const *fmt, ...)
 	if (ctx->err_line)
 		return;
 	ctx->err_line = ctx->lineno;
+	char raw[512];
 	va_start(ap, fmt);
-	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* The bytes of the file it echoes go to a terminal and the log: escaped. */
+	char *o = ctx->err;
+	for (unsigned char const *p = (unsigned char const *)raw; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			*o++ = (char)*p;
+		else
+			o += sprintf(o, "\\x%02x", *p);
+	}
+	*o = '\0';
+}
+
+/*
+ * inih takes a ';' after a space for the start of a comment, so in
+ * "key = ;x" the value would silently be empty: refused, naming the key.
+ */
+static void check_comment_value(struct parse_ctx *ctx, char const *line)
+{
+	char const *eq = strchr(line, '=');
+	if (!eq || line[strspn(line, " \t")] == '[' || line[strspn(line, " \t")] == ';' ||
+	    line[strspn(line, " \t")] == '#')
+		return;
+	char const *v = eq + 1 + strspn(eq + 1, " \t");
+	if (*v == ';' || *v == '#')
+		ctx_error(ctx, "the value of '%.*s' begins with '%c', which starts a comment",
+			  (int)strcspn(line, " \t="), line, *v);
 }
 
 /*
@@ -465,49 +558,75 @@ static void check_section(struct parse_ctx *ctx, char const *line)
 	ctx_error(ctx, "unknown section [%.*s]", (int)(n > 64 ? 64 : n), line + 1);
 }
 
+/* The most a file may hold, and of a line: reading stops there, with an error. */
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define CONFIG_LINE_MAX 4096
+
+/* The next line of the source into buf (at most cap - 1 bytes); its length, -1 at the end. */
+static ssize_t next_line(struct parse_ctx *ctx, char *buf, size_t cap, bool *cut)
+{
+	size_t n = 0;
+	*cut = false;
+	if (ctx->fp) {
+		int ch = EOF;
+		while (n + 1 < cap && (ch = getc(ctx->fp)) != EOF) {
+			buf[n++] = (char)ch;
+			if (ch == '\n')
+				break;
+		}
+		if (n == 0 && ch == EOF)
+			return -1;
+		*cut = n + 1 == cap && buf[n - 1] != '\n';
+	} else {
+		if (!ctx->text || !*ctx->text)
+			return -1;
+		while (n + 1 < cap && ctx->text[n] && ctx->text[n] != '\n')
+			n++;
+		if (ctx->text[n] == '\n' && n + 1 < cap)
+			n++;
+		memcpy(buf, ctx->text, n);
+		*cut = n + 1 == cap && buf[n - 1] != '\n' && ctx->text[n];
+		ctx->text += n;
+	}
+	buf[n] = '\0';
+	ctx->read += n;
+	return (ssize_t)n;
+}
+
 /*
  * Line reader for inih that counts lines, so the handler knows the line it
- * is called for, and refuses lines longer than inih's buffer instead of
- * letting it split them.
+ * is called for. It never holds more than CONFIG_LINE_MAX bytes of a line
+ * nor reads more than CONFIG_FILE_MAX of a file: a longer line (or one
+ * longer than inih's buffer, num) and a NUL byte are errors that end the
+ * reading, so an endless line cannot grow memory or hang the check.
  */
 static char *ctx_reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
-	ssize_t n;
-
-	if (ctx->fp) {
-		n = getline(&ctx->line, &ctx->line_cap, ctx->fp);
-		if (n < 0)
-			return NULL;
-	} else {
-		if (!ctx->text || !*ctx->text)
-			return NULL;
-		char const *nl = strchr(ctx->text, '\n');
-		n = nl ? nl - ctx->text + 1 : (ssize_t)strlen(ctx->text);
-		if ((size_t)n + 1 > ctx->line_cap) {
-			char *p = realloc(ctx->line, (size_t)n + 1);
-			if (!p)
-				return NULL;
-			ctx->line = p;
-			ctx->line_cap = (size_t)n + 1;
-		}
-		memcpy(ctx->line, ctx->text, (size_t)n);
-		ctx->line[n] = '\0';
-		ctx->text += n;
-	}
+	char buf[CONFIG_LINE_MAX + 2];
+	bool cut;
+	if (ctx->err_line)
+		return NULL;
+	ssize_t n = next_line(ctx, buf, sizeof(buf), &cut);
+	if (n < 0)
+		return NULL;
 	ctx->lineno++;
-	if (memchr(ctx->line, '\0', (size_t)n)) {
-		ctx_error(ctx, "the line holds a NUL byte");
-		snprintf(str, (size_t)num, "\n");
-		return str;
+	size_t limit = (size_t)num - 2 < CONFIG_LINE_MAX ? (size_t)num - 2 : CONFIG_LINE_MAX;
+	if (memchr(buf, '\0', (size_t)n)) {
+		ctx_error(ctx, "the line holds a NUL byte (not a text file?)");
+		return NULL;
 	}
-	if (n >= num) {
-		ctx_error(ctx, "the line is longer than %d characters", num - 2);
-		snprintf(str, (size_t)num, "\n");
-		return str;
+	if (cut || strcspn(buf, "\r\n") > limit) {
+		ctx_error(ctx, "the line is longer than %zu characters", limit);
+		return NULL;
 	}
-	memcpy(str, ctx->line, (size_t)n + 1);
+	if (ctx->read > CONFIG_FILE_MAX) {
+		ctx_error(ctx, "the file is larger than %d bytes", CONFIG_FILE_MAX);
+		return NULL;
+	}
+	memcpy(str, buf, (size_t)n + 1);
 	check_section(ctx, str);
+	check_comment_value(ctx, str);
 	return str;
 }
 
@@ -570,8 +689,6 @@ static int ctx_run(struct parse_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "%s:%u: [registrar] min_expires (%u) is above max_expires (%u)", ctx->name,
 			 line, c->min_expires, c->max_expires);
-		free(ctx->line);
-		ctx->line = NULL;
 		return -EINVAL;
 	}
 
@@ -587,8 +704,6 @@ static int ctx_run(struct parse_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read the file", ctx->name);
 		ret = -EIO;
 	}
-	free(ctx->line);
-	ctx->line = NULL;
 	return ret;
 }
 
@@ -597,10 +712,25 @@ int config_load(struct config *cfg, char const *path, char *err, size_t errlen)
 	struct parse_ctx ctx = { .cfg = cfg, .name = path };
 	int ret;
 
-	ctx.fp = fopen(path, "r");
-	if (!ctx.fp) {
+	/* Not blocking on a FIFO; anything but a regular file is refused. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0 || !(ctx.fp = fdopen(fd, "r"))) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return ret;
 	}
 	ret = ctx_run(&ctx, err, errlen);

@@ -48,6 +48,8 @@ struct config {
 	unsigned nonce_lifetime;
 	unsigned digest_algs; /* 1 md5, 2 sha256, 3 both (as enum dir_algs) */
 	unsigned max_contacts;
+	unsigned tcp_message_timeout, tcp_idle_timeout, tcp_max_per_source, tcp_backlog;
+	unsigned device_contacts;
 	char identify_from[CONFIG_LIST_MAX]; /* CIDR ranges identify-only devices may use */
 	/* [calls] */
 	unsigned ring_timeout;

@@ -1,6 +1,6 @@
 /*
  * Small string helpers shared by the modules: a truncating copy into a
- * fixed buffer and lower-case hex encoding.
+ * fixed buffer, bounded numbers of seconds, and lower-case hex encoding.
  *
  * Thread: any.
  */
@@ -17,6 +17,27 @@ static inline void text_copy(char *dst, size_t size, char const *src)
 	size_t n = src ? strnlen(src, size - 1) : 0;
 	memcpy(dst, src ? src : "", n);
 	dst[n] = '\0';
+}
+
+/**
+ * A number of seconds from the network (a string of digits, or NULL),
+ * bounded: anything above max, however long, is max; no digits is 0.
+ */
+static inline unsigned text_seconds(char const *s, unsigned max)
+{
+	unsigned long long v = 0;
+	for (; s && *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > max)
+			return max;
+	}
+	return (unsigned)v;
+}
+
+/** A delta already parsed (Expires and its kin), bounded to max. */
+static inline unsigned seconds_at_most(unsigned long v, unsigned max)
+{
+	return v > max ? max : (unsigned)v;
 }
 
 /** Writes the n bytes of in as 2n lower-case hex digits and a NUL. */

@@ -209,75 +209,234 @@ static void unlink_binding(binding_table_t *t, struct aor *a, struct binding *b)
 	binding_free(b);
 }
 
-int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now,
-		  unsigned max_per_aor, struct binding **out)
-{
-	struct aor *a = aor_find(t, u->dn);
-	struct binding *b = NULL;
-	bool created = false;
-	*out = NULL;
+/* A refreshed binding's new strings, made before anything changes. */
+struct staged {
+	struct binding *old; /* the binding it refreshes or removes, or NULL for a new one */
+	struct binding *fresh; /* a new binding, or the refresh's new strings */
+	bool skip;	       /* a later contact of the request names the same URI */
+	bool held;	       /* conn_hold was called for u->conn */
+};
 
-	if (a) {
-		for (b = a->first; b && strcmp(b->contact, u->contact) != 0; b = b->next)
-			;
+static void staged_free(binding_table_t *t, struct staged *s, struct binding_update const *u)
+{
+	if (s->held && t->hooks.conn_drop)
+		t->hooks.conn_drop(u->conn, t->arg);
+	s->held = false;
+	if (s->fresh)
+		binding_free(s->fresh);
+	s->fresh = NULL;
+}
+
+/* Copies the update's strings into a new struct binding. */
+static struct binding *stage_strings(struct binding_update const *u)
+{
+	struct binding *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	if (set_str(&f->dn, u->dn) < 0 || set_str(&f->contact, u->contact) < 0 ||
+	    set_str(&f->device, u->device) < 0 ||
+	    set_str(&f->call_id, u->call_id ? u->call_id : "") < 0 ||
+	    set_str(&f->instance, u->instance) < 0 || set_str(&f->user_agent, u->user_agent) < 0) {
+		binding_free(f);
+		return NULL;
 	}
-	if (u->expires <= now) {
-		if (b) {
-			unlink_binding(t, a, b);
-			aor_drop_if_empty(t, a);
-		}
-		return 0;
-	}
-	if (!b) {
-		if (!a && !(a = aor_get(t, u->dn)))
-			return -ENOMEM;
-		if (max_per_aor && a->count >= max_per_aor) {
-			aor_drop_if_empty(t, a);
-			return -ENOSPC;
-		}
-		if (!(b = calloc(1, sizeof(*b))) || !(b->dn = strdup(u->dn)) ||
-		    !(b->contact = strdup(u->contact))) {
-			if (b)
-				binding_free(b);
-			aor_drop_if_empty(t, a);
-			return -ENOMEM;
-		}
-		b->created = now;
-		created = true;
-		b->next = a->first;
-		a->first = b;
-		a->count++;
-		t->n_bindings++;
-	}
-	/* The new connection's reference first, so a refusal leaves the old one. */
-	if (u->conn != b->conn) {
-		if (u->conn && t->hooks.conn_hold && t->hooks.conn_hold(u->conn, t->arg) < 0) {
-			if (created) {
-				unlink_binding(t, a, b);
-				aor_drop_if_empty(t, a);
-			}
-			return -ENOMEM;
-		}
-		void *old = b->conn;
-		b->conn = u->conn;
-		if (old && t->hooks.conn_drop)
-			t->hooks.conn_drop(old, t->arg);
-	}
-	if (set_str(&b->device, u->device) < 0 ||
-	    set_str(&b->call_id, u->call_id ? u->call_id : "") < 0 ||
-	    set_str(&b->instance, u->instance) < 0 || set_str(&b->user_agent, u->user_agent) < 0) {
-		unlink_binding(t, a, b);
-		aor_drop_if_empty(t, a);
-		return -ENOMEM;
-	}
+	return f;
+}
+
+static void swap_str(char **a, char **b)
+{
+	char *t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void set_fields(struct binding *b, struct binding_update const *u)
+{
 	b->cseq = u->cseq;
 	b->req_key = u->req_key;
 	b->expires = u->expires;
 	text_copy(b->source, sizeof(b->source), u->source);
 	text_copy(b->transport, sizeof(b->transport), u->transport);
 	b->derived = u->derived;
-	*out = b;
-	return 0;
+}
+
+static bool same_device(struct binding const *b, char const *device)
+{
+	return device && b->device && strcmp(b->device, device) == 0;
+}
+
+/*
+ * Which of the device's bindings this request leaves alone must go so that
+ * the device holds at most per_device on the line: its oldest first. Marks
+ * them in displace[] (by position in the AOR's list); returns how many, or
+ * -1 when the request itself names more than per_device.
+ */
+static int plan_displacement(struct aor *a, struct staged const *st,
+			     struct binding_update const *u, size_t n, unsigned per_device,
+			     bool *displace)
+{
+	char const *device = u[0].device;
+	unsigned mine = 0, kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!st[i].skip && u[i].expires > 0 && st[i].fresh)
+			mine++;
+	}
+	if (mine > per_device)
+		return -1;
+	size_t k = 0;
+	for (struct binding *b = a ? a->first : NULL; b; b = b->next, k++) {
+		bool touched = false;
+		for (size_t i = 0; i < n && !touched; i++)
+			touched = st[i].old == b;
+		if (!touched && same_device(b, device))
+			kept++;
+	}
+	int gone = 0;
+	while (kept + mine > per_device) {
+		struct binding *oldest = NULL;
+		size_t at = 0, j = 0;
+		for (struct binding *b = a->first; b; b = b->next, j++) {
+			bool touched = false;
+			for (size_t i = 0; i < n && !touched; i++)
+				touched = st[i].old == b;
+			if (touched || displace[j] || !same_device(b, device))
+				continue;
+			if (!oldest || b->created < oldest->created) {
+				oldest = b;
+				at = j;
+			}
+		}
+		if (!oldest)
+			break;
+		displace[at] = true;
+		kept--;
+		gone++;
+	}
+	return gone;
+}
+
+int binding_apply_set(binding_table_t *t, struct binding_update const *u, size_t n, time_t now,
+		      struct binding_limits const *lim, struct binding **out)
+{
+	if (n == 0)
+		return 0;
+	struct aor *a = aor_find(t, u[0].dn);
+	size_t n_old = a ? a->count : 0;
+	struct staged *st = calloc(n, sizeof(*st));
+	bool *displace = calloc(n_old + 1, sizeof(*displace));
+	int err = 0;
+	if (!st || !displace) {
+		err = -ENOMEM;
+		goto done;
+	}
+	/* What each contact of the request does; the last of equal contacts wins. */
+	size_t created = 0, removed_n = 0;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		for (size_t j = i + 1; j < n && !st[i].skip; j++)
+			st[i].skip = strcmp(u[i].contact, u[j].contact) == 0;
+		if (st[i].skip)
+			continue;
+		for (struct binding *b = a ? a->first : NULL; b && !st[i].old; b = b->next) {
+			if (strcmp(b->contact, u[i].contact) == 0)
+				st[i].old = b;
+		}
+		if (u[i].expires <= now) {
+			removed_n += st[i].old != NULL;
+			continue;
+		}
+		created += st[i].old == NULL;
+		/* Every string is copied before anything changes. */
+		if (!(st[i].fresh = stage_strings(&u[i]))) {
+			err = -ENOMEM;
+			goto undo;
+		}
+	}
+	int gone = 0;
+	if (lim && lim->per_device && u[0].device &&
+	    (gone = plan_displacement(a, st, u, n, lim->per_device, displace)) < 0) {
+		err = -ENOSPC;
+		goto undo;
+	}
+	if (lim && lim->per_aor && n_old - removed_n - (size_t)gone + created > lim->per_aor) {
+		err = -ENOSPC;
+		goto undo;
+	}
+	/* The connections' references next: a refusal leaves everything as it was. */
+	for (size_t i = 0; i < n; i++) {
+		if (!st[i].fresh || !u[i].conn || (st[i].old && st[i].old->conn == u[i].conn))
+			continue;
+		if (t->hooks.conn_hold && t->hooks.conn_hold(u[i].conn, t->arg) < 0) {
+			err = -ENOMEM;
+			goto undo;
+		}
+		st[i].held = true;
+	}
+	if (!a && created && !(a = aor_get(t, u[0].dn))) {
+		err = -ENOMEM;
+		goto undo;
+	}
+
+	/* Nothing fails from here on. */
+	if (gone) {
+		size_t j = 0;
+		for (struct binding *b = a->first; b; j++) {
+			struct binding *next = b->next;
+			if (displace[j])
+				unlink_binding(t, a, b);
+			b = next;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct binding *b = st[i].old;
+		if (st[i].skip)
+			continue;
+		if (!st[i].fresh) { /* a removal */
+			if (b)
+				unlink_binding(t, a, b);
+			continue;
+		}
+		if (!b) {
+			b = st[i].fresh;
+			st[i].fresh = NULL;
+			b->created = now;
+			b->next = a->first;
+			a->first = b;
+			a->count++;
+			t->n_bindings++;
+		} else {
+			struct binding *f = st[i].fresh;
+			swap_str(&b->device, &f->device);
+			swap_str(&b->call_id, &f->call_id);
+			swap_str(&b->instance, &f->instance);
+			swap_str(&b->user_agent, &f->user_agent);
+		}
+		if (st[i].held || (!u[i].conn && b->conn)) {
+			void *old = b->conn;
+			b->conn = u[i].conn;
+			st[i].held = false;
+			if (old && old != u[i].conn && t->hooks.conn_drop)
+				t->hooks.conn_drop(old, t->arg);
+		}
+		set_fields(b, &u[i]);
+		out[i] = b;
+	}
+	if (a)
+		aor_drop_if_empty(t, a);
+undo:
+	for (size_t i = 0; i < n; i++)
+		staged_free(t, &st[i], &u[i]);
+done:
+	free(st);
+	free(displace);
+	return err;
+}
+
+int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now,
+		  unsigned max_per_aor, struct binding **out)
+{
+	struct binding_limits lim = { .per_aor = max_per_aor };
+	return binding_apply_set(t, u, 1, now, &lim, out);
 }
 
 void binding_remove(binding_table_t *t, struct binding *b)

@@ -81,10 +81,24 @@ void binding_table_destroy(binding_table_t *t);
 enum binding_check binding_check(binding_table_t const *t, char const *dn, char const *contact,
 				 char const *call_id, uint32_t cseq, uint64_t req_key);
 
+struct binding_limits {
+	unsigned per_aor;    /* bindings of one AOR at most (0: no limit) */
+	unsigned per_device; /* bindings of one device on one AOR at most (0: no limit) */
+};
+
 /**
- * Adds, refreshes or (expires <= now) removes one binding. *out gets the
- * binding (NULL when removed). -ENOMEM, or -ENOSPC beyond max per AOR.
+ * Applies one request's contacts to one AOR (u[0..n-1] share the DN and the
+ * device), whole or not at all: each adds, refreshes or (expires <= now)
+ * removes a binding, and out[i] gets it (NULL when removed). Beyond
+ * per_device, the device's oldest bindings that the request leaves alone
+ * are replaced (never another device's). -ENOSPC when the request names
+ * more than per_device contacts or the AOR would exceed per_aor; -ENOMEM;
+ * on error nothing has changed.
  */
+int binding_apply_set(binding_table_t *t, struct binding_update const *u, size_t n, time_t now,
+		      struct binding_limits const *lim, struct binding **out);
+
+/** binding_apply_set() for one contact, with a limit per AOR only. */
 int binding_apply(binding_table_t *t, struct binding_update const *u, time_t now,
 		  unsigned max_per_aor, struct binding **out);
 

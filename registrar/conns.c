@@ -104,6 +104,12 @@ struct binding_hooks const reg_binding_hooks = {
 	.conn_drop = conn_drop,
 };
 
+void registrar_foreach_conn(registrar_t *r, void (*fn)(tport_t *tp, void *arg), void *arg)
+{
+	for (struct conn *c = r->conns; c; c = c->next)
+		fn(c->tp, arg);
+}
+
 void reg_conns_free(registrar_t *r)
 {
 	while (r->conns)

@@ -135,6 +135,7 @@ int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_con
 		return -ENOMEM;
 	r->agent = agent;
 	r->cfg = *cfg;
+	r->limits = (struct binding_limits){ cfg->max_contacts, cfg->device_contacts };
 	r->sink = sink;
 	r->sink_arg = sink_arg;
 	r->batch = 1;
@@ -177,6 +178,7 @@ void registrar_destroy(registrar_t *r)
 void registrar_set_config(registrar_t *r, struct registrar_config const *cfg)
 {
 	r->cfg = *cfg;
+	r->limits = (struct binding_limits){ cfg->max_contacts, cfg->device_contacts };
 	set_server(r);
 	auth_server_set_lifetime(r->auth, cfg->nonce_lifetime);
 	ban_set_limits(r->bans, cfg->ban_failures, cfg->ban_window, cfg->ban_time);
@@ -410,12 +412,13 @@ static char const *contact_refusal(registrar_t *r, sip_contact_t const *m, char 
 	return NULL;
 }
 
+/* The expiry asked for, bounded (a huge value is "as long as allowed", never a wrap to 0). */
 static unsigned requested_expires(struct reg_ctx *c, sip_contact_t const *m)
 {
 	if (m && m->m_expires)
-		return (unsigned)strtoul(m->m_expires, NULL, 10);
+		return text_seconds(m->m_expires, UINT32_MAX);
 	if (c->sip->sip_expires)
-		return (unsigned)c->sip->sip_expires->ex_delta;
+		return seconds_at_most(c->sip->sip_expires->ex_delta, UINT32_MAX);
 	return c->r->cfg.default_expires;
 }
 
@@ -480,7 +483,7 @@ static void bind_other_lines(struct reg_ctx *c, struct binding const *line1, tim
 			.derived = true,
 		};
 		struct binding *b;
-		if (binding_apply(r->bindings, &u, c->now, r->cfg.max_contacts, &b) < 0)
+		if (binding_apply_set(r->bindings, &u, 1, c->now, &r->limits, &b) < 0 || !b)
 			continue;
 		reg_queue_change(r, b, STORE_BINDING_UPSERT);
 	}
@@ -527,7 +530,7 @@ static void handle_register(struct reg_ctx *c)
 	/* Keep-alive to a standby server: answer, touch nothing. */
 	if (is_keepalive(sip) && ((sip->sip_expires && sip->sip_expires->ex_delta == 0) ||
 				  (sip->sip_contact && sip->sip_contact->m_expires &&
-				   strtoul(sip->sip_contact->m_expires, NULL, 10) == 0))) {
+				   text_seconds(sip->sip_contact->m_expires, 1) == 0))) {
 		nta_msg_treply(r->agent, c->msg, SIP_200_OK,
 			       SIPTAG_DATE(sip_date_create(home, sip_now())),
 			       SIPTAG_SERVER(r->server), TAG_END());
@@ -635,7 +638,18 @@ static void handle_register(struct reg_ctx *c)
 	char const *ua = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
 	struct binding *line1 = NULL;
 	time_t line1_expires = 0;
-	for (sip_contact_t const *k = m; k; k = k->m_next) {
+	size_t n = 0;
+	for (sip_contact_t const *k = m; k; k = k->m_next)
+		n++;
+	/* The whole request is applied at once, or nothing of it. */
+	struct binding_update *ups = n ? su_zalloc(home, n * sizeof(*ups)) : NULL;
+	struct binding **out = n ? su_zalloc(home, n * sizeof(*out)) : NULL;
+	if (n && (!ups || !out)) {
+		reg_reply_refusal(r, c->msg, REG_SERVER_ERROR, cisco);
+		return;
+	}
+	size_t i = 0;
+	for (sip_contact_t const *k = m; k; k = k->m_next, i++) {
 		char uri[512];
 		contact_uri(home, k, uri, sizeof(uri));
 		unsigned want = requested_expires(c, k);
@@ -645,10 +659,10 @@ static void handle_register(struct reg_ctx *c)
 		struct binding *old = binding_find(r->bindings, c->dn, uri);
 		if (grant && (!old || strcmp(old->source, c->source) != 0))
 			newreg = true;
-		struct binding_update u = {
+		ups[i] = (struct binding_update){
 			.dn = c->dn,
 			.device = who->name,
-			.contact = uri,
+			.contact = su_strdup(home, uri),
 			.call_id = call_id,
 			.cseq = cseq,
 			.req_key = key,
@@ -659,20 +673,31 @@ static void handle_register(struct reg_ctx *c)
 			.user_agent = ua,
 			.conn = conn,
 		};
-		struct binding *b = NULL;
-		int err = binding_apply(r->bindings, &u, c->now, r->cfg.max_contacts, &b);
-		if (err < 0) {
-			reg_reply_refusal(r, c->msg,
-					  err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR,
-					  cisco);
+		if (!ups[i].contact) {
+			reg_reply_refusal(r, c->msg, REG_SERVER_ERROR, cisco);
 			return;
 		}
-		if (b) {
-			reg_queue_change(r, b, STORE_BINDING_UPSERT);
-			if (!line1) {
-				line1 = b;
-				line1_expires = b->expires;
-			}
+	}
+	int err = binding_apply_set(r->bindings, ups, n, c->now, &r->limits, out);
+	if (err < 0) {
+		if (err == -ENOSPC)
+			log_notice("REGISTER from %s for DN %s: %zu contact%s would exceed [registrar] "
+				   "max_contacts (%u) or device_contacts (%u); refused, nothing "
+				   "changed",
+				   c->source, LOGQ(c->dn), n, n == 1 ? "" : "s", r->limits.per_aor,
+				   r->limits.per_device);
+		reg_reply_refusal(r, c->msg,
+				  err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR, cisco);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct binding *b = out[i];
+		if (!b)
+			continue;
+		reg_queue_change(r, b, STORE_BINDING_UPSERT);
+		if (!line1) {
+			line1 = b;
+			line1_expires = b->expires;
 		}
 	}
 	if (who->cucm_mode && c->line->index == 1)

@@ -35,6 +35,7 @@ struct registrar_config {
 	unsigned nonce_lifetime;
 	enum dir_algs default_algs; /* DIR_ALGS_MD5, _SHA256 or _BOTH */
 	unsigned max_contacts;
+	unsigned device_contacts; /* bindings one device may hold per line; beyond, its oldest goes */
 	unsigned ban_failures, ban_window, ban_time;
 	char ban_exempt[256];	 /* CIDR ranges never banned */
 	char identify_from[256]; /* CIDR ranges identify-only devices may authenticate from */
@@ -78,6 +79,8 @@ int registrar_flush(registrar_t *r, char const *device_or_dn, size_t *removed);
 json_t *registrar_bans(registrar_t *r);
 bool registrar_unban(registrar_t *r, char const *address);
 size_t registrar_count(registrar_t *r);
+/** Calls fn for each connection that bindings hold (never closed for being idle). */
+void registrar_foreach_conn(registrar_t *r, void (*fn)(tport_t *tp, void *arg), void *arg);
 
 /* ---- for the B2BUA (SIP thread) ---- */
 struct binding;

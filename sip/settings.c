@@ -90,6 +90,7 @@ void sip_registrar_settings(struct registrar_config *rc, struct config const *cf
 	rc->nonce_lifetime = cfg->nonce_lifetime;
 	rc->default_algs = (enum dir_algs)cfg->digest_algs;
 	rc->max_contacts = cfg->max_contacts;
+	rc->device_contacts = cfg->device_contacts;
 	rc->ban_failures = cfg->ban_failures;
 	rc->ban_window = cfg->ban_window;
 	rc->ban_time = cfg->ban_time;
@@ -113,4 +114,11 @@ void sip_b2bua_settings(struct b2bua_config *bc, struct config const *cfg)
 	bc->trunks.keepalive = cfg->trunk_keepalive;
 	snprintf(bc->trunks.advertise, sizeof(bc->trunks.advertise), "%s", cfg->advertise);
 	config_server_header(cfg, bc->trunks.user_agent, sizeof(bc->trunks.user_agent));
+}
+
+void sip_tcp_guard_settings(struct tcp_guard_config *tc, struct config const *cfg)
+{
+	tc->message_timeout = cfg->tcp_message_timeout;
+	tc->idle_timeout = cfg->tcp_idle_timeout;
+	tc->max_per_source = cfg->tcp_max_per_source;
 }

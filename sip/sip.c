@@ -37,6 +37,7 @@ struct sip_thread;
 #include "registrar/registrar.h"
 #include "sip/settings.h"
 #include "sip/sip.h"
+#include "sip/tcpguard.h"
 
 #define LOG_TAG "sip"
 
@@ -81,6 +82,8 @@ struct sip_thread {
 	registrar_t *registrar;
 	b2bua_t *b2bua;
 	features_t *features;
+	tcp_guard_t *tcp_guard;
+	time_t swept; /* when the TCP connections were last looked at */
 	store_worker_t *store;
 	struct sip_start const *start; /* valid only while starting */
 
@@ -103,6 +106,7 @@ struct sip_thread {
 	_Atomic unsigned long not_implemented;
 	_Atomic unsigned long bindings;
 	_Atomic unsigned long calls;
+	_Atomic unsigned long tcp_connections, tcp_closed;
 };
 
 /*
@@ -302,6 +306,11 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 		msg_header_remove_param(sip->sip_via->v_common, "maddr");
 		sip->sip_via->v_maddr = NULL;
 	}
+	if (t->tcp_guard) {
+		tport_t *tp = tport_delivered_by(nta_agent_tports(agent), msg);
+		if (tp && tport_is_reliable(tp))
+			tcp_guard_message(t->tcp_guard, tp);
+	}
 	switch (sip->sip_request->rq_method) {
 	case sip_method_register:
 		atomic_fetch_add(&t->registers, 1);
@@ -375,11 +384,30 @@ static void trim_after_burst(sip_thread_t *t, time_t now)
 	t->trx_peak = live;
 }
 
+static void mark_one(tport_t *tp, void *arg)
+{
+	tcp_guard_mark_registered(arg, tp);
+}
+
+static void mark_registered(tcp_guard_t *g, void *arg)
+{
+	sip_thread_t *t = arg;
+	registrar_foreach_conn(t->registrar, mark_one, g);
+}
+
 static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
 {
 	(void)magic, (void)timer;
 	time_t now = time(NULL);
 	registrar_tick(t->registrar, now);
+	if (now != t->swept) {
+		t->swept = now;
+		tcp_guard_sweep(t->tcp_guard, now, mark_registered, t);
+		struct tcp_guard_stats st;
+		tcp_guard_stats(t->tcp_guard, &st);
+		atomic_store(&t->tcp_connections, st.connections);
+		atomic_store(&t->tcp_closed, st.closed_message + st.closed_idle + st.closed_excess);
+	}
 	b2bua_tick(t->b2bua);
 	trim_after_burst(t, now);
 	atomic_store(&t->bindings, registrar_count(t->registrar));
@@ -466,6 +494,9 @@ void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg)
 	struct b2bua_config bc;
 	sip_b2bua_settings(&bc, cfg);
 	b2bua_set_config(t->b2bua, &bc);
+	struct tcp_guard_config tc;
+	sip_tcp_guard_settings(&tc, cfg);
+	tcp_guard_set_config(t->tcp_guard, &tc);
 }
 
 /* ---- the thread ---- */
@@ -517,12 +548,18 @@ static int setup(sip_thread_t *t)
 				"the SIP parser is not extended: extension headers stay opaque");
 		extended = true;
 	}
+	/*
+	 * sofia's queue size is both the TCP listen backlog and the length of
+	 * each connection's send queue; it takes at most 1000.
+	 */
+	unsigned backlog = t->cfg.tcp_backlog > 1000 ? 1000 : t->cfg.tcp_backlog;
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
 				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
 				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
-				    TPTAG_UDP_WMEM(SIP_UDP_WMEM), TAG_END());
+				    TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
+				    TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		directory_destroy(st->dir);
@@ -531,7 +568,8 @@ static int setup(sip_thread_t *t)
 	for (unsigned i = 1; i < t->cfg.n_listen; i++) {
 		url_for(url, sizeof(url), &t->cfg.listen[i]);
 		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
-					TPTAG_UDP_WMEM(SIP_UDP_WMEM), TAG_END()) < 0) {
+					TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
+					TAG_END()) < 0) {
 			listen_error(t, &t->cfg.listen[i]);
 			directory_destroy(st->dir);
 			return -1;
@@ -562,6 +600,12 @@ static int setup(sip_thread_t *t)
 		return -1;
 	}
 	registrar_set_on_register(t->registrar, on_registered, t);
+	struct tcp_guard_config tc;
+	sip_tcp_guard_settings(&tc, &t->cfg);
+	if (tcp_guard_create(&t->tcp_guard, t->agent, &tc) < 0) {
+		snprintf(t->err, sizeof(t->err), "cannot create the TCP connection limits");
+		return -1;
+	}
 	t->tick = su_timer_create(su_root_task(t->root), t->cfg.store_flush_ms);
 	if (!t->tick || su_timer_set_for_ever(t->tick, on_tick, t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot start the registrar timer");
@@ -574,6 +618,7 @@ static void teardown(sip_thread_t *t)
 {
 	if (t->tick)
 		su_timer_destroy(t->tick);
+	tcp_guard_destroy(t->tcp_guard);
 	features_destroy(t->features);
 	b2bua_destroy(t->b2bua);
 	registrar_destroy(t->registrar);
@@ -719,7 +764,9 @@ json_t *sip_thread_status(sip_thread_t *t)
 	for (unsigned i = 0; i < t->n_listeners; i++)
 		json_array_append_new(l, json_string(t->listeners[i]));
 	pthread_mutex_unlock(&t->lock);
-	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listeners", l, "trace",
+	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listeners", l,
+			 "tcp_connections", (json_int_t)atomic_load(&t->tcp_connections),
+			 "tcp_closed", (json_int_t)atomic_load(&t->tcp_closed), "trace",
 			 atomic_load(&t->trace), "requests", (json_int_t)atomic_load(&t->requests),
 			 "options", (json_int_t)atomic_load(&t->options), "registers",
 			 (json_int_t)atomic_load(&t->registers), "not_implemented",

@@ -5,6 +5,8 @@
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
 RING_TIMEOUT=3
+# A line with two phones' bindings (the fork) is one device with two contacts.
+DEVICE_CONTACTS=2
 start_sipregd || exit 1
 
 add() { # user password device DN

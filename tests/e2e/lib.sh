@@ -147,6 +147,7 @@ level = ${LOG_LEVEL:-info}
 [registrar]
 min_expires = ${MIN_EXPIRES:-60}
 cucm_max_expires = ${CUCM_MAX_EXPIRES:-120}
+device_contacts = ${DEVICE_CONTACTS:-1}
 
 [calls]
 ring_timeout = ${RING_TIMEOUT:-60}

@@ -5,7 +5,7 @@
 # devices from afar, bans that must not happen, and smaller refusals.
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
-BAN_FAILURES=5 RING_TIMEOUT=5 LINE_CALLS=100
+BAN_FAILURES=5 RING_TIMEOUT=5 LINE_CALLS=100 DEVICE_CONTACTS=8
 CONF_EXTRA="[calls]
 max_forks = 3
 [registrar]

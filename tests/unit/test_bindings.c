@@ -296,6 +296,110 @@ static void test_bans(void)
 	ban_table_destroy(b);
 }
 
+static char const *upd_dn = "4001";
+
+static struct binding_update upd(char const *device, char const *contact, char const *call_id,
+				  time_t expires, void *conn)
+{
+	return (struct binding_update){ .dn = upd_dn,
+					.device = device,
+					.contact = contact,
+					.call_id = call_id,
+					.cseq = 1,
+					.expires = expires,
+					.source = "127.0.0.1:5060",
+					.transport = "tcp",
+					.conn = conn };
+}
+
+/* A phone that changes port replaces its own binding; another device's stays. */
+static void test_device_replacement(void)
+{
+	struct binding_limits lim = { .per_aor = 16, .per_device = 1 };
+	struct binding *out[3];
+	removed = 0;
+	char contact[64], cid[16];
+	struct binding_update other = upd("dev2", "sip:4001@10.0.0.9", "other", NOW + 60, NULL);
+	CU_ASSERT_EQUAL(binding_apply_set(t, &other, 1, NOW, &lim, out), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(contact, sizeof(contact), "sip:4001@10.0.0.1:%d", 5000 + i);
+		snprintf(cid, sizeof(cid), "c%d", i);
+		struct binding_update u = upd("dev1", contact, cid, NOW + 60, &held[i % 2]);
+		CU_ASSERT_EQUAL(binding_apply_set(t, &u, 1, NOW + i, &lim, out), 0);
+		CU_ASSERT_PTR_NOT_NULL(out[0]);
+	}
+	/* One of dev1's, the last; dev2's untouched; one connection reference. */
+	CU_ASSERT_EQUAL(binding_count(t), 2);
+	CU_ASSERT_PTR_NOT_NULL(binding_find(t, "4001", "sip:4001@10.0.0.1:5039"));
+	CU_ASSERT_PTR_NOT_NULL(binding_find(t, "4001", "sip:4001@10.0.0.9"));
+	CU_ASSERT_EQUAL(held[0] + held[1], 1);
+	CU_ASSERT_EQUAL(removed, 39);
+	/* Two contacts from a device allowed one: refused, nothing changed. */
+	struct binding_update two[2] = { upd("dev1", "sip:4001@10.0.0.2", "n", NOW + 60, NULL),
+					 upd("dev1", "sip:4001@10.0.0.3", "n", NOW + 60, NULL) };
+	CU_ASSERT_EQUAL(binding_apply_set(t, two, 2, NOW + 50, &lim, out), -ENOSPC);
+	CU_ASSERT_EQUAL(binding_count(t), 2);
+	CU_ASSERT_PTR_NOT_NULL(binding_find(t, "4001", "sip:4001@10.0.0.1:5039"));
+	/* With two allowed, the same request replaces the old one and keeps both. */
+	lim.per_device = 2;
+	CU_ASSERT_EQUAL(binding_apply_set(t, two, 2, NOW + 50, &lim, out), 0);
+	CU_ASSERT_EQUAL(binding_count(t), 3);
+	CU_ASSERT_PTR_NULL(binding_find(t, "4001", "sip:4001@10.0.0.1:5039"));
+	CU_ASSERT_EQUAL(held[0] + held[1], 0);
+}
+
+static size_t aor_count(char const *dn)
+{
+	size_t n = 0;
+	for (struct binding *b = binding_first(t, dn); b; b = b->next)
+		n++;
+	return n;
+}
+
+/* A request is applied whole or not at all. */
+static void test_whole_or_nothing(void)
+{
+	struct binding_limits lim = { .per_aor = 16, .per_device = 0 };
+	upd_dn = "4002";
+	struct binding_update u[17];
+	struct binding *out[17];
+	char contacts[17][48];
+	for (int i = 0; i < 17; i++) {
+		snprintf(contacts[i], sizeof(contacts[i]), "sip:4001@10.0.1.%d", i + 1);
+		u[i] = upd("dev1", contacts[i], "many", NOW + 60, &held[0]);
+	}
+	CU_ASSERT_EQUAL(binding_apply_set(t, u, 17, NOW, &lim, out), -ENOSPC);
+	CU_ASSERT_EQUAL(aor_count("4002"), 0);
+	CU_ASSERT_EQUAL(held[0], 0);
+	CU_ASSERT_EQUAL(binding_apply_set(t, u, 16, NOW, &lim, out), 0);
+	CU_ASSERT_EQUAL(aor_count("4002"), 16);
+	CU_ASSERT_EQUAL(held[0], 16);
+	/* One removal and one addition in the same request fit. */
+	u[0].expires = 0;
+	struct binding_update pair[2] = { u[0], u[16] };
+	CU_ASSERT_EQUAL(binding_apply_set(t, pair, 2, NOW, &lim, out), 0);
+	CU_ASSERT_PTR_NULL(out[0]);
+	CU_ASSERT_PTR_NOT_NULL(out[1]);
+	CU_ASSERT_EQUAL(aor_count("4002"), 16);
+	/* A refused connection reference leaves the table as it was. */
+	refuse_hold = true;
+	struct binding_update moved = upd("dev1", contacts[5], "many", NOW + 90, &held[1]);
+	moved.cseq = 2;
+	CU_ASSERT_EQUAL(binding_apply_set(t, &moved, 1, NOW, &lim, out), -ENOMEM);
+	CU_ASSERT_EQUAL(binding_find(t, "4002", contacts[5])->expires, NOW + 60);
+	CU_ASSERT_EQUAL(binding_find(t, "4002", contacts[5])->conn, &held[0]);
+	refuse_hold = false;
+	/* The same contact twice: the last one counts. */
+	struct binding_update dup[2] = { upd("dev1", contacts[5], "many", NOW + 90, &held[0]),
+					 upd("dev1", contacts[5], "many", 0, &held[0]) };
+	dup[0].cseq = dup[1].cseq = 3;
+	CU_ASSERT_EQUAL(binding_apply_set(t, dup, 2, NOW, &lim, out), 0);
+	CU_ASSERT_PTR_NULL(binding_find(t, "4002", contacts[5]));
+	CU_ASSERT_EQUAL(held[0], 15);
+	CU_ASSERT_EQUAL(binding_remove_aor(t, "4002"), 15);
+	CU_ASSERT_EQUAL(held[0], 0);
+}
+
 static CU_TestInfo const tests[] = {
 	{ "add, refresh, remove, star", test_add_refresh_remove },
 	{ "Call-ID and CSeq order", test_cseq_order },
@@ -304,6 +408,8 @@ static CU_TestInfo const tests[] = {
 	{ "connection references follow the bindings", test_connection_references },
 	{ "device name from Contact, Reason, instance", test_identity },
 	{ "failures and bans", test_bans },
+	{ "a device's new binding replaces its oldest", test_device_replacement },
+	{ "a request is applied whole or not at all", test_whole_or_nothing },
 	CU_TEST_INFO_NULL,
 };
 
