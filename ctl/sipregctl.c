@@ -1090,6 +1090,7 @@ static int cmd_trunk(int argc, char **argv)
 			{ "algorithm", "algorithm" },
 			{ "granted", "granted" },
 			{ "failures", "failures" },
+			{ "stale answers", "stale_challenges" },
 			{ "next attempt", "next_attempt" },
 			{ "retry in", "retry_interval" },
 			{ "seen as", "seen_as" },
