@@ -442,7 +442,9 @@ static char *answer(struct tstate *st, sip_t const *sip, int status)
 	 * back-off, until a 2xx.
 	 */
 	if (ch.stale && ++st->stale_run >= 2) {
-		failed(st, "%d stale=true %u times in a row without a 2xx: the registrar takes no answer",
+		failed(st,
+		       "%d stale=true %u times in a row without a 2xx: the registrar takes no "
+		       "answer",
 		       status, st->stale_run);
 		return NULL;
 	}

@@ -211,7 +211,7 @@ static void unlink_binding(binding_table_t *t, struct aor *a, struct binding *b)
 
 /* A refreshed binding's new strings, made before anything changes. */
 struct staged {
-	struct binding *old; /* the binding it refreshes or removes, or NULL for a new one */
+	struct binding *old;   /* the binding it refreshes or removes, or NULL for a new one */
 	struct binding *fresh; /* a new binding, or the refresh's new strings */
 	bool skip;	       /* a later contact of the request names the same URI */
 	bool held;	       /* conn_hold was called for u->conn */
@@ -271,9 +271,8 @@ static bool same_device(struct binding const *b, char const *device)
  * them in displace[] (by position in the AOR's list); returns how many, or
  * -1 when the request itself names more than per_device.
  */
-static int plan_displacement(struct aor *a, struct staged const *st,
-			     struct binding_update const *u, size_t n, unsigned per_device,
-			     bool *displace)
+static int plan_displacement(struct aor *a, struct staged const *st, struct binding_update const *u,
+			     size_t n, unsigned per_device, bool *displace)
 {
 	char const *device = u[0].device;
 	unsigned mine = 0, kept = 0;

@@ -681,7 +681,8 @@ static void handle_register(struct reg_ctx *c)
 	int err = binding_apply_set(r->bindings, ups, n, c->now, &r->limits, out);
 	if (err < 0) {
 		if (err == -ENOSPC)
-			log_notice("REGISTER from %s for DN %s: %zu contact%s would exceed [registrar] "
+			log_notice("REGISTER from %s for DN %s: %zu contact%s would exceed "
+				   "[registrar] "
 				   "max_contacts (%u) or device_contacts (%u); refused, nothing "
 				   "changed",
 				   c->source, LOGQ(c->dn), n, n == 1 ? "" : "s", r->limits.per_aor,

@@ -555,11 +555,11 @@ static int setup(sip_thread_t *t)
 	unsigned backlog = t->cfg.tcp_backlog > 1000 ? 1000 : t->cfg.tcp_backlog;
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
-	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
-				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
-				    TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
-				    TAG_END());
+	t->agent =
+		nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
+				 NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+				 NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
+				 TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog), TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		directory_destroy(st->dir);
@@ -764,7 +764,7 @@ json_t *sip_thread_status(sip_thread_t *t)
 	for (unsigned i = 0; i < t->n_listeners; i++)
 		json_array_append_new(l, json_string(t->listeners[i]));
 	pthread_mutex_unlock(&t->lock);
-	return json_pack("{s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listeners", l,
+	return json_pack("{s:o, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listeners", l,
 			 "tcp_connections", (json_int_t)atomic_load(&t->tcp_connections),
 			 "tcp_closed", (json_int_t)atomic_load(&t->tcp_closed), "trace",
 			 atomic_load(&t->trace), "requests", (json_int_t)atomic_load(&t->requests),

@@ -193,8 +193,9 @@ static tport_t *tport_of(struct listener const *l, su_sockaddr_t const *peer)
 	if (!su_inet_ntop(peer->su_family, SU_ADDR(peer), host, sizeof(host)))
 		return NULL;
 	snprintf(port, sizeof(port), "%u", port_of(peer));
-	tp_name_t tpn = { .tpn_proto = l->proto, .tpn_canon = host, .tpn_host = host,
-			  .tpn_port = port };
+	tp_name_t tpn = {
+		.tpn_proto = l->proto, .tpn_canon = host, .tpn_host = host, .tpn_port = port
+	};
 	tport_t *tp = tport_by_name(l->pri, &tpn);
 	return tp && tport_is_secondary(tp) ? tp : NULL;
 }
@@ -325,8 +326,9 @@ static void limit_per_source(tcp_guard_t *g, struct tconn **list, size_t n)
 			struct tconn *c = list[k - 1];
 			if (c->registered)
 				continue;
-			close_conn(g, c, "more connections from this address than [sip] "
-					 "tcp_max_per_source");
+			close_conn(g, c,
+				   "more connections from this address than [sip] "
+				   "tcp_max_per_source");
 			g->closed_excess++;
 			count--;
 		}
@@ -395,8 +397,9 @@ void tcp_guard_sweep(tcp_guard_t *g, time_t now, tcp_guard_registered_f register
 		}
 		time_t last = c->last_msg > c->opened ? c->last_msg : c->opened;
 		if (idle_to && !c->msg_start && now - last >= (time_t)idle_to) {
-			close_conn(g, c, "no message and no registration within [sip] "
-					 "tcp_idle_timeout");
+			close_conn(g, c,
+				   "no message and no registration within [sip] "
+				   "tcp_idle_timeout");
 			g->closed_idle++;
 			continue;
 		}

@@ -78,6 +78,10 @@ check "the reason: idle without a registration" \
 	log_has "closed: no message and no registration within [sip] tcp_idle_timeout"
 check "12 connections from one address: the 7 beyond tcp_max_per_source are closed" \
 	sh -c "python3 '$E2E_DIR/tcpprobe.py' --server '$SIP_ADDR:$SIP_PORT' --local 127.0.0.60 many 12 | grep -qx 'closed 7 of 12'"
+# [sip] tcp_backlog (1024 by default) reaches the listen() call, as much of it as sofia takes.
+backlog() { ss -ltnH "sport = :$SIP_PORT" | awk -v a="$SIP_ADDR:$SIP_PORT" '$4 == a { print $3 }'; }
+check "the TCP listener's backlog is tcp_backlog, capped at 1000 by sofia ($(backlog))" \
+	[ "$(backlog)" = 1000 -o "$(backlog)" = "$(cat /proc/sys/net/core/somaxconn)" ]
 # A registration's connection outlives the idle limit (6 s) without a message.
 client --transport tcp --dn 1001 --user alice --password alice-secret-1 --expires 120 \
 	--hold-until "$WORK/tcp.stop" >"$WORK/tcp-reg.out" 2>&1 &

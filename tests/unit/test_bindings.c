@@ -299,7 +299,7 @@ static void test_bans(void)
 static char const *upd_dn = "4001";
 
 static struct binding_update upd(char const *device, char const *contact, char const *call_id,
-				  time_t expires, void *conn)
+				 time_t expires, void *conn)
 {
 	return (struct binding_update){ .dn = upd_dn,
 					.device = device,
