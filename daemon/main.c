@@ -106,6 +106,13 @@ static json_t *on_config(void *arg)
 		algs[d->cfg.digest_algs & 3], "max_contacts", (int)d->cfg.max_contacts);
 	if (!o)
 		return NULL;
+	json_object_set_new(json_object_get(o, "registrar"), "device_contacts",
+			    json_integer(d->cfg.device_contacts));
+	json_t *sip = json_object_get(o, "sip");
+	json_object_set_new(sip, "tcp_message_timeout", json_integer(d->cfg.tcp_message_timeout));
+	json_object_set_new(sip, "tcp_idle_timeout", json_integer(d->cfg.tcp_idle_timeout));
+	json_object_set_new(sip, "tcp_max_per_source", json_integer(d->cfg.tcp_max_per_source));
+	json_object_set_new(sip, "tcp_backlog", json_integer(d->cfg.tcp_backlog));
 	json_object_set_new(json_object_get(o, "registrar"), "identify_from",
 			    json_string(d->cfg.identify_from));
 	json_object_set_new(json_object_get(o, "security"), "ban_exempt",
@@ -219,15 +226,17 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 			   memcmp(next.listen, d->cfg.listen, sizeof(next.listen)) == 0;
 	if (!listen_same || strcmp(next.store_path, d->cfg.store_path) ||
 	    strcmp(next.ctl_socket, d->cfg.ctl_socket) ||
-	    next.store_flush_ms != d->cfg.store_flush_ms)
-		log_warning("reload: changes to [sip] listen, [store] and [ctl] take effect at the "
-			    "next restart");
+	    next.store_flush_ms != d->cfg.store_flush_ms || next.tcp_backlog != d->cfg.tcp_backlog)
+		log_warning(
+			"reload: changes to [sip] listen and tcp_backlog, [store] and [ctl] take "
+			"effect at the next restart");
 	/* Keep what runs now for the keys that need a restart. */
 	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
 	next.n_listen = d->cfg.n_listen;
 	snprintf(next.store_path, sizeof(next.store_path), "%s", d->cfg.store_path);
 	snprintf(next.ctl_socket, sizeof(next.ctl_socket), "%s", d->cfg.ctl_socket);
 	next.store_flush_ms = d->cfg.store_flush_ms;
+	next.tcp_backlog = d->cfg.tcp_backlog;
 
 	d->cfg = next;
 	log_set_target(next.log_target);

@@ -376,16 +376,17 @@ void tcp_guard_sweep(tcp_guard_t *g, time_t now, tcp_guard_registered_f register
 	size_t kept = 0;
 	for (size_t i = 0; i < n_list; i++) {
 		struct tconn *c = list[i];
+		if (c->registered) {
+			c->msg_start = 0;
+			c->mark_pending = true; /* no system call for the phones' connections */
+			list[kept++] = c;
+			continue;
+		}
 		uint64_t bytes = 0;
 		bool have = bytes_received(c->fd, &bytes);
 		if (have && c->mark_pending) {
 			c->mark = bytes;
 			c->mark_pending = false;
-		}
-		if (c->registered) {
-			c->msg_start = 0;
-			list[kept++] = c;
-			continue;
 		}
 		if (have && bytes > c->mark && !c->msg_start)
 			c->msg_start = now;

@@ -55,6 +55,24 @@ check "17 contacts in one REGISTER (more than device_contacts): 403" \
 	client --dn 1001 --user alice --password alice-secret-1 --contact "$many" --expect 403
 check "and nothing of it is stored" has_count 1001 0
 check "sipregd says why" log_has "would exceed [registrar] max_contacts (16) or device_contacts (1)"
+# With device_contacts above max_contacts, the line's limit is the one that refuses.
+config_has() { ctl config --json | python3 -c 'import json,sys; c=json.load(sys.stdin); sys.exit(0 if c[sys.argv[1]][sys.argv[2]] == int(sys.argv[3]) else 1)' "$@"; }
+DEVICE_CONTACTS=32 write_conf
+kill -HUP "$PID"
+check "SIGHUP: device_contacts = 32 applies at once" wait_for 50 config_has registrar device_contacts 32
+check "17 contacts (more than max_contacts): 403" \
+	client --dn 1001 --user alice --password alice-secret-1 --contact "$many" --expect 403
+check "and none of the 17 is stored (not the first 16)" has_count 1001 0
+sixteen=${many%, <sip:1001@127.0.0.18:5060>}
+check "16 contacts: 200" client --dn 1001 --user alice --password alice-secret-1 --contact "$sixteen"
+check "all 16 stored" has_count 1001 16
+check "one more from another request: 403, the 16 kept" \
+	client --dn 1001 --user alice --password alice-secret-1 --contact "<sip:1001@127.0.0.99:5060>" --expect 403
+check "still 16" has_count 1001 16
+ctl reg flush 1001 >/dev/null
+write_conf
+kill -HUP "$PID"
+check "SIGHUP: back to device_contacts = 1" wait_for 50 config_has registrar device_contacts 1
 
 # ---- expiry values ----
 check "Expires: 4294967296 (2^32) registers for max_expires, not 0" \

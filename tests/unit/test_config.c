@@ -174,6 +174,83 @@ static void test_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
 }
 
+/* Values by their meaning: hosts and ports, a value that is a comment, escaped errors. */
+static void test_typed_values(void)
+{
+	static char const *const good[] = { "pbx.example.com",
+					    "pbx.example.com.",
+					    "fritz.box:5060",
+					    "192.0.2.1:5062",
+					    "[2001:db8::1]:5060",
+					    "[::1]",
+					    "a-b.c" };
+	static char const *const bad[] = { "a..b",	 "-host", "host-",  "999.1.1.1",  "1.2.3",
+					   "[zz]:1",	 "[::1",  "host:0", "host:65536", "host:",
+					   "host:5060x", "ho st", "h_st",   ":5060" };
+	char text[256];
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "[sip]\nadvertise = %s\n", good[i]);
+		CU_ASSERT_EQUAL(load(text), 0);
+		CU_ASSERT_STRING_EQUAL(cfg.advertise, good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[sip]\nadvertise = %s\n", bad[i]);
+		expect_error(text, 2, "is not HOST or HOST:PORT");
+	}
+	/* inih would read these values as empty: refused instead. */
+	expect_error("[sip]\nadvertise = ;;;@@@:99999\n", 2, "begins with ';'");
+	expect_error("[sip]\nrealm = #x\n", 2, "begins with '#'");
+	/* Comments and empty values are still fine. */
+	CU_ASSERT_EQUAL(load("; a comment\n[sip]\n# another\nadvertise =\n"), 0);
+	/* The bytes an error quotes are escaped. */
+	expect_error("[sip]\nrea\033[31mlm\001 = x\n", 2, "'rea\\x1b[31mlm\\x01'");
+	expect_error("[sip]\nrealm = caf\xc3\xa9\n", 2, "printable");
+	expect_error("[log]\nlevel = \xff\xfe\n", 2, "'\\xff\\xfe' is not a log level");
+	/* The TCP limits. */
+	CU_ASSERT_EQUAL(load("[sip]\ntcp_message_timeout = 5\ntcp_idle_timeout = 30\n"
+			     "tcp_max_per_source = 8\ntcp_backlog = 128\n"
+			     "[registrar]\ndevice_contacts = 3\n"),
+			0);
+	CU_ASSERT_EQUAL(cfg.tcp_message_timeout, 5);
+	CU_ASSERT_EQUAL(cfg.tcp_idle_timeout, 30);
+	CU_ASSERT_EQUAL(cfg.tcp_max_per_source, 8);
+	CU_ASSERT_EQUAL(cfg.tcp_backlog, 128);
+	CU_ASSERT_EQUAL(cfg.device_contacts, 3);
+	expect_error("[sip]\ntcp_message_timeout = 0\n", 2, "not a whole number from 1");
+	expect_error("[registrar]\ndevice_contacts = 0\n", 2, "not a whole number from 1");
+}
+
+/* Reading is bounded: an endless line, a NUL byte, a file that is not regular. */
+static void test_bounded_reading(void)
+{
+	size_t big = 3u * 1024 * 1024;
+	char *text = malloc(big + 1);
+	CU_ASSERT_FATAL(text != NULL);
+	memset(text, 'a', big);
+	text[big] = '\0';
+	expect_error(text, 1, "the line is longer than 198 characters");
+	/* Short lines, but more than the file may hold. */
+	for (size_t i = 0; i + 1 < big; i += 2)
+		memcpy(text + i, ";\n", 2);
+	expect_error(text, 524289, "larger than");
+	free(text);
+	char with_nul[] = "[sip]\nrealm = a\0b\n";
+	CU_ASSERT_EQUAL(load(with_nul), 0); /* a string ends at its NUL */
+	config_defaults(&cfg);
+	CU_ASSERT_EQUAL(config_load(&cfg, "/dev/zero", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/dev/zero: not a regular file"));
+	CU_ASSERT_EQUAL(config_load(&cfg, "/tmp", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+	char path[] = "/tmp/sipreg-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "[sip]\nrealm = x\0y\n", 18), 18);
+	close(fd);
+	CU_ASSERT_EQUAL(config_load(&cfg, path, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2: the line holds a NUL byte"));
+	unlink(path);
+}
+
 /* The security keys: address ranges, the fork cap, the Server text. */
 static void test_security_keys(void)
 {
@@ -236,6 +313,8 @@ static CU_TestInfo const tests[] = {
 	{ "syntax errors and duplicates", test_syntax },
 	{ "overlong line", test_long_line },
 	{ "errors name the file and line", test_file },
+	{ "values by their meaning", test_typed_values },
+	{ "bounded reading", test_bounded_reading },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,10 +1,13 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "daemon/digest.h"
 #include "daemon/log.h"
+#include "daemon/text.h"
 #include "tests/unit/tap.h"
 
 /* RFC 7616 §3.9.1: the same request, MD5 then SHA-256. */
@@ -105,7 +108,24 @@ static void test_log_quote(void)
 	CU_ASSERT_STRING_EQUAL(LOGQ("source=1.2.3.4 x"), "\"source=1.2.3.4 x\"");
 }
 
+/* Seconds from the network saturate: never a wrap to a small number or 0. */
+static void test_seconds(void)
+{
+	CU_ASSERT_EQUAL(text_seconds("3600", 86400), 3600);
+	CU_ASSERT_EQUAL(text_seconds("0", 86400), 0);
+	CU_ASSERT_EQUAL(text_seconds("4294967296", UINT32_MAX), UINT32_MAX);
+	CU_ASSERT_EQUAL(text_seconds("100000000000000000000", 300), 300);
+	CU_ASSERT_EQUAL(text_seconds("99999999999999999999999999999999", 300), 300);
+	CU_ASSERT_EQUAL(text_seconds("", 300), 0);
+	CU_ASSERT_EQUAL(text_seconds(NULL, 300), 0);
+	CU_ASSERT_EQUAL(text_seconds("12abc", 300), 12);
+	CU_ASSERT_EQUAL(seconds_at_most(ULONG_MAX, 3600), 3600);
+	CU_ASSERT_EQUAL(seconds_at_most(4294967296UL, UINT32_MAX), UINT32_MAX);
+	CU_ASSERT_EQUAL(seconds_at_most(20, 3600), 20);
+}
+
 static CU_TestInfo const tests[] = {
+	{ "seconds from the network, bounded", test_seconds },
 	{ "log fields quoted and escaped", test_log_quote },
 	{ "RFC 7616 MD5", test_rfc7616_md5 },
 	{ "RFC 7616 SHA-256", test_rfc7616_sha256 },
