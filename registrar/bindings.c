@@ -215,6 +215,7 @@ struct staged {
 	struct binding *fresh; /* a new binding, or the refresh's new strings */
 	bool skip;	       /* a later contact of the request names the same URI */
 	bool held;	       /* conn_hold was called for u->conn */
+	unsigned changed;      /* a refresh: which strings fresh holds (device, call_id, ...) */
 };
 
 static void staged_free(binding_table_t *t, struct staged *s, struct binding_update const *u)
@@ -227,19 +228,39 @@ static void staged_free(binding_table_t *t, struct staged *s, struct binding_upd
 	s->fresh = NULL;
 }
 
-/* Copies the update's strings into a new struct binding. */
-static struct binding *stage_strings(struct binding_update const *u)
+/* Copies src into *dst unless like (the binding's present value) already holds it. */
+static int stage_str(char **dst, char const *like, char const *src, bool *changed)
+{
+	if ((!like && !src) || (like && src && strcmp(like, src) == 0))
+		return 0;
+	*changed = true;
+	return src && !(*dst = strdup(src)) ? -ENOMEM : 0;
+}
+
+/*
+ * The update's strings in a new struct binding: all of them for a new
+ * binding, only those that differ from old's for a refresh (most refreshes
+ * copy nothing).
+ */
+static struct binding *stage_strings(struct binding_update const *u, struct binding const *old,
+				     unsigned *changed)
 {
 	struct binding *f = calloc(1, sizeof(*f));
+	bool c[4] = { false };
 	if (!f)
 		return NULL;
-	if (set_str(&f->dn, u->dn) < 0 || set_str(&f->contact, u->contact) < 0 ||
-	    set_str(&f->device, u->device) < 0 ||
-	    set_str(&f->call_id, u->call_id ? u->call_id : "") < 0 ||
-	    set_str(&f->instance, u->instance) < 0 || set_str(&f->user_agent, u->user_agent) < 0) {
+	*changed = 0;
+	if ((!old && (set_str(&f->dn, u->dn) < 0 || set_str(&f->contact, u->contact) < 0)) ||
+	    stage_str(&f->device, old ? old->device : NULL, u->device, &c[0]) < 0 ||
+	    stage_str(&f->call_id, old ? old->call_id : NULL, u->call_id ? u->call_id : "",
+		      &c[1]) < 0 ||
+	    stage_str(&f->instance, old ? old->instance : NULL, u->instance, &c[2]) < 0 ||
+	    stage_str(&f->user_agent, old ? old->user_agent : NULL, u->user_agent, &c[3]) < 0) {
 		binding_free(f);
 		return NULL;
 	}
+	for (int i = 0; i < 4; i++)
+		*changed |= (unsigned)c[i] << i;
 	return f;
 }
 
@@ -321,8 +342,12 @@ int binding_apply_set(binding_table_t *t, struct binding_update const *u, size_t
 		return 0;
 	struct aor *a = aor_find(t, u[0].dn);
 	size_t n_old = a ? a->count : 0;
-	struct staged *st = calloc(n, sizeof(*st));
-	bool *displace = calloc(n_old + 1, sizeof(*displace));
+	/* Most requests carry one contact to a line of few: no allocation for those. */
+	struct staged st_small[4];
+	bool displace_small[32];
+	struct staged *st = n <= 4 ? memset(st_small, 0, sizeof(st_small)) : calloc(n, sizeof(*st));
+	bool *displace = n_old < 32 ? memset(displace_small, 0, sizeof(displace_small))
+				    : calloc(n_old + 1, sizeof(*displace));
 	int err = 0;
 	if (!st || !displace) {
 		err = -ENOMEM;
@@ -346,7 +371,7 @@ int binding_apply_set(binding_table_t *t, struct binding_update const *u, size_t
 		}
 		created += st[i].old == NULL;
 		/* Every string is copied before anything changes. */
-		if (!(st[i].fresh = stage_strings(&u[i]))) {
+		if (!(st[i].fresh = stage_strings(&u[i], st[i].old, &st[i].changed))) {
 			err = -ENOMEM;
 			goto undo;
 		}
@@ -405,10 +430,15 @@ int binding_apply_set(binding_table_t *t, struct binding_update const *u, size_t
 			t->n_bindings++;
 		} else {
 			struct binding *f = st[i].fresh;
-			swap_str(&b->device, &f->device);
-			swap_str(&b->call_id, &f->call_id);
-			swap_str(&b->instance, &f->instance);
-			swap_str(&b->user_agent, &f->user_agent);
+			unsigned ch = st[i].changed;
+			if (ch & 1)
+				swap_str(&b->device, &f->device);
+			if (ch & 2)
+				swap_str(&b->call_id, &f->call_id);
+			if (ch & 4)
+				swap_str(&b->instance, &f->instance);
+			if (ch & 8)
+				swap_str(&b->user_agent, &f->user_agent);
 		}
 		if (st[i].held || (!u[i].conn && b->conn)) {
 			void *old = b->conn;
@@ -426,8 +456,10 @@ undo:
 	for (size_t i = 0; i < n; i++)
 		staged_free(t, &st[i], &u[i]);
 done:
-	free(st);
-	free(displace);
+	if (st != st_small)
+		free(st);
+	if (displace != displace_small)
+		free(displace);
 	return err;
 }
 
