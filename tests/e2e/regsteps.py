@@ -12,6 +12,9 @@ STEP is one of:
   -NAME;param      ;expires=0 on the contact instead of the Expires header
   '*'              Contact: * with Expires: 0
   close            close the connection (TCP) and stop
+  stay=S           TCP: the server must keep the connection open for S seconds
+                   (requests sipregd sends meanwhile are read and ignored)
+  dropped=S        TCP: the server must close the connection within S seconds
   expect=CODE      the next answer must be CODE (default 200)
 Prints one line per answer. Exit status 0 when every answer was as
 expected, 1 otherwise, 2 on bad usage.
@@ -19,11 +22,28 @@ expected, 1 otherwise, 2 on bad usage.
 import argparse
 import os
 import random
+import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sipclient import (CRLF, authorization, header, open_session,  # noqa: E402
                        parse_challenge, rand_hex)
+
+
+def server_closed(sock, secs):
+    """Whether the server closes the connection within secs (reading what it sends)."""
+    end = time.time() + secs
+    while time.time() < end:
+        sock.settimeout(max(0.05, min(0.5, end - time.time())))
+        try:
+            if sock.recv(65535) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except OSError:
+            return True
+    return False
 
 
 def main():
@@ -111,6 +131,15 @@ def main():
             t.sock.close()
             print("closed")
             break
+        if step.startswith("stay=") or step.startswith("dropped="):
+            name, _, secs = step.partition("=")
+            gone = server_closed(t.sock, float(secs))
+            print(f"{step} {'closed by the server' if gone else 'open'}")
+            if gone != (name == "dropped"):
+                good = False
+            if gone:
+                break
+            continue
         if step == "*":
             code = exchange("*", 0)
         elif step.startswith("+"):

@@ -112,6 +112,25 @@ check "9 s without a message (tcp_idle_timeout 6 s): its connection and binding 
 touch "$WORK/tcp.stop"
 wait "$TCP_PID"
 check "when the phone closes it, the binding goes" wait_for 50 has_count 1001 0
+steps() { # DN USER PASSWORD STEP...: over one TCP connection
+	local dn=$1 user=$2 pw=$3
+	shift 3
+	python3 "$E2E_DIR/regsteps.py" --server "$SIP_ADDR:$SIP_PORT" --dn "$dn" --user "$user" \
+		--password "$pw" -- "$@"
+}
+check "registered over TCP, then unregistered on the same connection: the connection, now idle, is closed" \
+	steps 1001 alice alice-secret-1 +a -a dropped=20
+python3 "$E2E_DIR/regsteps.py" --server "$SIP_ADDR:$SIP_PORT" --dn 1001 --user alice \
+	--password alice-secret-1 -- +a dropped=30 >"$WORK/first.out" 2>&1 &
+FIRST_PID=$!
+OTHER_PIDS="$OTHER_PIDS $FIRST_PID"
+check "a phone registers over one TCP connection" wait_for 50 bound 1001 "sip:a@"
+check "then from a second one (its binding replaces the first's)" \
+	steps 1001 alice alice-secret-1 +b
+check "the first connection, left without a registration, is closed as idle" wait "$FIRST_PID"
+ctl reg flush 1001 >/dev/null
+check "a registration over TCP keeps its connection open past the idle limit" \
+	steps 1001 alice alice-secret-1 +a stay=9
 check "sipregd status counts the connections it closed" sh -c \
 	"'$SIPREGCTL' -s '$SOCK' status --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"sip\"][\"tcp_closed\"] >= 10 else 1)'"
 
