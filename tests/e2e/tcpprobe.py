@@ -43,16 +43,34 @@ def main():
         s.connect((host, int(port)))
         return s
 
+    def options(i):
+        return ("OPTIONS sip:probe@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:5060;branch=z9hG4bK%d%f\r\n"
+                "From: <sip:p@x>;tag=%d\r\nTo: <sip:p@x>\r\nCall-ID: many-%d\r\n"
+                "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+                % (host, a.local, i, time.time(), i, i))
+
     start = time.time()
     if a.mode == "many":
         socks = [connect() for _ in range(a.n)]
         closed = set()
-        while time.time() - start < 10 and len(closed) < a.n:
+        last_change = None
+        sent = 0.0
+        while time.time() - start < 30 and len(closed) < a.n:
+            # A whole request on each every second: none of them is idle.
+            if time.time() - sent >= 1:
+                sent = time.time()
+                for i, s in enumerate(socks):
+                    if i not in closed:
+                        try:
+                            s.sendall(options(i).encode())
+                        except OSError:
+                            pass
             for i, s in enumerate(socks):
                 if i not in closed and gone(s):
                     closed.add(i)
-            # Stop once nothing more has closed for 3 s after the first ones.
-            if closed and time.time() - start > 4:
+                    last_change = time.time()
+            # Done once nothing more has closed for 3 s after the first ones.
+            if last_change and time.time() - last_change > 3:
                 break
         print(f"closed {len(closed)} of {a.n}")
         return 0
