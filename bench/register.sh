@@ -49,7 +49,9 @@ socket = $WORK/ctl.sock
 [log]
 level = error
 [registrar]
+# The memory step binds 100 contacts of one device to each line.
 max_contacts = 1000
+device_contacts = 1000
 [security]
 ban_failures = 1000000
 EOF2
