@@ -168,6 +168,26 @@ static bool same_peer(su_sockaddr_t const *a, su_sockaddr_t const *b)
 	return false;
 }
 
+/* A connection not yet swept: its socket is found at the next sweep. */
+static struct tconn *add(tcp_guard_t *g, tport_t *tp, time_t now)
+{
+	struct tconn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (g->n >= g->n_buckets)
+		grow(g);
+	c->tp = tp;
+	c->fd = -1;
+	c->order = ++g->order;
+	c->opened = now;
+	c->mark_pending = true;
+	size_t h = slot(g, tp);
+	c->next = g->buckets[h];
+	g->buckets[h] = c;
+	g->n++;
+	return c;
+}
+
 /* The listeners (TCP, TLS) connections are accepted on. */
 struct listener {
 	tport_t *pri;
@@ -234,20 +254,11 @@ static size_t accepted(tcp_guard_t *g, struct listener const *ls, size_t n_ls, t
 		if (!tp || tport_is_closed(tp) || tport_is_shutdown(tp))
 			continue;
 		struct tconn *c = find(g, tp);
-		if (!c) {
-			if (!(c = calloc(1, sizeof(*c))))
-				continue;
-			if (g->n >= g->n_buckets)
-				grow(g);
-			c->tp = tp;
-			c->peer = peer;
-			c->order = ++g->order;
-			c->opened = now;
-			size_t h = slot(g, tp);
-			c->next = g->buckets[h];
-			g->buckets[h] = c;
-			g->n++;
-		}
+		if (!c && !(c = add(g, tp, now)))
+			continue;
+		if (c->fd < 0 && !c->last_msg)
+			c->mark_pending = false; /* nothing received yet counts as a message */
+		c->peer = peer;
 		c->fd = (int)fd;
 		if (c->seen || c->closed)
 			continue;
@@ -268,13 +279,15 @@ static size_t accepted(tcp_guard_t *g, struct listener const *ls, size_t n_ls, t
 
 void tcp_guard_message(tcp_guard_t *g, tport_t *tp)
 {
-	struct tconn *c = g ? find(g, tp) : NULL;
-	if (!c)
+	time_t now = time(NULL);
+	/* A message may come before the first sweep has seen its connection. */
+	struct tconn *c = find(g, tp);
+	if (!c && !(c = add(g, tp, now)))
 		return;
-	c->last_msg = time(NULL);
+	c->last_msg = now;
 	c->msg_start = 0;
 	/* Bytes already here past this message count as its: a later byte starts the next. */
-	if (!bytes_received(c->fd, &c->mark))
+	if (c->fd < 0 || !bytes_received(c->fd, &c->mark))
 		c->mark_pending = true;
 }
 

@@ -91,6 +91,10 @@ check "a body that never completes: closed" probe body
 check "one byte every 2 s (sofia's own timeout never fires): closed" probe trickle
 check "the reason: the message was not complete in time" \
 	log_has "closed: a message was not complete within [sip] tcp_message_timeout"
+unfinished() { grep -c "closed: a message was not complete" "$WORK/sipregd.log"; }
+before=$(unfinished)
+check "a whole request at once, then nothing: closed" probe once
+check "as idle, not as an unfinished message" [ "$(unfinished)" = "$before" ]
 check "a connection that sends nothing: closed" probe idle
 check "the reason: idle without a registration" \
 	log_has "closed: no message and no registration within [sip] tcp_idle_timeout"

@@ -7,6 +7,7 @@ usage: tcpprobe.py --server HOST:PORT [--local ADDR] MODE [N]
   body       a whole header with Content-Length: 100 and 10 bytes of body
   trickle    one byte of a request every 2 s, never finishing it
   idle       connect and send nothing
+  once       one whole request at once, then nothing (idle, never unfinished)
   many N     open N connections at once, say how many sipregd closes
 Prints "closed after S s" (or, for many, "closed K of N") once sipregd
 closes it, "open" if still open after 60 s. Exit 0 when it was closed.
@@ -32,7 +33,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
     ap.add_argument("--local", default="127.0.0.1")
-    ap.add_argument("mode", choices=["silent", "body", "trickle", "idle", "many"])
+    ap.add_argument("mode", choices=["silent", "body", "trickle", "idle", "once", "many"])
     ap.add_argument("n", nargs="?", type=int, default=1)
     a = ap.parse_args()
     host, port = a.server.rsplit(":", 1)
@@ -83,6 +84,8 @@ def main():
         s.sendall((req + "From: <sip:p@x>;tag=1\r\nTo: <sip:p@x>\r\nCall-ID: probe\r\n"
                    "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\n"
                    "Content-Length: 100\r\n\r\n0123456789").encode())
+    elif a.mode == "once":
+        s.sendall(options(0).encode())
     sent = 0
     last = start
     while time.time() - start < 60:
