@@ -599,6 +599,17 @@ static void handle_register(struct reg_ctx *c)
 		return;
 	}
 
+	/* More contacts than a line may hold is refused before any work on them. */
+	size_t n_contacts = 0;
+	for (sip_contact_t const *k = m; k; k = k->m_next)
+		n_contacts++;
+	if (n_contacts > r->limits.per_aor) {
+		log_notice("REGISTER from %s for DN %s: %zu contacts, more than [registrar] "
+			   "max_contacts (%u); refused",
+			   c->source, LOGQ(c->dn), n_contacts, r->limits.per_aor);
+		reg_reply_refusal(r, c->msg, REG_TOO_MANY_CONTACTS, cisco);
+		return;
+	}
 	/* Check every contact before changing anything. */
 	unsigned granted_max = 0;
 	for (sip_contact_t const *k = m; k; k = k->m_next) {
@@ -638,9 +649,7 @@ static void handle_register(struct reg_ctx *c)
 	char const *ua = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
 	struct binding *line1 = NULL;
 	time_t line1_expires = 0;
-	size_t n = 0;
-	for (sip_contact_t const *k = m; k; k = k->m_next)
-		n++;
+	size_t n = n_contacts;
 	/* The whole request is applied at once, or nothing of it. */
 	struct binding_update *ups = n ? su_zalloc(home, n * sizeof(*ups)) : NULL;
 	struct binding **out = n ? su_zalloc(home, n * sizeof(*out)) : NULL;

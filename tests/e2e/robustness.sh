@@ -51,10 +51,11 @@ ctl reg flush 2001 >/dev/null
 # ---- a REGISTER is applied whole or not at all ----
 many=""
 for i in $(seq 1 17); do many="$many${many:+, }<sip:1001@127.0.0.$((i + 1)):5060>"; done
-check "17 contacts in one REGISTER (more than device_contacts): 403" \
-	client --dn 1001 --user alice --password alice-secret-1 --contact "$many" --expect 403
-check "and nothing of it is stored" has_count 1001 0
-check "sipregd says why" log_has "would exceed [registrar] max_contacts (16) or device_contacts (1)"
+check "2 contacts in one REGISTER (more than device_contacts = 1): 403" \
+	client --dn 1001 --user alice --password alice-secret-1 --expect 403 \
+	--contact "<sip:1001@127.0.0.2:5060>, <sip:1001@127.0.0.3:5060>"
+check "and neither is stored" has_count 1001 0
+check "sipregd says why" log_has "2 contacts would exceed [registrar] max_contacts (16) or device_contacts (1)"
 # With device_contacts above max_contacts, the line's limit is the one that refuses.
 config_has() { ctl config --json | python3 -c 'import json,sys; c=json.load(sys.stdin); sys.exit(0 if c[sys.argv[1]][sys.argv[2]] == int(sys.argv[3]) else 1)' "$@"; }
 DEVICE_CONTACTS=32 write_conf
@@ -63,12 +64,18 @@ check "SIGHUP: device_contacts = 32 applies at once" wait_for 50 config_has regi
 check "17 contacts (more than max_contacts): 403" \
 	client --dn 1001 --user alice --password alice-secret-1 --contact "$many" --expect 403
 check "and none of the 17 is stored (not the first 16)" has_count 1001 0
+check "sipregd says why" log_has "17 contacts, more than [registrar] max_contacts (16); refused"
 sixteen=${many%, <sip:1001@127.0.0.18:5060>}
 check "16 contacts: 200" client --dn 1001 --user alice --password alice-secret-1 --contact "$sixteen"
 check "all 16 stored" has_count 1001 16
-check "one more from another request: 403, the 16 kept" \
-	client --dn 1001 --user alice --password alice-secret-1 --contact "<sip:1001@127.0.0.99:5060>" --expect 403
-check "still 16" has_count 1001 16
+ctl reg flush 1001 >/dev/null
+first14=${sixteen%, <sip:1001@127.0.0.16:5060>, <sip:1001@127.0.0.17:5060>}
+check "14 contacts: 200" client --dn 1001 --user alice --password alice-secret-1 --contact "$first14"
+check "then 3 more in one request (17 in all): 403" \
+	client --dn 1001 --user alice --password alice-secret-1 --expect 403 \
+	--contact "<sip:1001@127.0.1.1:5060>, <sip:1001@127.0.1.2:5060>, <sip:1001@127.0.1.3:5060>"
+check "the 14 kept and none of the 3 added (not 2 of them)" has_count 1001 14
+check "sipregd says why" log_has "3 contacts would exceed [registrar] max_contacts (16)"
 ctl reg flush 1001 >/dev/null
 write_conf
 kill -HUP "$PID"
