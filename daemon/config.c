@@ -7,7 +7,7 @@
 
 #include "daemon/config.h"
 
-#include "daemon/cidr.h"
+#include "daemon/config_values.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -94,343 +94,6 @@ void config_listen_format(struct config_listen const *l, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", l->host, l->port);
 }
 
-/* ---- value parsers: 0 or -EINVAL with a reason in why ---- */
-
-typedef int (*value_parse_f)(struct config *cfg, void *field, char const *value, char *why,
-			     size_t whylen, unsigned min, unsigned max);
-
-static int parse_uint(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
-		      unsigned min, unsigned max)
-{
-	char *end;
-	(void)cfg;
-	errno = 0;
-	if (value[0] < '0' || value[0] > '9')
-		goto bad;
-	unsigned long v = strtoul(value, &end, 10);
-	if (errno || *end || v < min || v > max)
-		goto bad;
-	*(unsigned *)field = (unsigned)v;
-	return 0;
-bad:
-	snprintf(why, whylen, "'%s' is not a whole number from %u to %u", value, min, max);
-	return -EINVAL;
-}
-
-static int parse_path(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
-		      unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	if (!value[0]) {
-		snprintf(why, whylen, "a path is required");
-		return -EINVAL;
-	}
-	if (strlen(value) >= CONFIG_PATH_MAX) {
-		snprintf(why, whylen, "the path is longer than %d characters", CONFIG_PATH_MAX - 1);
-		return -EINVAL;
-	}
-	snprintf((char *)field, CONFIG_PATH_MAX, "%s", value);
-	return 0;
-}
-
-static int parse_realm(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
-		       unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	size_t n = strlen(value);
-	if (n == 0 || n >= CONFIG_REALM_MAX) {
-		snprintf(why, whylen, "a realm of 1 to %d characters is required",
-			 CONFIG_REALM_MAX - 1);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)value[i];
-		/* The realm is sent inside a quoted string and hashed into HA1. */
-		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
-			snprintf(why, whylen,
-				 "the realm may hold only printable characters without spaces, "
-				 "quotes or backslashes");
-			return -EINVAL;
-		}
-	}
-	snprintf((char *)field, CONFIG_REALM_MAX, "%s", value);
-	return 0;
-}
-
-/* The Server/User-Agent text: printable, no control characters; "" for none. */
-static int parse_server_header(struct config *cfg, void *field, char const *value, char *why,
-			       size_t whylen, unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	size_t n = strlen(value);
-	if (n >= 64) {
-		snprintf(why, whylen, "at most 63 characters");
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if (c < 0x20 || c > 0x7e) {
-			snprintf(why, whylen, "only printable ASCII characters");
-			return -EINVAL;
-		}
-	}
-	snprintf((char *)field, 64, "%s", value);
-	return 0;
-}
-
-/*
- * A host: an IPv4 address, an IPv6 address (given without brackets here),
- * or a DNS name of labels of letters, digits and '-', none starting or
- * ending with '-'. A name of digits and dots only must be an IPv4 address.
- */
-static bool host_valid(char const *host, bool v6)
-{
-	unsigned char addr[16];
-	size_t n = strlen(host);
-	if (v6)
-		return inet_pton(AF_INET6, host, addr) == 1;
-	if (n == 0 || n > 253)
-		return false;
-	if (strspn(host, "0123456789.") == n)
-		return inet_pton(AF_INET, host, addr) == 1;
-	for (char const *label = host; *label;) {
-		size_t len = strcspn(label, ".");
-		if (len == 0 || len > 63 || label[0] == '-' || label[len - 1] == '-')
-			return false;
-		for (size_t i = 0; i < len; i++) {
-			char c = label[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			      (c >= '0' && c <= '9') || c == '-'))
-				return false;
-		}
-		label += len;
-		if (*label == '.' && !*++label)
-			break; /* a trailing dot: fully qualified */
-	}
-	return true;
-}
-
-/* HOST[:PORT]: a host name or address (IPv6 in brackets) and an optional port. */
-static int parse_advertise(struct config *cfg, void *field, char const *value, char *why,
-			   size_t whylen, unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	if (!value[0]) { /* none: the listener's address */
-		((char *)field)[0] = '\0';
-		return 0;
-	}
-	char host[CONFIG_HOST_MAX];
-	char const *rest;
-	bool v6 = value[0] == '[', ok = strlen(value) < CONFIG_HOST_MAX + 8;
-	if (v6) {
-		char const *close = strchr(value, ']');
-		ok = ok && close && (size_t)(close - value - 1) < sizeof(host);
-		if (ok) {
-			memcpy(host, value + 1, (size_t)(close - value - 1));
-			host[close - value - 1] = '\0';
-			rest = close + 1;
-		}
-	} else {
-		size_t h = strcspn(value, ":");
-		ok = ok && h < sizeof(host);
-		if (ok) {
-			memcpy(host, value, h);
-			host[h] = '\0';
-			rest = value + h;
-		}
-	}
-	ok = ok && host_valid(host, v6);
-	if (ok && *rest) {
-		char *end;
-		errno = 0;
-		long port = rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9'
-				    ? strtol(rest + 1, &end, 10)
-				    : -1;
-		ok = port >= 1 && port <= 65535 && !errno && !*end;
-	}
-	if (!ok) {
-		snprintf(why, whylen,
-			 "'%s' is not HOST or HOST:PORT (a DNS name, an IPv4 address, or an "
-			 "IPv6 address in brackets; a port from 1 to 65535)",
-			 value);
-		return -EINVAL;
-	}
-	snprintf((char *)field, CONFIG_HOST_MAX + 8, "%s", value);
-	return 0;
-}
-
-/* Numbers or prefixes (digits, *, #, +) separated by spaces or commas; "" for none. */
-static int parse_numbers(struct config *cfg, void *field, char const *value, char *why,
-			 size_t whylen, unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	char out[CONFIG_LIST_MAX] = "", buf[1024];
-	size_t len = 0;
-	if (strlen(value) >= sizeof(buf)) {
-		snprintf(why, whylen, "the list is too long");
-		return -EINVAL;
-	}
-	snprintf(buf, sizeof(buf), "%s", value);
-	for (char *save = NULL, *t = strtok_r(buf, " \t,", &save); t;
-	     t = strtok_r(NULL, " \t,", &save)) {
-		if (strspn(t, "0123456789*#+") != strlen(t) || strlen(t) > 32) {
-			snprintf(why, whylen, "'%s' is not a number (digits, *, # or +)", t);
-			return -EINVAL;
-		}
-		if (len + strlen(t) + 2 > sizeof(out)) {
-			snprintf(why, whylen, "the list is longer than %d characters",
-				 CONFIG_LIST_MAX - 1);
-			return -EINVAL;
-		}
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", len ? " " : "", t);
-	}
-	snprintf((char *)field, CONFIG_LIST_MAX, "%s", out);
-	return 0;
-}
-
-/* Address ranges (CIDR) separated by spaces or commas; "" for none. */
-static int parse_cidrs(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
-		       unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	if (strlen(value) >= CONFIG_LIST_MAX) {
-		snprintf(why, whylen, "the list is longer than %d characters", CONFIG_LIST_MAX - 1);
-		return -EINVAL;
-	}
-	if (cidr_list_check(value, why, whylen) < 0)
-		return -EINVAL;
-	snprintf((char *)field, CONFIG_LIST_MAX, "%s", value);
-	return 0;
-}
-
-static int parse_level(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
-		       unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	if (log_level_parse((enum log_level *)field, value) < 0) {
-		snprintf(why, whylen,
-			 "'%s' is not a log level (error, warning, notice, info, debug)", value);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_target(struct config *cfg, void *field, char const *value, char *why,
-			size_t whylen, unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	if (strcmp(value, "stderr") == 0)
-		*(enum log_target *)field = LOG_TARGET_STDERR;
-	else if (strcmp(value, "syslog") == 0)
-		*(enum log_target *)field = LOG_TARGET_SYSLOG;
-	else {
-		snprintf(why, whylen, "'%s' is not a log target (stderr, syslog)", value);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_algs(struct config *cfg, void *field, char const *value, char *why, size_t whylen,
-		      unsigned min, unsigned max)
-{
-	(void)cfg, (void)min, (void)max;
-	if (strcmp(value, "md5") == 0)
-		*(unsigned *)field = 1;
-	else if (strcmp(value, "sha256") == 0)
-		*(unsigned *)field = 2;
-	else if (strcmp(value, "both") == 0)
-		*(unsigned *)field = 3;
-	else {
-		snprintf(why, whylen, "'%s' is not md5, sha256 or both", value);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* One listener, "a.b.c.d:port" or "[v6]:port". */
-static int parse_one_listen(struct config_listen *l, char const *item, char *why, size_t whylen)
-{
-	char host[CONFIG_HOST_MAX];
-	char const *colon;
-	unsigned char addr[16];
-
-	if (item[0] == '[') {
-		char const *close = strchr(item, ']');
-		if (!close || close[1] != ':' || (size_t)(close - item - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, item + 1, (size_t)(close - item - 1));
-		host[close - item - 1] = '\0';
-		if (inet_pton(AF_INET6, host, addr) != 1)
-			goto bad;
-		colon = close + 1;
-	} else {
-		colon = strrchr(item, ':');
-		if (!colon || (size_t)(colon - item) >= sizeof(host))
-			goto bad;
-		memcpy(host, item, (size_t)(colon - item));
-		host[colon - item] = '\0';
-		if (inet_pton(AF_INET, host, addr) != 1)
-			goto bad;
-	}
-	char *end;
-	errno = 0;
-	if (colon[1] < '0' || colon[1] > '9')
-		goto bad;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || port < 1 || port > 65535)
-		goto bad;
-	snprintf(l->host, sizeof(l->host), "%s", host);
-	l->port = (unsigned)port;
-	return 0;
-bad:
-	snprintf(why, whylen,
-		 "'%s' is not an address:port (an IPv4 address, or an IPv6 address in "
-		 "brackets, and a port from 1 to 65535)",
-		 item);
-	return -EINVAL;
-}
-
-/* A list of listeners separated by spaces or commas; appends to cfg->listen. */
-static int parse_listen(struct config *cfg, void *field, char const *value, char *why,
-			size_t whylen, unsigned min, unsigned max)
-{
-	char buf[512];
-	char *save = NULL;
-	int err = 0;
-	bool any = false;
-	(void)field, (void)min, (void)max;
-
-	if (strlen(value) >= sizeof(buf)) {
-		snprintf(why, whylen, "the value is too long");
-		return -EINVAL;
-	}
-	snprintf(buf, sizeof(buf), "%s", value);
-	for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
-		if (cfg->n_listen >= CONFIG_MAX_LISTEN) {
-			snprintf(why, whylen, "at most %d listeners are allowed",
-				 CONFIG_MAX_LISTEN);
-			return -EINVAL;
-		}
-		struct config_listen l;
-		if ((err = parse_one_listen(&l, tok, why, whylen)) < 0)
-			return err;
-		for (unsigned i = 0; i < cfg->n_listen; i++) {
-			if (strcmp(cfg->listen[i].host, l.host) == 0 &&
-			    cfg->listen[i].port == l.port) {
-				snprintf(why, whylen, "listener '%s' is given twice", tok);
-				return -EINVAL;
-			}
-		}
-		cfg->listen[cfg->n_listen++] = l;
-		any = true;
-	}
-	if (!any) {
-		snprintf(why, whylen, "at least one address:port is required");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 struct key_def {
 	char const *section;
 	char const *name;
@@ -443,41 +106,48 @@ struct key_def {
 #define FIELD(f) offsetof(struct config, f)
 
 static struct key_def const keys[] = {
-	{ "sip", "listen", parse_listen, 0, 0, 0, true },
-	{ "sip", "realm", parse_realm, FIELD(realm), 0, 0, false },
-	{ "sip", "advertise", parse_advertise, FIELD(advertise), 0, 0, false },
-	{ "sip", "server_header", parse_server_header, FIELD(server_header), 0, 0, false },
-	{ "sip", "tcp_message_timeout", parse_uint, FIELD(tcp_message_timeout), 1, 3600, false },
-	{ "sip", "tcp_idle_timeout", parse_uint, FIELD(tcp_idle_timeout), 1, 86400, false },
-	{ "sip", "tcp_max_per_source", parse_uint, FIELD(tcp_max_per_source), 1, 1000000, false },
-	{ "sip", "tcp_backlog", parse_uint, FIELD(tcp_backlog), 1, 65535, false },
-	{ "trunks", "retry_min", parse_uint, FIELD(trunk_retry_min), 1, 3600, false },
-	{ "trunks", "retry_max", parse_uint, FIELD(trunk_retry_max), 1, 86400, false },
-	{ "trunks", "keepalive", parse_uint, FIELD(trunk_keepalive), 0, 3600, false },
-	{ "dialplan", "emergency", parse_numbers, FIELD(emergency), 0, 0, false },
-	{ "dialplan", "restricted", parse_numbers, FIELD(restricted), 0, 0, false },
-	{ "store", "path", parse_path, FIELD(store_path), 0, 0, false },
-	{ "store", "flush_interval_ms", parse_uint, FIELD(store_flush_ms), 10, 10000, false },
-	{ "ctl", "socket", parse_path, FIELD(ctl_socket), 0, 0, false },
-	{ "log", "level", parse_level, FIELD(log_level), 0, 0, false },
-	{ "log", "target", parse_target, FIELD(log_target), 0, 0, false },
-	{ "registrar", "min_expires", parse_uint, FIELD(min_expires), 1, 86400, false },
-	{ "registrar", "max_expires", parse_uint, FIELD(max_expires), 1, 86400, false },
-	{ "registrar", "default_expires", parse_uint, FIELD(default_expires), 1, 86400, false },
-	{ "registrar", "cucm_max_expires", parse_uint, FIELD(cucm_max_expires), 1, 86400, false },
-	{ "registrar", "nonce_lifetime", parse_uint, FIELD(nonce_lifetime), 10, 86400, false },
-	{ "registrar", "digest_algs", parse_algs, FIELD(digest_algs), 0, 0, false },
-	{ "registrar", "max_contacts", parse_uint, FIELD(max_contacts), 1, 1000, false },
-	{ "registrar", "device_contacts", parse_uint, FIELD(device_contacts), 1, 1000, false },
-	{ "registrar", "identify_from", parse_cidrs, FIELD(identify_from), 0, 0, false },
-	{ "calls", "ring_timeout", parse_uint, FIELD(ring_timeout), 1, 3600, false },
-	{ "calls", "line_calls", parse_uint, FIELD(line_calls), 1, 1000, false },
-	{ "calls", "max_forks", parse_uint, FIELD(max_forks), 1, 1000, false },
-	{ "calls", "dnd_response", parse_uint, FIELD(dnd_response), 400, 699, false },
-	{ "security", "ban_failures", parse_uint, FIELD(ban_failures), 1, 1000000, false },
-	{ "security", "ban_window", parse_uint, FIELD(ban_window), 1, 86400, false },
-	{ "security", "ban_time", parse_uint, FIELD(ban_time), 1, 31536000, false },
-	{ "security", "ban_exempt", parse_cidrs, FIELD(ban_exempt), 0, 0, false },
+	{ "sip", "listen", config_parse_listen, 0, 0, 0, true },
+	{ "sip", "realm", config_parse_realm, FIELD(realm), 0, 0, false },
+	{ "sip", "advertise", config_parse_advertise, FIELD(advertise), 0, 0, false },
+	{ "sip", "server_header", config_parse_server_header, FIELD(server_header), 0, 0, false },
+	{ "sip", "tcp_message_timeout", config_parse_uint, FIELD(tcp_message_timeout), 1, 3600,
+	  false },
+	{ "sip", "tcp_idle_timeout", config_parse_uint, FIELD(tcp_idle_timeout), 1, 86400, false },
+	{ "sip", "tcp_max_per_source", config_parse_uint, FIELD(tcp_max_per_source), 1, 1000000,
+	  false },
+	{ "sip", "tcp_backlog", config_parse_uint, FIELD(tcp_backlog), 1, 65535, false },
+	{ "trunks", "retry_min", config_parse_uint, FIELD(trunk_retry_min), 1, 3600, false },
+	{ "trunks", "retry_max", config_parse_uint, FIELD(trunk_retry_max), 1, 86400, false },
+	{ "trunks", "keepalive", config_parse_uint, FIELD(trunk_keepalive), 0, 3600, false },
+	{ "dialplan", "emergency", config_parse_numbers, FIELD(emergency), 0, 0, false },
+	{ "dialplan", "restricted", config_parse_numbers, FIELD(restricted), 0, 0, false },
+	{ "store", "path", config_parse_path, FIELD(store_path), 0, 0, false },
+	{ "store", "flush_interval_ms", config_parse_uint, FIELD(store_flush_ms), 10, 10000,
+	  false },
+	{ "ctl", "socket", config_parse_path, FIELD(ctl_socket), 0, 0, false },
+	{ "log", "level", config_parse_level, FIELD(log_level), 0, 0, false },
+	{ "log", "target", config_parse_target, FIELD(log_target), 0, 0, false },
+	{ "registrar", "min_expires", config_parse_uint, FIELD(min_expires), 1, 86400, false },
+	{ "registrar", "max_expires", config_parse_uint, FIELD(max_expires), 1, 86400, false },
+	{ "registrar", "default_expires", config_parse_uint, FIELD(default_expires), 1, 86400,
+	  false },
+	{ "registrar", "cucm_max_expires", config_parse_uint, FIELD(cucm_max_expires), 1, 86400,
+	  false },
+	{ "registrar", "nonce_lifetime", config_parse_uint, FIELD(nonce_lifetime), 10, 86400,
+	  false },
+	{ "registrar", "digest_algs", config_parse_algs, FIELD(digest_algs), 0, 0, false },
+	{ "registrar", "max_contacts", config_parse_uint, FIELD(max_contacts), 1, 1000, false },
+	{ "registrar", "device_contacts", config_parse_uint, FIELD(device_contacts), 1, 1000,
+	  false },
+	{ "registrar", "identify_from", config_parse_cidrs, FIELD(identify_from), 0, 0, false },
+	{ "calls", "ring_timeout", config_parse_uint, FIELD(ring_timeout), 1, 3600, false },
+	{ "calls", "line_calls", config_parse_uint, FIELD(line_calls), 1, 1000, false },
+	{ "calls", "max_forks", config_parse_uint, FIELD(max_forks), 1, 1000, false },
+	{ "calls", "dnd_response", config_parse_uint, FIELD(dnd_response), 400, 699, false },
+	{ "security", "ban_failures", config_parse_uint, FIELD(ban_failures), 1, 1000000, false },
+	{ "security", "ban_window", config_parse_uint, FIELD(ban_window), 1, 86400, false },
+	{ "security", "ban_time", config_parse_uint, FIELD(ban_time), 1, 31536000, false },
+	{ "security", "ban_exempt", config_parse_cidrs, FIELD(ban_exempt), 0, 0, false },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -488,7 +158,8 @@ struct parse_ctx {
 	/* the text source: a FILE or a string */
 	FILE *fp;
 	char const *text;
-	size_t read; /* bytes so far */
+	size_t read;	  /* bytes so far */
+	char section[32]; /* the current one, for the lines read here */
 	unsigned lineno;
 	unsigned set_line[N_KEYS];
 	bool listen_replaced;
@@ -552,10 +223,46 @@ static void check_section(struct parse_ctx *ctx, char const *line)
 		return; /* inih reports the syntax error */
 	size_t n = (size_t)(end - line - 1);
 	for (unsigned i = 0; i < N_KEYS; i++) {
-		if (strlen(keys[i].section) == n && !strncmp(keys[i].section, line + 1, n))
+		if (strlen(keys[i].section) == n && !strncmp(keys[i].section, line + 1, n)) {
+			snprintf(ctx->section, sizeof(ctx->section), "%s", keys[i].section);
 			return;
+		}
 	}
 	ctx_error(ctx, "unknown section [%.*s]", (int)(n > 64 ? 64 : n), line + 1);
+}
+
+static int ctx_handler(void *user, char const *section, char const *name, char const *value);
+
+/*
+ * A key = value line longer than inih's buffer (198 characters), read here
+ * as inih reads the others: name and value trimmed, '=' or ':' between
+ * them, a ';' after a space starting a comment. false: not such a line.
+ */
+static bool long_key_value(struct parse_ctx *ctx, char *line)
+{
+	line += strspn(line, " \t");
+	line[strcspn(line, "\r\n")] = '\0';
+	if (*line == ';' || *line == '#')
+		return true; /* a comment */
+	size_t name_len = strcspn(line, "=:");
+	if (*line == '[' || !line[name_len] || name_len == 0)
+		return false;
+	char *value = line + name_len + 1;
+	line[name_len] = '\0';
+	while (name_len && (line[name_len - 1] == ' ' || line[name_len - 1] == '\t'))
+		line[--name_len] = '\0';
+	value += strspn(value, " \t");
+	for (char *p = value; *p; p++) {
+		if (*p == ';' && p > value && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	}
+	size_t vlen = strlen(value);
+	while (vlen && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+		value[--vlen] = '\0';
+	ctx_handler(ctx, ctx->section, line, value);
+	return true;
 }
 
 /* The most a file may hold, and of a line: reading stops there, with an error. */
@@ -596,9 +303,10 @@ static ssize_t next_line(struct parse_ctx *ctx, char *buf, size_t cap, bool *cut
 /*
  * Line reader for inih that counts lines, so the handler knows the line it
  * is called for. It never holds more than CONFIG_LINE_MAX bytes of a line
- * nor reads more than CONFIG_FILE_MAX of a file: a longer line (or one
- * longer than inih's buffer, num) and a NUL byte are errors that end the
- * reading, so an endless line cannot grow memory or hang the check.
+ * nor reads more than CONFIG_FILE_MAX of a file: a longer line and a NUL
+ * byte are errors that end the reading, so an endless line cannot grow
+ * memory or hang the check. A key = value line too long for inih's buffer
+ * (num) is read here.
  */
 static char *ctx_reader(char *str, int num, void *stream)
 {
@@ -611,22 +319,34 @@ static char *ctx_reader(char *str, int num, void *stream)
 	if (n < 0)
 		return NULL;
 	ctx->lineno++;
-	size_t limit = (size_t)num - 2 < CONFIG_LINE_MAX ? (size_t)num - 2 : CONFIG_LINE_MAX;
+	size_t limit = (size_t)num - 2; /* what inih's own buffer holds */
 	if (memchr(buf, '\0', (size_t)n)) {
 		ctx_error(ctx, "the line holds a NUL byte (not a text file?)");
 		return NULL;
 	}
-	if (cut || strcspn(buf, "\r\n") > limit) {
-		ctx_error(ctx, "the line is longer than %zu characters", limit);
+	if (cut) {
+		ctx_error(ctx, "the line is longer than %d characters", CONFIG_LINE_MAX);
 		return NULL;
 	}
 	if (ctx->read > CONFIG_FILE_MAX) {
 		ctx_error(ctx, "the file is larger than %d bytes", CONFIG_FILE_MAX);
 		return NULL;
 	}
+	check_comment_value(ctx, buf);
+	if (strcspn(buf, "\r\n") > limit) {
+		/* Too long for inih: read here, inih gets an empty line. */
+		if (!long_key_value(ctx, buf)) {
+			ctx_error(ctx,
+				  "expected 'key = value' (a [section] line is at most %zu "
+				  "characters)",
+				  limit);
+			return NULL;
+		}
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
 	memcpy(str, buf, (size_t)n + 1);
 	check_section(ctx, str);
-	check_comment_value(ctx, str);
 	return str;
 }
 
@@ -647,7 +367,7 @@ static int ctx_handler(void *user, char const *section, char const *name, char c
 				  ctx->set_line[i]);
 			return 0;
 		}
-		if (keys[i].parse == parse_listen && !ctx->listen_replaced) {
+		if (keys[i].parse == config_parse_listen && !ctx->listen_replaced) {
 			/* The first listen line replaces the default listener. */
 			ctx->cfg->n_listen = 0;
 			ctx->listen_replaced = true;

@@ -147,13 +147,37 @@ static void test_syntax(void)
 	expect_error("[sip]\nwhat\nnope = 1\n", 2, "expected '[section]'");
 }
 
+/* Lines longer than inih's buffer, up to 4,096 bytes, are read like the others. */
 static void test_long_line(void)
 {
-	char text[600];
+	char text[6000], list[300] = "";
+	for (int i = 0; strlen(list) < 230; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s10.%d.0.0/16",
+			 i ? " " : "", i);
+	snprintf(text, sizeof(text),
+		 "[registrar]\nidentify_from =   %s   ; ranges\n[log]\nlevel = info\n", list);
+	CU_ASSERT_EQUAL(load(text), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.identify_from, list);
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LVL_INFO);
+	/* Its value is checked as any other. */
 	int n = snprintf(text, sizeof(text), "[sip]\nrealm = ");
 	memset(text + n, 'a', 300);
 	snprintf(text + n + 300, sizeof(text) - (size_t)n - 300, "\n[log]\nlevel = info\n");
-	expect_error(text, 2, "longer than");
+	expect_error(text, 2, "a realm of 1 to 127 characters");
+	/* A long comment is a comment; a long line that is no key = value is an error. */
+	n = snprintf(text, sizeof(text), "[sip]\n; ");
+	memset(text + n, 'c', 400);
+	snprintf(text + n + 400, sizeof(text) - (size_t)n - 400, "\nrealm = x\n");
+	CU_ASSERT_EQUAL(load(text), 0);
+	n = snprintf(text, sizeof(text), "[sip]\n");
+	memset(text + n, 'k', 400);
+	snprintf(text + n + 400, sizeof(text) - (size_t)n - 400, "\n");
+	expect_error(text, 2, "expected 'key = value'");
+	/* Beyond 4,096 bytes: an error. */
+	n = snprintf(text, sizeof(text), "[sip]\nrealm = ");
+	memset(text + n, 'a', 5000);
+	text[n + 5000] = '\0';
+	expect_error(text, 2, "the line is longer than 4096 characters");
 }
 
 static void test_file(void)
@@ -228,7 +252,7 @@ static void test_bounded_reading(void)
 	CU_ASSERT_FATAL(text != NULL);
 	memset(text, 'a', big);
 	text[big] = '\0';
-	expect_error(text, 1, "the line is longer than 198 characters");
+	expect_error(text, 1, "the line is longer than 4096 characters");
 	/* Short lines, but more than the file may hold. */
 	for (size_t i = 0; i + 1 < big; i += 2)
 		memcpy(text + i, ";\n", 2);
