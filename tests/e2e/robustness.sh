@@ -198,6 +198,9 @@ head -c 100000 /dev/zero | tr '\0' 'a' >"$WORK/long.conf"
 expect_exit 1 "one endless line in a regular file: an error" \
 	timeout 20 "$SIPREGD" --check-config -c "$WORK/long.conf"
 check "naming file:line" last_has "long.conf:1: the line is longer than"
+python3 -c "print('[registrar]\nidentify_from = ' + ' '.join('10.%d.0.0/16' % i for i in range(20)))" >"$WORK/wide.conf"
+expect_exit 0 "a 250-character line (wider than the INI reader's buffer) is read" \
+	"$SIPREGD" --check-config -c "$WORK/wide.conf"
 printf '[sip]\nadvertise = ;;;@@@:99999\n' >"$WORK/adv.conf"
 expect_exit 1 "advertise = ;;;@@@:99999 is refused (not read as empty)" \
 	"$SIPREGD" --check-config -c "$WORK/adv.conf"
