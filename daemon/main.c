@@ -14,6 +14,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +253,26 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---- start and stop ---- */
 
+/*
+ * Every TCP phone holds a connection, so a descriptor: the soft limit on
+ * open files (often 1,024) goes up to the hard one. sofia and libevent
+ * wait with epoll, which has no descriptor ceiling of its own.
+ */
+static void raise_open_files(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warning("cannot raise the open files limit from %llu: %s",
+			    (unsigned long long)was, strerror(errno));
+	else
+		log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
+			 (unsigned long long)rl.rlim_cur);
+}
+
 static int detach(void)
 {
 	pid_t pid = fork();
@@ -304,6 +325,7 @@ static int run(struct daemon *d, bool foreground)
 	}
 	d->started = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_open_files();
 	if (evthread_use_pthreads() < 0 || !(d->base = event_base_new())) {
 		log_error("cannot create the event loop");
 		return 1;

@@ -14,8 +14,14 @@ tcp_max_per_source = 5
 [trunks]
 retry_min = 2
 retry_max = 60"
+# A soft limit on open files below the hard one, as systemd and many shells set it.
+ulimit -Sn 1024 2>/dev/null || true
 start_sipregd || exit 1
 
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] && hard=1048576
+check "sipregd raised its open files limit to the hard limit ($hard): one descriptor per TCP phone" \
+	sh -c "[ \"\$(awk '/^Max open files/ { print \$4 }' /proc/$PID/limits)\" = '$hard' ]"
 add_phone alice alice-secret-1 desk third-party-basic 1001 &&
 	add_phone bob bob-secret-22 SEP001122334455 cisco-7941 2001 ||
 	not_ok "set-up"
