@@ -252,8 +252,8 @@ static struct binding *stage_strings(struct binding_update const *u, struct bind
 	*changed = 0;
 	if ((!old && (set_str(&f->dn, u->dn) < 0 || set_str(&f->contact, u->contact) < 0)) ||
 	    stage_str(&f->device, old ? old->device : NULL, u->device, &c[0]) < 0 ||
-	    stage_str(&f->call_id, old ? old->call_id : NULL, u->call_id ? u->call_id : "",
-		      &c[1]) < 0 ||
+	    stage_str(&f->call_id, old ? old->call_id : NULL, u->call_id ? u->call_id : "", &c[1]) <
+		    0 ||
 	    stage_str(&f->instance, old ? old->instance : NULL, u->instance, &c[2]) < 0 ||
 	    stage_str(&f->user_agent, old ? old->user_agent : NULL, u->user_agent, &c[3]) < 0) {
 		binding_free(f);

@@ -35,7 +35,8 @@ struct registrar_config {
 	unsigned nonce_lifetime;
 	enum dir_algs default_algs; /* DIR_ALGS_MD5, _SHA256 or _BOTH */
 	unsigned max_contacts;
-	unsigned device_contacts; /* bindings one device may hold per line; beyond, its oldest goes */
+	unsigned device_contacts; /* bindings one device may hold per line; beyond, its oldest goes
+				   */
 	unsigned ban_failures, ban_window, ban_time;
 	char ban_exempt[256];	 /* CIDR ranges never banned */
 	char identify_from[256]; /* CIDR ranges identify-only devices may authenticate from */
