@@ -226,9 +226,10 @@ sipp_opts() {
 	echo "$SIP_ADDR:$SIP_PORT -i 127.0.0.1 -p $(random_port) -timeout 20s -timeout_error -nostdin -nd"
 }
 
-# log_has TEXT: sipregd's log holds TEXT.
+# log_has TEXT: sipregd's log holds TEXT, waited for (up to 5 s): sipregd may
+# write a line just after the answer the test has already read.
 log_has() {
-	grep -qF -- "$1" "$WORK/sipregd.log"
+	wait_for 50 grep -qF -- "$1" "$WORK/sipregd.log"
 }
 
 # json_get PATH < JSON: prints one value ("a.b.0.c") with python.
