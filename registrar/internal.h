@@ -31,7 +31,6 @@ struct conn {
 struct registrar {
 	nta_agent_t *agent;
 	struct registrar_config cfg;
-	struct binding_limits limits; /* max_contacts, device_contacts */
 	auth_server_t *auth;
 	ban_table_t *bans;
 	binding_table_t *bindings;

@@ -135,7 +135,6 @@ int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_con
 		return -ENOMEM;
 	r->agent = agent;
 	r->cfg = *cfg;
-	r->limits = (struct binding_limits){ cfg->max_contacts, cfg->device_contacts };
 	r->sink = sink;
 	r->sink_arg = sink_arg;
 	r->batch = 1;
@@ -178,7 +177,6 @@ void registrar_destroy(registrar_t *r)
 void registrar_set_config(registrar_t *r, struct registrar_config const *cfg)
 {
 	r->cfg = *cfg;
-	r->limits = (struct binding_limits){ cfg->max_contacts, cfg->device_contacts };
 	set_server(r);
 	auth_server_set_lifetime(r->auth, cfg->nonce_lifetime);
 	ban_set_limits(r->bans, cfg->ban_failures, cfg->ban_window, cfg->ban_time);
@@ -446,6 +444,12 @@ static void derived_contact(su_home_t *home, char const *line1, char const *dn, 
 		 u->url_port ? ":" : "", u->url_port ? u->url_port : "", tparam);
 }
 
+/* The binding table's limits, from [registrar] max_contacts and device_contacts. */
+static struct binding_limits limits_of(registrar_t const *r)
+{
+	return (struct binding_limits){ r->cfg.max_contacts, r->cfg.device_contacts };
+}
+
 /* Binds (or unbinds) lines 2..N of a CUCM-mode device along with line 1. */
 static void bind_other_lines(struct reg_ctx *c, struct binding const *line1, time_t expires)
 {
@@ -483,7 +487,8 @@ static void bind_other_lines(struct reg_ctx *c, struct binding const *line1, tim
 			.derived = true,
 		};
 		struct binding *b;
-		if (binding_apply_set(r->bindings, &u, 1, c->now, &r->limits, &b) < 0 || !b)
+		struct binding_limits lim = limits_of(r);
+		if (binding_apply_set(r->bindings, &u, 1, c->now, &lim, &b) < 0 || !b)
 			continue;
 		reg_queue_change(r, b, STORE_BINDING_UPSERT);
 	}
@@ -603,16 +608,29 @@ static void handle_register(struct reg_ctx *c)
 	size_t n_contacts = 0;
 	for (sip_contact_t const *k = m; k; k = k->m_next)
 		n_contacts++;
-	if (n_contacts > r->limits.per_aor) {
+	if (n_contacts > r->cfg.max_contacts) {
 		log_notice("REGISTER from %s for DN %s: %zu contacts, more than [registrar] "
 			   "max_contacts (%u); refused",
-			   c->source, LOGQ(c->dn), n_contacts, r->limits.per_aor);
+			   c->source, LOGQ(c->dn), n_contacts, r->cfg.max_contacts);
 		reg_reply_refusal(r, c->msg, REG_TOO_MANY_CONTACTS, cisco);
 		return;
 	}
-	/* Check every contact before changing anything. */
+	tport_t *conn = c->tp && tport_is_reliable(c->tp) ? c->tp : NULL;
+	bool newreg = false;
+	char const *ua = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
+	struct binding *line1 = NULL;
+	time_t line1_expires = 0;
+	size_t n = n_contacts;
+	struct binding_update *ups = n ? su_zalloc(home, n * sizeof(*ups)) : NULL;
+	struct binding **out = n ? su_zalloc(home, n * sizeof(*out)) : NULL;
+	if (n && (!ups || !out)) {
+		reg_reply_refusal(r, c->msg, REG_SERVER_ERROR, cisco);
+		return;
+	}
+	/* Check every contact and make its update; nothing changes before all pass. */
 	unsigned granted_max = 0;
-	for (sip_contact_t const *k = m; k; k = k->m_next) {
+	size_t i = 0;
+	for (sip_contact_t const *k = m; k; k = k->m_next, i++) {
 		char uri[512];
 		if (k->m_url->url_type == url_any) {
 			reg_reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
@@ -642,26 +660,6 @@ static void handle_register(struct reg_ctx *c)
 			reg_reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
 			return;
 		}
-	}
-
-	tport_t *conn = c->tp && tport_is_reliable(c->tp) ? c->tp : NULL;
-	bool newreg = false;
-	char const *ua = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
-	struct binding *line1 = NULL;
-	time_t line1_expires = 0;
-	size_t n = n_contacts;
-	/* The whole request is applied at once, or nothing of it. */
-	struct binding_update *ups = n ? su_zalloc(home, n * sizeof(*ups)) : NULL;
-	struct binding **out = n ? su_zalloc(home, n * sizeof(*out)) : NULL;
-	if (n && (!ups || !out)) {
-		reg_reply_refusal(r, c->msg, REG_SERVER_ERROR, cisco);
-		return;
-	}
-	size_t i = 0;
-	for (sip_contact_t const *k = m; k; k = k->m_next, i++) {
-		char uri[512];
-		contact_uri(home, k, uri, sizeof(uri));
-		unsigned want = requested_expires(c, k);
 		unsigned grant = want > maxexp ? maxexp : want;
 		if (grant > granted_max)
 			granted_max = grant;
@@ -687,15 +685,17 @@ static void handle_register(struct reg_ctx *c)
 			return;
 		}
 	}
-	int err = binding_apply_set(r->bindings, ups, n, c->now, &r->limits, out);
+	/* The whole request is applied at once, or nothing of it. */
+	struct binding_limits lim = limits_of(r);
+	int err = binding_apply_set(r->bindings, ups, n, c->now, &lim, out);
 	if (err < 0) {
 		if (err == -ENOSPC)
 			log_notice("REGISTER from %s for DN %s: %zu contact%s would exceed "
 				   "[registrar] "
 				   "max_contacts (%u) or device_contacts (%u); refused, nothing "
 				   "changed",
-				   c->source, LOGQ(c->dn), n, n == 1 ? "" : "s", r->limits.per_aor,
-				   r->limits.per_device);
+				   c->source, LOGQ(c->dn), n, n == 1 ? "" : "s", lim.per_aor,
+				   lim.per_device);
 		reg_reply_refusal(r, c->msg,
 				  err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR, cisco);
 		return;

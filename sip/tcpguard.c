@@ -169,7 +169,7 @@ static bool same_peer(su_sockaddr_t const *a, su_sockaddr_t const *b)
 }
 
 /* A connection not yet swept: its socket is found at the next sweep. */
-static struct tconn *add(tcp_guard_t *g, tport_t *tp, time_t now)
+static struct tconn *add(tcp_guard_t *g, tport_t *tp, time_t now, bool mark_pending)
 {
 	struct tconn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -180,7 +180,7 @@ static struct tconn *add(tcp_guard_t *g, tport_t *tp, time_t now)
 	c->fd = -1;
 	c->order = ++g->order;
 	c->opened = now;
-	c->mark_pending = true;
+	c->mark_pending = mark_pending;
 	size_t h = slot(g, tp);
 	c->next = g->buckets[h];
 	g->buckets[h] = c;
@@ -253,11 +253,10 @@ static size_t accepted(tcp_guard_t *g, struct listener const *ls, size_t n_ls, t
 		tport_t *tp = tport_of(&ls[k], &peer);
 		if (!tp || tport_is_closed(tp) || tport_is_shutdown(tp))
 			continue;
+		/* Found here first, whatever it has received is the start of a message. */
 		struct tconn *c = find(g, tp);
-		if (!c && !(c = add(g, tp, now)))
+		if (!c && !(c = add(g, tp, now, false)))
 			continue;
-		if (c->fd < 0 && !c->last_msg)
-			c->mark_pending = false; /* nothing received yet counts as a message */
 		c->peer = peer;
 		c->fd = (int)fd;
 		if (c->seen || c->closed)
@@ -282,12 +281,16 @@ void tcp_guard_message(tcp_guard_t *g, tport_t *tp)
 	time_t now = time(NULL);
 	/* A message may come before the first sweep has seen its connection. */
 	struct tconn *c = find(g, tp);
-	if (!c && !(c = add(g, tp, now)))
+	if (!c && !(c = add(g, tp, now, true)))
 		return;
 	c->last_msg = now;
 	c->msg_start = 0;
-	/* Bytes already here past this message count as its: a later byte starts the next. */
-	if (c->fd < 0 || !bytes_received(c->fd, &c->mark))
+	/*
+	 * Bytes already here past this message count as its: a later byte
+	 * starts the next. A phone's connection (registered at the last sweep)
+	 * is never closed here: no system call on its every message.
+	 */
+	if (c->registered || c->fd < 0 || !bytes_received(c->fd, &c->mark))
 		c->mark_pending = true;
 }
 
