@@ -31,6 +31,7 @@ struct relay;
 #include "daemon/log.h"
 #include "daemon/text.h"
 #include "registrar/bindings.h"
+#include "sip/grammar.h"
 #include "store/secret.h"
 
 #define LOG_TAG "b2bua"
@@ -816,6 +817,13 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 		} else if (c->reinvite_irq && c->reinvite_from_a == from_a) {
 			cross_reinvite_ack(c, sip);
 		}
+		return 0;
+	}
+	char unsupported[128];
+	if (sip_require_check(sip, unsupported, sizeof(unsupported))) {
+		nta_incoming_treply(irq, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR(unsupported),
+				    TAG_END());
+		nta_incoming_destroy(irq);
 		return 0;
 	}
 	if (c->feature && m == sip_method_bye) {

@@ -35,6 +35,7 @@ struct sip_thread;
 #include "b2bua/b2bua.h"
 #include "b2bua/features.h"
 #include "registrar/registrar.h"
+#include "sip/grammar.h"
 #include "sip/settings.h"
 #include "sip/sip.h"
 #include "sip/tcpguard.h"
@@ -311,6 +312,19 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 		if (tp && tport_is_reliable(tp))
 			tcp_guard_message(t->tcp_guard, tp);
 	}
+	char unsupported[128];
+	int refused = sip_request_check(sip, unsupported, sizeof(unsupported));
+	if (refused) {
+		log_debug("%s answered %d %s", LOGQ(sip->sip_request->rq_method_name), refused,
+			  sip_request_check_phrase(refused));
+		if (sip->sip_request->rq_method == sip_method_ack)
+			msg_destroy(msg);
+		else
+			nta_msg_treply(agent, msg, refused, sip_request_check_phrase(refused),
+				       TAG_IF(refused == 420, SIPTAG_UNSUPPORTED_STR(unsupported)),
+				       TAG_END());
+		return 0;
+	}
 	switch (sip->sip_request->rq_method) {
 	case sip_method_register:
 		atomic_fetch_add(&t->registers, 1);
@@ -319,7 +333,8 @@ static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *si
 	case sip_method_options:
 		atomic_fetch_add(&t->options, 1);
 		nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_ALLOW_STR(SIP_ALLOW),
-			       SIPTAG_ACCEPT_STR(SIP_ACCEPT), SIPTAG_SUPPORTED_STR(""), TAG_END());
+			       SIPTAG_ACCEPT_STR(SIP_ACCEPT),
+			       SIPTAG_SUPPORTED_STR(SIP_SUPPORTED_TAGS), TAG_END());
 		break;
 	case sip_method_invite:
 		atomic_fetch_add(&t->invites, 1);
@@ -543,6 +558,8 @@ static int setup(sip_thread_t *t)
 	static bool extended;
 	if (!extended) {
 		msg_mclass_t *mc = sip_extend_mclass(NULL);
+		if (mc && sip_grammar_install(mc) < 0)
+			log_warning("the SIP parser keeps sofia's method grammar");
 		if (!mc || sip_update_default_mclass(mc) < 0)
 			log_warning(
 				"the SIP parser is not extended: extension headers stay opaque");

@@ -132,10 +132,12 @@ check "the phone got the INVITE for 5002 on its TCP connection" dev_line erin '^
 dev_stop erin
 
 dev erin --dn 5001 --user erin --password pw-erin --cisco SEP00112233AABB --transport tcp \
-	--do publish:dnd --do refer:alarm --do notify:dialog \
+	--do publish:dnd --do refer:alarm --do refer:token --do refer:remotecc --do notify:dialog \
 	--do invite:x-cisco-serviceuri-pickup --do publish:available
 check "DND PUBLISH (no challenge over the registration connection): 200" dev_has erin "RESULT publish:dnd 200"
-check "alarm REFER: 202" dev_has erin "RESULT refer:alarm 202"
+check "alarm REFER (Require: norefersub): 202" dev_has erin "RESULT refer:alarm 202"
+check "token registration REFER (Require: norefersub): 202" dev_has erin "RESULT refer:token 202"
+check "remotecc soft key REFER (Require: norefersub): 202" dev_has erin "RESULT refer:remotecc 202"
 check "hook status NOTIFY Event: dialog: 200" dev_has erin "RESULT notify:dialog 200"
 check "a feature not available (pickup): 503" dev_has erin "RESULT invite:x-cisco-serviceuri-pickup 503"
 check "DND pushed back: dndupdate enable" dev_line erin '^RECV REFER' '<state>enable</state>'

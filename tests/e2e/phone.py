@@ -12,6 +12,7 @@ to the log file, one line each:
   RESULT <action> <code>
 
 Actions (--do, in order): publish:dnd, publish:available, refer:alarm,
+refer:token (token registration), refer:remotecc (a soft key),
 notify:dialog, invite:USER (INVITE to sip:USER@server, answers 407, ACKs a
 2xx), transfer:USER (blind: REFER in the first call to sip:USER@server),
 attended (REFER in the first call naming the second with Replaces),
@@ -373,11 +374,27 @@ class Phone:
             body = PIDF.format(dn=self.a.dn, host=self.host, what=arg)
             self.send_request("PUBLISH", target, ["Event: presence", "Expires: 3600"], body,
                               "application/pidf+xml")
-        elif kind == "refer":
+        elif kind == "refer" and arg == "token":  # fallback to this server (3.4)
+            self.send_request("REFER", target, [
+                "Refer-To: <urn:X-cisco-remotecc:token-registration>",
+                "Require: norefersub", "Expires: 10",
+                f"Referred-By: <sip:{self.a.dn}@{self.lhost}>"])
+        elif kind == "refer" and arg == "remotecc":  # a soft key (4.4)
+            body = ('<?xml version="1.0" encoding="UTF-8"?><x-cisco-remotecc-request>'
+                    '<softkeyeventmsg><softkeyevent>IDivert</softkeyevent><dialogid><callid>'
+                    '</callid><localtag></localtag><remotetag></remotetag></dialogid>'
+                    '</softkeyeventmsg></x-cisco-remotecc-request>')
+            self.send_request("REFER", target, [
+                "Refer-To: cid:1234567@" + self.lhost, "Content-Id: <1234567@" + self.lhost + ">",
+                "Require: norefersub", "Expires: 10",
+                f"Referred-By: <sip:{self.a.dn}@{self.lhost}>",
+                "Content-Disposition: session;handling=required"],
+                body, "application/x-cisco-remotecc-request+xml")
+        elif kind == "refer":  # an alarm, as capture E6
             body = ('<?xml version="1.0" encoding="UTF-8"?><x-cisco-alarm><Alarm Name='
                     '"DeviceTLInfo"><ParameterList><String name="TLInfo">ok</String>'
                     '</ParameterList></Alarm></x-cisco-alarm>')
-            self.send_request("REFER", target, [f"Refer-To: {target}",
+            self.send_request("REFER", target, [f"Refer-To: {target}", "Require: norefersub",
                                                 "Content-Disposition: session;handling=required"],
                               body, "application/x-cisco-alarm+xml")
         elif kind == "notify":
