@@ -1117,8 +1117,9 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 			fwd = line->cfwd_noanswer, reason = "unavailable";
 		} else if (line_calls(b, line->dn, c) >= b->cfg.line_calls) {
 			if (!line->cfwd_busy) {
-				log_info("call %u %s -> %s: the line has %u calls (486)", c->id,
-					 LOGQ(c->caller), line->dn, b->cfg.line_calls);
+				log_info("call %u %s -> %s: the line has %u call%s (486)", c->id,
+					 LOGQ(c->caller), line->dn, b->cfg.line_calls,
+					 b->cfg.line_calls == 1 ? "" : "s");
 				*no = (struct refusal){ SIP_486_BUSY_HERE, "busy" };
 				return NULL;
 			}

@@ -171,12 +171,27 @@ static void chomp(char *s)
 
 static int read_password_stdin(char *buf, size_t len)
 {
-	if (!fgets(buf, (int)len, stdin)) {
-		fprintf(stderr, "sipregctl: no password on standard input\n");
-		return -1;
+	size_t n = 0;
+	int ch;
+	bool read_any = false;
+	while ((ch = getc(stdin)) != EOF && ch != '\n') {
+		read_any = true;
+		if (ch == '\0') {
+			fprintf(stderr,
+				"sipregctl: the password on standard input holds a NUL byte, "
+				"which no password may contain\n");
+			return -1;
+		}
+		if (n + 1 >= len) {
+			fprintf(stderr, "sipregctl: the password is too long (at most %zu bytes)\n",
+				len - 1);
+			return -1;
+		}
+		buf[n++] = (char)ch;
 	}
-	if (!strchr(buf, '\n') && !feof(stdin)) {
-		fprintf(stderr, "sipregctl: the password is too long\n");
+	buf[n] = '\0';
+	if (!read_any && ch == EOF) {
+		fprintf(stderr, "sipregctl: no password on standard input\n");
 		return -1;
 	}
 	chomp(buf);
@@ -205,13 +220,20 @@ static int prompt_tty(FILE *tty, char const *prompt, char *buf, size_t len)
 	return 0;
 }
 
-static int read_password(bool from_stdin, char const *user, char *buf, size_t len)
+static int read_password(bool from_stdin, char const *what, char const *user, char *buf, size_t len)
 {
 	if (from_stdin)
 		return read_password_stdin(buf, len);
 	FILE *tty = fopen("/dev/tty", "r+");
-	if (!tty)
-		usage_error("no terminal to ask for the password on: use --password-stdin");
+	if (!tty) {
+		fprintf(stderr,
+			"sipregctl: a password is needed and there is no terminal to ask for it "
+			"on: "
+			"give it on standard input with --password-stdin (printf '%%s\\n' PASSWORD "
+			"| sipregctl %s %s --password-stdin)\n",
+			what, user);
+		exit(EXIT_USAGE);
+	}
 	char prompt[128], again[256];
 	snprintf(prompt, sizeof(prompt), "Password for %s: ", user);
 	int rc = prompt_tty(tty, prompt, buf, len);
@@ -534,7 +556,7 @@ static int user_password_cmd(int argc, char **argv, char const *what, char const
 			      { "--weak", false, NULL, false } };
 	char pw[256];
 	parse_args(argc, argv, what, pos, 1, opts, NCOLS(opts));
-	if (read_password(opts[0].set, pos[0], pw, sizeof(pw)) < 0)
+	if (read_password(opts[0].set, what, pos[0], pw, sizeof(pw)) < 0)
 		return EXIT_REFUSED;
 	json_t *d = call(cmd, json_pack("{s:s, s:s, s:b}", "name", pos[0], "password", pw, "weak",
 					opts[1].set));

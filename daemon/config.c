@@ -31,7 +31,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->store_path, sizeof(cfg->store_path), "sipreg.db");
 	cfg->store_flush_ms = 100;
 	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "sipregd.sock");
-	cfg->log_level = LOG_LVL_NOTICE;
+	cfg->log_level = LOG_LVL_INFO;
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->min_expires = 60;
 	cfg->max_expires = 3600;

@@ -245,10 +245,10 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	/* The SIP thread reads its copy; the main thread's stays valid until exit. */
 	if (sip_thread_call(d->sip, apply_config, NULL, &d->cfg) < 0)
 		log_error("reload: the SIP thread did not take the new settings");
-	log_notice("configuration reloaded from %s: log level %s, ban after %u failures in %u s "
+	log_notice("configuration reloaded from %s: log level %s, ban after %u failure%s in %u s "
 		   "for %u s",
 		   d->config_path, log_level_name(next.log_level), next.ban_failures,
-		   next.ban_window, next.ban_time);
+		   next.ban_failures == 1 ? "" : "s", next.ban_window, next.ban_time);
 }
 
 /* ---- start and stop ---- */

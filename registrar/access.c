@@ -165,8 +165,8 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 		 c->sip->sip_request->rq_method_name, why, LOGQ(user), LOGQ(c->dn));
 	unsigned n = ban_failure(r->bans, c->addr, c->now, reason, &banned);
 	if (banned)
-		log_warning("ban: source %s banned for %u s after %u failures", c->addr,
-			    r->cfg.ban_time, n);
+		log_warning("ban: source %s banned for %u s after %u failure%s", c->addr,
+			    r->cfg.ban_time, n, n == 1 ? "" : "s");
 	/*
 	 * Per user the failures are counted and reported, never enforced: a
 	 * lock on the user would lock out the phone itself, which a guesser
@@ -261,6 +261,18 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 		count_failure(c, ar->ar_username, auth_verdict_name(v));
 		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy, c->addr);
 		return false;
+	case AUTH_ALG_REFUSED: {
+		bool sha = device_algs(r, dev ? dev : c->dev) == DIR_ALGS_SHA256;
+		log_info(
+			"%s from %s for user %s answered with %s, but device %s is challenged with "
+			"%s only: the client lacks the device's algorithm (device set %s "
+			"--digest-algs both, or a client that has %s); challenged again",
+			LOGQ(c->sip->sip_request->rq_method_name), c->source, LOGQ(ar->ar_username),
+			LOGQ(ar->ar_algorithm ? ar->ar_algorithm : "MD5"), dev ? dev->name : "?",
+			sha ? "SHA-256" : "MD5", dev ? dev->name : "?", sha ? "SHA-256" : "MD5");
+		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy, c->addr);
+		return false;
+	}
 	default:
 		log_info("%s from %s for user %s: %s, challenged again",
 			 LOGQ(c->sip->sip_request->rq_method_name), c->source,

@@ -74,16 +74,19 @@ int registrar_flush(registrar_t *r, char const *what, size_t *removed)
 {
 	*removed = 0;
 	struct dir_device const *dev = directory_device(r->dir, what);
-	if (dev) {
+	struct dir_line const *line = dev ? NULL : directory_line(r->dir, what);
+	if (dev)
 		*removed = binding_remove_device(r->bindings, dev->name);
-		return 0;
-	}
-	struct dir_line const *line = directory_line(r->dir, what);
-	if (line) {
+	else if (line)
 		*removed = binding_remove_aor(r->bindings, line->dn);
-		return 0;
-	}
-	return -ENOENT;
+	else
+		return -ENOENT;
+	/*
+	 * The removals go to the store before the answer does, so whatever the
+	 * administrator asks next (line list, line show) counts without them.
+	 */
+	reg_flush_changes(r);
+	return 0;
 }
 
 static void ban_one(char const *key, unsigned failures, long left, char const *reason, void *arg)

@@ -85,6 +85,8 @@ struct reg_ctx {
 
 /** Queues a binding's new state (or its deletion) to be written behind. */
 void reg_queue_change(registrar_t *r, struct binding *b, enum store_binding_op op);
+/* Hands the queued changes to the sink now (they are otherwise handed over on the tick). */
+void reg_flush_changes(registrar_t *r);
 /** The request's source as "a.b.c.d" (addr) and "a.b.c.d:port" or "[v6]:port" (hostport). */
 void reg_source_of(msg_t *msg, char *addr, size_t alen, char *hostport, size_t hlen);
 /** Identifies a request (Call-ID, CSeq, branch): the same for its retransmissions. */

@@ -104,7 +104,7 @@ void reg_queue_change(registrar_t *r, struct binding *b, enum store_binding_op o
 	s->derived = b->derived;
 }
 
-static void flush_changes(registrar_t *r)
+void reg_flush_changes(registrar_t *r)
 {
 	if (!r->n_pending || !r->sink)
 		return;
@@ -165,7 +165,7 @@ void registrar_destroy(registrar_t *r)
 	binding_table_destroy(r->bindings);
 	reg_conns_free(r);
 	r->restoring = false;
-	flush_changes(r);
+	reg_flush_changes(r);
 	free(r->pending);
 	auth_server_destroy(r->auth);
 	ban_table_destroy(r->bans);
@@ -617,6 +617,7 @@ static void handle_register(struct reg_ctx *c)
 	}
 	tport_t *conn = c->tp && tport_is_reliable(c->tp) ? c->tp : NULL;
 	bool newreg = false;
+	size_t removed = 0;
 	char const *ua = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
 	struct binding *line1 = NULL;
 	time_t line1_expires = 0;
@@ -666,6 +667,8 @@ static void handle_register(struct reg_ctx *c)
 		struct binding *old = binding_find(r->bindings, c->dn, uri);
 		if (grant && (!old || strcmp(old->source, c->source) != 0))
 			newreg = true;
+		if (!grant && old)
+			removed++;
 		ups[i] = (struct binding_update){
 			.dn = c->dn,
 			.device = who->name,
@@ -715,6 +718,13 @@ static void handle_register(struct reg_ctx *c)
 	if (newreg)
 		log_info("%s registered DN %s from %s (%s)", who->name, LOGQ(c->dn), c->source,
 			 LOGQ(ua));
+	if (removed) {
+		size_t left = 0;
+		for (struct binding const *b = binding_first(r->bindings, c->dn); b; b = b->next)
+			left++;
+		log_info("%s removed %zu contact%s of DN %s (%zu left)", who->name, removed,
+			 removed == 1 ? "" : "s", LOGQ(c->dn), left);
+	}
 	char dn[64];
 	text_copy(dn, sizeof(dn), c->dn); /* the reply takes the request with it */
 	reply_ok(c, granted_max, newreg);
@@ -765,6 +775,6 @@ void registrar_tick(registrar_t *r, time_t now)
 {
 	size_t n = binding_expire(r->bindings, now);
 	if (n)
-		log_debug("%zu binding%s expired", n, n == 1 ? "" : "s");
-	flush_changes(r);
+		log_info("%zu binding%s expired", n, n == 1 ? "" : "s");
+	reg_flush_changes(r);
 }

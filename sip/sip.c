@@ -572,11 +572,11 @@ static int setup(sip_thread_t *t)
 	unsigned backlog = t->cfg.tcp_backlog > 1000 ? 1000 : t->cfg.tcp_backlog;
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
-	t->agent =
-		nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
-				 NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-				 NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
-				 TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog), TAG_END());
+	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
+				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
+				    TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
+				    TPTAG_PONG2PING(1), TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		directory_destroy(st->dir);
@@ -586,7 +586,7 @@ static int setup(sip_thread_t *t)
 		url_for(url, sizeof(url), &t->cfg.listen[i]);
 		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
 					TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
-					TAG_END()) < 0) {
+					TPTAG_PONG2PING(1), TAG_END()) < 0) {
 			listen_error(t, &t->cfg.listen[i]);
 			directory_destroy(st->dir);
 			return -1;
@@ -602,7 +602,8 @@ static int setup(sip_thread_t *t)
 	for (size_t i = 0; i < st->n_bindings; i++)
 		registrar_restore(t->registrar, &st->bindings[i]);
 	if (st->n_bindings)
-		log_notice("%zu registrations restored from the database", st->n_bindings);
+		log_notice("%zu registration%s restored from the database", st->n_bindings,
+			   st->n_bindings == 1 ? "" : "s");
 	atomic_store(&t->bindings, registrar_count(t->registrar));
 	struct b2bua_config bc;
 	sip_b2bua_settings(&bc, &t->cfg);

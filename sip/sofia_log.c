@@ -53,6 +53,17 @@ static void flush_line(char const *tag)
 		pending_len = 0;
 		return;
 	}
+	/*
+	 * A keep-alive (CRLF) datagram is "garbage" to sofia, which names our
+	 * own port as its source: keep-alives are normal, so the line goes to
+	 * debug, saying what it is.
+	 */
+	if (strstr(pending, "received garbage from")) {
+		log_msg(LOG_LVL_DEBUG, tag,
+			"dropped a datagram that is not SIP (such as a keep-alive)");
+		pending_len = 0;
+		return;
+	}
 	if (pending_len) {
 		mask_credentials(pending);
 		log_raw(LOG_LVL_NOTICE, tag, "%s", pending);

@@ -563,8 +563,8 @@ static int apply_realm(store_t *s, char const *realm, struct store_err *e)
 	if (err == 0)
 		err = meta_set(s, "realm", realm, e);
 	if ((err = tx_end(s, err, e)) == 0)
-		log_notice("realm changed from '%s' to '%s': digests of %d users derived again",
-			   old, realm, n);
+		log_notice("realm changed from '%s' to '%s': digests of %d user%s derived again",
+			   old, realm, n, n == 1 ? "" : "s");
 	return err;
 }
 

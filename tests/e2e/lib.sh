@@ -129,6 +129,9 @@ PID=""
 
 # write_conf [EXTRA_SECTION_TEXT]: the config for SIP_ADDR:SIP_PORT.
 write_conf() {
+	# LOG_LEVEL=default leaves the level to sipregd.
+	local LOG_LEVEL_LINE="level = ${LOG_LEVEL:-info}"
+	[ "${LOG_LEVEL:-}" != default ] || LOG_LEVEL_LINE="# level: sipregd's default"
 	cat >"$CONF" <<CONF_EOF
 # written by the end-to-end test
 [sip]
@@ -142,7 +145,7 @@ path = $DB
 socket = $SOCK
 
 [log]
-level = ${LOG_LEVEL:-info}
+${LOG_LEVEL_LINE}
 
 [registrar]
 min_expires = ${MIN_EXPIRES:-60}

@@ -129,6 +129,8 @@ def main():
     ap.add_argument("--user", help="digest user (none: never answer a challenge)")
     ap.add_argument("--password", default="")
     ap.add_argument("--alg", default="MD5", choices=["MD5", "SHA-256"])
+    ap.add_argument("--force-alg", action="store_true",
+                    help="answer with --alg whatever algorithm the challenge names")
     ap.add_argument("--no-qop", action="store_true", help="answer without qop (RFC 2069)")
     ap.add_argument("--expires", type=int, default=3600)
     ap.add_argument("--contact-user", help="user part of the Contact (default the DN)")
@@ -256,6 +258,8 @@ def main():
         rounds += 1
         offers = [parse_challenge(v)[1] for v in header(ans[1], "WWW-Authenticate")]
         pick = [o for o in offers if o.get("algorithm", "MD5").upper() == a.alg.upper()]
+        if not pick and a.force_alg:  # as a client that knows only --alg does
+            pick = offers[:1]
         if not pick:
             print(f"STATUS NO {a.alg} CHALLENGE")
             break

@@ -1,0 +1,80 @@
+#!/bin/bash
+# What the administrator sees (log lines at the default level, counts right
+# after a flush, sipregctl's messages) and what real clients need from
+# sipregd: keep-alives, PUBLISH, call ids, transfers with twinkle.
+. "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
+
+LOG_LEVEL=default DEVICE_CONTACTS=4
+start_sipregd || exit 1
+SIPP_DIR="$E2E_DIR/sipp"
+
+add_phone alice pw-alice desk third-party-basic 1001
+add_phone bob pw-bob SEP001122334455 cisco-7941 2001
+printf 'pw-sha\n' | ctl user add shauser --password-stdin --weak >/dev/null
+ctl device add shadesk --model third-party-basic --digest-user shauser --digest-algs sha256 >/dev/null
+ctl line add shadesk 5001 >/dev/null
+
+# ---- keep-alives ----
+keepalives() {
+	python3 - "$SIP_ADDR" "$SIP_PORT" <<'PY'
+import socket, sys
+addr = (sys.argv[1], int(sys.argv[2]))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 0))
+for ping in (b"\r\n\r\n", b"\r\n", b"\r\n\r\n"):
+    u.sendto(ping, addr)
+t = socket.create_connection(addr, timeout=5)
+t.sendall(b"\r\n\r\n")          # RFC 5626 ping over TCP
+pong = t.recv(16)
+print("pong", pong)
+sys.exit(0 if pong == b"\r\n" else 1)
+PY
+}
+check "a CRLF ping over TCP gets a CRLF pong (RFC 5626)" keepalives
+check "OPTIONS after the keep-alives is answered (they were read)" \
+	sipp $(sipp_opts) -sf "$SIPP_DIR/options.xml" -m 1
+check "keep-alive datagrams log nothing at the default level" sh -c "! grep -q garbage '$WORK/sipregd.log'"
+
+# ---- registration changes at the default level ----
+check "the default level is info" sh -c "'$SIPREGCTL' -s '$SOCK' status --json | grep -q '\"log_level\": \"info\"'"
+reg() {
+	python3 "$E2E_DIR/regsteps.py" --server "$SIP_ADDR:$SIP_PORT" --transport udp --dn 1001 \
+		--user alice --password pw-alice "$@"
+}
+check "register two contacts, refresh one, remove one, then all" reg -- +a +b +a -b '*'
+check "the registration is logged" log_has 'desk registered DN "1001" from'
+check "the removal of one contact is logged" log_has 'desk removed 1 contact of DN "1001" (1 left)'
+check "unregistering all is logged" log_has 'desk unregistered DN "1001" (1 binding)'
+check "one line per new contact (a and b), none for the refresh" \
+	test "$(grep -c 'desk registered DN' "$WORK/sipregd.log")" -eq 2
+check "an MD5-only client on a SHA-256-only device is challenged again" \
+	phone --dn 5001 --user shauser --password pw-sha --alg MD5 --force-alg --expect 401
+check "an MD5-only client on a SHA-256-only device: the log says so" \
+	log_has "but device shadesk is challenged with SHA-256 only: the client lacks the device's algorithm"
+
+# ---- counts right after a flush ----
+check "a phone registers" reg -- +c
+bindings_of() {
+	ctl line show 1001 --json | json_get bindings
+}
+check "line show counts its binding" wait_for 50 sh -c "[ \"\$('$SIPREGCTL' -s '$SOCK' line show 1001 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"bindings\"])')\" = 1 ]"
+check "reg flush" ctl reg flush 1001
+check "line show right after the flush: 0 bindings" test "$(bindings_of)" = 0
+check "line list right after the flush: 0 bindings" sh -c \
+	"'$SIPREGCTL' -s '$SOCK' line list --json | python3 -c 'import json,sys; sys.exit(0 if [l[\"bindings\"] for l in json.load(sys.stdin) if l[\"dn\"] == \"1001\"] == [0] else 1)'"
+
+# ---- sipregctl ----
+printf 'ab\0cd\n' >"$WORK/nulpw"
+expect_exit 1 "a password with a NUL byte is refused" sh -c "'$SIPREGCTL' -s '$SOCK' user add nul --password-stdin < '$WORK/nulpw'"
+check "and the message says what is wrong" last_has "holds a NUL byte"
+expect_exit 2 "user add without a terminal or --password-stdin" \
+	setsid "$SIPREGCTL" -s "$SOCK" user add nobody </dev/null
+check "one sentence saying how to give the password" sh -c \
+	"test \$(wc -l < '$WORK/last.out') -eq 1 && grep -q -- '--password-stdin' '$WORK/last.out'"
+
+# ---- plurals ----
+check "a phone registers before the restart" reg -- +d
+check "sipregd stops" stop_sipregd
+start_sipregd || exit 1
+check "one registration restored, in the singular" log_has "1 registration restored from the database"
+check "sipregd stops cleanly" stop_sipregd
