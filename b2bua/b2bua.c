@@ -428,11 +428,12 @@ static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *bod
 		msg_destroy(msg);
 }
 
-/* Sends BYE on a dialog and forgets it. */
-static void send_bye(nta_leg_t *leg)
+/* Sends BYE on a dialog, with our Contact on that side, and forgets it. */
+static void send_bye(nta_leg_t *leg, sip_contact_t const *contact)
 {
 	nta_outgoing_t *orq =
-		nta_outgoing_tcreate(leg, NULL, NULL, NULL, SIP_METHOD_BYE, NULL, TAG_END());
+		nta_outgoing_tcreate(leg, NULL, NULL, NULL, SIP_METHOD_BYE, NULL,
+				     TAG_IF(contact, SIPTAG_CONTACT(contact)), TAG_END());
 	if (orq)
 		nta_outgoing_destroy(orq);
 }
@@ -519,7 +520,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			nta_leg_rtag(f->leg, sip->sip_to->a_tag);
 			nta_leg_client_reroute(f->leg, sip->sip_record_route, sip->sip_contact, 1);
 			send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL);
-			send_bye(f->leg);
+			send_bye(f->leg, c->to_callee);
 			f->status = status;
 			return 0;
 		}
@@ -585,7 +586,7 @@ static void on_ring_timeout(su_root_magic_t *magic, su_timer_t *t, void *arg)
 	struct call *c = arg;
 	(void)magic, (void)t;
 	if (c->feature && c->state != CALL_ENDED) { /* its ACK never came */
-		send_bye(c->a);
+		send_bye(c->a, c->to_caller);
 		end_call(c, "feature request done (no ACK)");
 		return;
 	}
@@ -641,7 +642,7 @@ static void replacement_done(struct relay *r, int status)
 			   LOGQ(old_dn), status);
 		return;
 	}
-	send_bye(r->replaced);
+	send_bye(r->replaced, r->from_a ? c->to_caller : c->to_callee);
 	retire(c, r->replaced);
 	r->replaced = NULL;
 	log_info("call %u %s -> %s: %s takes the place of %s (transfer)", c->id, LOGQ(c->caller),
@@ -676,8 +677,7 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	}
 	nta_incoming_treply(
 		r->irq, status, sip ? sip->sip_status->st_phrase : "Request Timeout",
-		TAG_IF(r->invite && status < 300,
-		       SIPTAG_CONTACT(r->from_a ? c->to_caller : c->to_callee)),
+		TAG_IF(status < 300, SIPTAG_CONTACT(r->from_a ? c->to_caller : c->to_callee)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
 		TAG_IF(sip && sip->sip_event, SIPTAG_EVENT(sip->sip_event)), TAG_END());
@@ -766,7 +766,8 @@ static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta
 	r->from_a = from_a;
 	r->irq = irq;
 	r->invite = m == sip_method_invite;
-	if (!contact && r->invite)
+	/* Every request we relay carries our own Contact (RFC 3261 8.1.1.8, RFC 6665 4.1.2.2). */
+	if (!contact)
 		contact = from_a ? c->to_callee : c->to_caller;
 	r->orq = nta_outgoing_tcreate(
 		to, on_relay_response, r, NULL, m, sip->sip_request->rq_method_name, NULL,
@@ -809,7 +810,7 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	if (m == sip_method_ack) {
 		if (from_a && c->feature && c->state != CALL_ENDED) {
 			/* The feature request is done: hang up as the service did. */
-			send_bye(c->a);
+			send_bye(c->a, c->to_caller);
 			end_call(c, "feature request done");
 		} else if (from_a && c->b_ack_pending && c->winner) {
 			c->b_ack_pending = false;
@@ -833,7 +834,7 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	if (!other || (from_a && c->state != CALL_ANSWERED))
 		return 481;
 	if (m == sip_method_bye) {
-		send_bye(other);
+		send_bye(other, from_a ? c->to_callee : c->to_caller);
 		end_call(c, from_a ? "the caller hung up" : "the callee hung up");
 		return 200;
 	}
@@ -1816,9 +1817,9 @@ int b2bua_hangup(b2bua_t *b, unsigned id)
 			fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
 			return 0;
 		}
-		send_bye(c->a);
+		send_bye(c->a, c->to_caller);
 		if (c->winner)
-			send_bye(c->winner->leg);
+			send_bye(c->winner->leg, c->to_callee);
 		end_call(c, "hung up by the administrator");
 		return 0;
 	}

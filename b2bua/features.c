@@ -1,3 +1,13 @@
+/*
+ * Why this exists: Cisco phones (and other clients) ask the call server for
+ * features outside calls, and the server pushes state back to them. Here:
+ * PUBLISH of presence (RFC 3903: entity tags, refresh, removal; a Cisco
+ * phone's do-not-disturb key rides on it), REFER and NOTIFY outside dialogs
+ * (soft keys, alarms, hook state), and the remotecc REFERs that push DND and
+ * forwarding changes to a phone.
+ *
+ * Thread: SIP.
+ */
 #include "autoconfig.h"
 
 #include <stdio.h>
@@ -27,7 +37,10 @@ struct push;
 #define LOG_TAG "features"
 
 #define REMOTECC_TYPE "application/x-cisco-remotecc-request+xml"
-#define BOUNDARY      "uniqueBoundary"
+#define PIDF_NS	      "urn:ietf:params:xml:ns:pidf"
+/* Publications kept (one per device and entity tag) before the oldest is dropped. */
+#define MAX_PUBLICATIONS 4096
+#define BOUNDARY	 "uniqueBoundary"
 
 /* A remotecc REFER on its way to a phone, until its final response. */
 struct push {
@@ -36,6 +49,13 @@ struct push {
 	nta_leg_t *leg;
 	nta_outgoing_t *orq;
 	char device[80];
+};
+
+/* A presence publication that a PUBLISH may refresh, modify or remove (RFC 3903). */
+struct publication {
+	char etag[24];
+	char device[80];
+	time_t expires;
 };
 
 struct features {
@@ -47,6 +67,8 @@ struct features {
 	size_t n_pushes;
 	unsigned long etag; /* numbers the entity tags of PUBLISH answers */
 	unsigned long cid;  /* numbers the Content-IDs of pushes */
+	struct publication *pubs;
+	size_t n_pubs, cap_pubs;
 };
 
 int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg, b2bua_feature_f change,
@@ -82,6 +104,7 @@ void features_destroy(features_t *f)
 		f->pushes = p->next;
 		push_free(p);
 	}
+	free(f->pubs);
 	free(f);
 }
 
@@ -127,7 +150,11 @@ static void scan_presence(xmlNode const *n, bool *dnd, bool *available)
 	}
 }
 
-/* 1 for do not disturb, 0 for available, -1 when the body says neither. */
+/*
+ * A PIDF document's do-not-disturb state: 1 for do not disturb, 0 for
+ * available, 2 when it says neither (a plain <basic>open</basic>), -1 when
+ * the body is not a PIDF document at all.
+ */
 static int presence_dnd(sip_payload_t const *pl)
 {
 	if (!pl || !pl->pl_data || !pl->pl_len || pl->pl_len > 65536)
@@ -136,10 +163,56 @@ static int presence_dnd(sip_payload_t const *pl)
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return -1;
+	xmlNode *root = xmlDocGetRootElement(doc);
+	bool pidf = root && !strcmp((char const *)root->name, "presence") && root->ns &&
+		    root->ns->href && !strcmp((char const *)root->ns->href, PIDF_NS);
 	bool dnd = false, available = false;
-	scan_presence(xmlDocGetRootElement(doc), &dnd, &available);
+	if (pidf)
+		scan_presence(root, &dnd, &available);
 	xmlFreeDoc(doc);
-	return dnd ? 1 : available ? 0 : -1;
+	return !pidf ? -1 : dnd ? 1 : available ? 0 : 2;
+}
+
+static struct publication *publication_find(features_t *f, char const *etag, time_t now)
+{
+	for (size_t i = 0; i < f->n_pubs; i++)
+		if (!strcmp(f->pubs[i].etag, etag))
+			return f->pubs[i].expires > now ? &f->pubs[i] : NULL;
+	return NULL;
+}
+
+static void publication_drop(features_t *f, struct publication *p)
+{
+	*p = f->pubs[--f->n_pubs];
+}
+
+/* A new publication of dev, or NULL; expired ones and the oldest beyond the bound make room. */
+static struct publication *publication_add(features_t *f, char const *device, time_t now)
+{
+	for (size_t i = 0; i < f->n_pubs;)
+		if (f->pubs[i].expires <= now)
+			publication_drop(f, &f->pubs[i]);
+		else
+			i++;
+	if (f->n_pubs == MAX_PUBLICATIONS) {
+		size_t oldest = 0;
+		for (size_t i = 1; i < f->n_pubs; i++)
+			if (f->pubs[i].expires < f->pubs[oldest].expires)
+				oldest = i;
+		publication_drop(f, &f->pubs[oldest]);
+	}
+	if (f->n_pubs == f->cap_pubs) {
+		size_t cap = f->cap_pubs ? 2 * f->cap_pubs : 16;
+		struct publication *p = realloc(f->pubs, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		f->pubs = p;
+		f->cap_pubs = cap;
+	}
+	struct publication *p = &f->pubs[f->n_pubs++];
+	memset(p, 0, sizeof(*p));
+	text_copy(p->device, sizeof(p->device), device);
+	return p;
 }
 
 void features_publish(features_t *f, msg_t *msg, sip_t *sip)
@@ -154,18 +227,49 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 	struct dir_device const *dev = requester(f, msg, sip);
 	if (!dev)
 		return;
-	int want = -1;
-	if (sip->sip_payload) {
+	time_t now = time(NULL);
+	sip_if_match_t const *im = sip->sip_if_match;
+	struct publication *pub = NULL;
+	if (im && im->g_string) {
+		pub = publication_find(f, im->g_string, now);
+		if (!pub || strcmp(pub->device, dev->name) != 0) {
+			log_info("PUBLISH from %s: SIP-If-Match %s names no publication of its "
+				 "(412)",
+				 dev->name, LOGQ(im->g_string));
+			nta_msg_treply(f->agent, msg, SIP_412_PRECONDITION_FAILED, TAG_END());
+			return;
+		}
+	} else if (!sip->sip_payload || !sip->sip_payload->pl_len) {
+		nta_msg_treply(f->agent, msg, 400, "A New Publication Needs A Body", TAG_END());
+		return;
+	}
+	int want = 2;
+	if (sip->sip_payload && sip->sip_payload->pl_len) {
 		want = presence_dnd(sip->sip_payload);
 		if (want < 0) {
-			log_info("PUBLISH from %s: presence without <dnd/> or <available/> (400)",
+			log_info("PUBLISH from %s: the body is not a PIDF document (400)",
 				 dev->name);
-			nta_msg_treply(f->agent, msg, 400, "Presence Not Understood", TAG_END());
+			nta_msg_treply(f->agent, msg, 400, "Not A PIDF Document", TAG_END());
 			return;
 		}
 	}
+	unsigned long exp = sip->sip_expires ? sip->sip_expires->ex_delta : 3600;
+	if (exp > 86400)
+		exp = 86400;
+	if (exp == 0) { /* removal */
+		if (pub)
+			publication_drop(f, pub);
+		nta_msg_treply(f->agent, msg, SIP_200_OK, SIPTAG_EXPIRES_STR("0"), TAG_END());
+		return;
+	}
+	if (!pub && !(pub = publication_add(f, dev->name, now))) {
+		nta_msg_treply(f->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	snprintf(pub->etag, sizeof(pub->etag), "%lx", ++f->etag);
+	pub->expires = now + (time_t)exp;
 	struct dir_line const *line = directory_first_line(dev);
-	if (want >= 0 && line && (want == 1) != dev->dnd && f->change) {
+	if ((want == 0 || want == 1) && line && (want == 1) != dev->dnd && f->change) {
 		struct store_line_features ch = {
 			.dn = line->dn,
 			.dnd = want,
@@ -174,10 +278,9 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 		f->change(&ch, f->arg);
 		log_notice("%s: do not disturb %s by the phone", dev->name, want ? "on" : "off");
 	}
-	char etag[32], expires[16];
-	snprintf(etag, sizeof(etag), "SIP-ETag: %lx", ++f->etag);
-	unsigned long exp = sip->sip_expires ? sip->sip_expires->ex_delta : 3600;
-	snprintf(expires, sizeof(expires), "%lu", exp > 86400 ? 86400UL : exp);
+	char etag[48], expires[16];
+	snprintf(etag, sizeof(etag), "SIP-ETag: %s", pub->etag);
+	snprintf(expires, sizeof(expires), "%lu", exp);
 	nta_msg_treply(f->agent, msg, SIP_200_OK, SIPTAG_HEADER_STR(etag),
 		       SIPTAG_EXPIRES_STR(expires), TAG_END());
 }

@@ -72,8 +72,27 @@ expect_exit 2 "user add without a terminal or --password-stdin" \
 check "one sentence saying how to give the password" sh -c \
 	"test \$(wc -l < '$WORK/last.out') -eq 1 && grep -q -- '--password-stdin' '$WORK/last.out'"
 
+# ---- presence PUBLISH (RFC 3903) ----
+dev carl --dn 1001 --user alice --password pw-alice \
+	--do publish:open --do publish:refresh --do publish:stale --do publish:text \
+	--do publish:remove --do publish:refresh
+check "a plain PIDF <basic>open</basic> (as twinkle sends): 200" dev_has carl "RESULT publish:open 200"
+check "with SIP-ETag and Expires" dev_line carl '^PUBLISHED publish:open etag=[0-9a-f]+ ' 'expires=3600'
+check "a refresh with its SIP-If-Match: 200" dev_has carl "RESULT publish:refresh 200"
+check "the refresh gets a new SIP-ETag and its Expires" dev_line carl '^PUBLISHED publish:refresh' 'expires=600'
+check "a refresh naming an unknown entity tag: 412" dev_has carl "RESULT publish:stale 412"
+check "a body that is not PIDF: 400" dev_has carl "RESULT publish:text 400"
+check "removal (Expires 0): 200" dev_has carl "RESULT publish:remove 200"
+check "a refresh of the removed publication: 412" dev_line carl 'RESULT publish:refresh' '412'
+dev_stop carl
+python3 "$E2E_DIR/phone.py" --server "$SIP_ADDR:$SIP_PORT" --log "$WORK/stranger.log" \
+	--dn 1001 --user nobody --password x --skip-register --do publish:open >/dev/null 2>&1
+check "a PUBLISH from where no phone registered is challenged (407)" \
+	grep -q "RESULT publish:open 407" "$WORK/stranger.log"
+
 # ---- plurals ----
-check "a phone registers before the restart" reg -- +d
+ctl reg flush desk >/dev/null
+check "one phone registers before the restart" reg -- +d
 check "sipregd stops" stop_sipregd
 start_sipregd || exit 1
 check "one registration restored, in the singular" log_has "1 registration restored from the database"

@@ -12,7 +12,9 @@ to the log file, one line each:
   RESULT <action> <code>
 
 Actions (--do, in order): publish:dnd, publish:available, refer:alarm,
-refer:token (token registration), refer:remotecc (a soft key),
+refer:token (token registration), refer:remotecc (a soft key), publish:open (plain
+PIDF), publish:refresh|remove|stale (SIP-If-Match: the last SIP-ETag or none
+known), publish:text (a body that is not PIDF),
 notify:dialog, invite:USER (INVITE to sip:USER@server, answers 407, ACKs a
 2xx), transfer:USER (blind: REFER in the first call to sip:USER@server),
 attended (REFER in the first call naming the second with Replaces),
@@ -78,6 +80,10 @@ PIDF = ('<?xml version="1.0" encoding="UTF-8"?>'
         '<dm:person id="p1"><rpid:activities><rpid:{what}/></rpid:activities></dm:person>'
         '</presence>')
 
+PIDF_OPEN = ('<?xml version="1.0" encoding="UTF-8"?>'
+             '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:{dn}@{host}">'
+             '<tuple id="t1"><status><basic>open</basic></status></tuple></presence>')
+
 
 class Phone:
     def __init__(self, a):
@@ -88,6 +94,7 @@ class Phone:
         self.lhost, self.lport = self.t.local
         self.log = open(a.log, "a", buffering=1)
         self.cseq = random.randint(1, 1000)
+        self.etag = "none-yet"
         self.tag = rand_hex(10)
         self.calls = {}  # Call-ID -> state of incoming INVITEs
         self.nonces = set()
@@ -370,7 +377,19 @@ class Phone:
         if kind == "sleep":
             self.serve(float(arg))
             return True
-        if kind == "publish":
+        if kind == "publish" and arg == "open":  # a plain PIDF, as twinkle sends
+            body = PIDF_OPEN.format(dn=self.a.dn, host=self.host)
+            self.send_request("PUBLISH", target, ["Event: presence", "Expires: 3600"], body,
+                              "application/pidf+xml")
+        elif kind == "publish" and arg in ("refresh", "remove", "stale"):
+            etag = self.etag if arg != "stale" else "no-such-etag"
+            self.send_request("PUBLISH", target, ["Event: presence", f"SIP-If-Match: {etag}",
+                                                  "Expires: " + ("0" if arg == "remove" else
+                                                                 "600")])
+        elif kind == "publish" and arg == "text":  # not PIDF at all
+            self.send_request("PUBLISH", target, ["Event: presence", "Expires: 3600"],
+                              "I am here", "text/plain")
+        elif kind == "publish":
             body = PIDF.format(dn=self.a.dn, host=self.host, what=arg)
             self.send_request("PUBLISH", target, ["Event: presence", "Expires: 3600"], body,
                               "application/pidf+xml")
@@ -412,6 +431,12 @@ class Phone:
         else:
             return False
         r = self.wait_final()
+        if r and kind == "publish":
+            etag = header(r[1], "SIP-ETag")
+            if etag:
+                self.etag = etag[0]
+            self.say(f"PUBLISHED {action} etag={etag[0] if etag else '-'} "
+                     f"expires={(header(r[1], 'Expires') or ['-'])[0]}")
         self.say(f"RESULT {action} {r[0].split(' ')[1] if r else 'NONE'}")
         return r is not None
 
