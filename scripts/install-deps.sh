@@ -5,7 +5,8 @@ set -eu
 PACKAGES="gcc libc6-dev make autoconf automake pkg-config
 libsofia-sip-ua-dev libevent-dev libssl-dev libsqlite3-dev libcunit1-dev
 libjansson-dev libinih-dev libxml2-dev
-sip-tester sipsak sqlite3 python3 procps iproute2 tar gzip fail2ban baresip-core kamailio"
+sip-tester sipsak sqlite3 python3 procps iproute2 tar gzip fail2ban baresip-core kamailio
+twinkle-console"
 
 missing=""
 for p in $PACKAGES; do

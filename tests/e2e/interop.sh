@@ -72,6 +72,13 @@ expect_exit 2 "user add without a terminal or --password-stdin" \
 check "one sentence saying how to give the password" sh -c \
 	"test \$(wc -l < '$WORK/last.out') -eq 1 && grep -q -- '--password-stdin' '$WORK/last.out'"
 
+# ---- plurals ----
+ctl reg flush desk >/dev/null
+check "one phone registers before the restart" reg -- +d
+check "sipregd stops" stop_sipregd
+start_sipregd || exit 1
+check "one registration restored, in the singular" log_has "1 registration restored from the database"
+
 # ---- presence PUBLISH (RFC 3903) ----
 dev carl --dn 1001 --user alice --password pw-alice \
 	--do publish:open --do publish:refresh --do publish:stale --do publish:text \
@@ -90,10 +97,85 @@ python3 "$E2E_DIR/phone.py" --server "$SIP_ADDR:$SIP_PORT" --log "$WORK/stranger
 check "a PUBLISH from where no phone registered is challenged (407)" \
 	grep -q "RESULT publish:open 407" "$WORK/stranger.log"
 
-# ---- plurals ----
-ctl reg flush desk >/dev/null
-check "one phone registers before the restart" reg -- +d
-check "sipregd stops" stop_sipregd
-start_sipregd || exit 1
-check "one registration restored, in the singular" log_has "1 registration restored from the database"
+# ---- twinkle as the transferor of a blind transfer ----
+# twinkle-console runs headless: a home of its own, the ALSA null device, its
+# SIP port from the system settings, commands on standard input.
+twinkle_start() { # NAME USER PASSWORD DN
+	local home="$WORK/tw-$1" port
+	port=$(random_port)
+	mkdir -p "$home/.twinkle"
+	cat >"$home/.twinkle/twinkle.sys" <<SYS
+dev_ringtone=alsa:null
+dev_speaker=alsa:null
+dev_mic=alsa:null
+validate_audio_dev=no
+play_ringtone=no
+play_ringback=no
+log_show_sip=yes
+sip_udp_port=$port
+rtp_port=$((port + 2))
+SYS
+	cat >"$home/.twinkle/$1.cfg" <<CFG
+user_name=$4
+user_domain=$SIP_ADDR:$SIP_PORT
+user_display=$1
+auth_name=$2
+auth_pass=$3
+outbound_proxy=$SIP_ADDR:$SIP_PORT
+all_requests_to_proxy=yes
+registrar=$SIP_ADDR:$SIP_PORT
+register_at_startup=yes
+registration_time=300
+sip_transport=udp
+CFG
+	mkfifo "$WORK/$1.in"
+	(cd "$home" && HOME="$home" exec twinkle-console "$1.cfg" <"$WORK/$1.in" >"$WORK/$1.out" 2>&1) &
+	OTHER_PIDS="$OTHER_PIDS $!"
+	exec 3>"$WORK/$1.in"
+	wait_for 100 grep -q 'registration succeeded' "$WORK/$1.out"
+}
+twinkle_says() { # NAME TEXT
+	wait_for 100 grep -qF -- "$2" "$WORK/$1.out"
+}
+# Every NOTIFY twinkle answered, with the status it gave, from its own log.
+twinkle_notify_answers() {
+	python3 - "$WORK/tw-$1/.twinkle/twinkle.log" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+for block in text.split("+++ ")[1:]:
+    m = re.search(r"^SIP/2\.0 (\d{3})", block, re.M)
+    if m and re.search(r"^CSeq: \d+ NOTIFY", block, re.M) and "send_sip" in block:
+        print(m.group(1))
+PY
+}
+all_notifies_200() {
+	local answers
+	answers=$(twinkle_notify_answers "$1")
+	echo "$answers"
+	[ -n "$answers" ] && ! echo "$answers" | grep -qv '^200$'
+}
+if command -v twinkle-console >/dev/null; then
+	add_phone tom pw-tom tomdesk third-party-basic 6001
+	add_phone bea pw-bea beadesk third-party-basic 6002
+	add_phone cat pw-cat catdesk third-party-basic 6003
+	dev bea --dn 6002 --user bea --password pw-bea
+	dev cat --dn 6003 --user cat --password pw-cat
+	check "twinkle registers" twinkle_start tom tom pw-tom 6001
+	echo "call sip:6002@$SIP_ADDR:$SIP_PORT" >&3
+	check "twinkle calls 6002 and is answered" twinkle_says tom "far end answered call"
+	echo "transfer sip:6003@$SIP_ADDR:$SIP_PORT" >&3
+	check "the transferee (6002) calls the target (6003)" dev_has cat DIALOG
+	check "twinkle hears the transfer succeed" twinkle_says tom "call successfully referred"
+	check "twinkle answers every relayed NOTIFY 200 (they carry a Contact)" all_notifies_200 tom
+	check "and leaves the call: 6002 gets its BYE" dev_has bea "HANGUP 0"
+	check "one call is left, 6002 with 6003" wait_for 50 sh -c \
+		"'$SIPREGCTL' -s '$SOCK' call list --json | python3 -c 'import json,sys; c=json.load(sys.stdin); sys.exit(0 if len(c)==1 and c[0][\"caller\"]==\"6002\" and c[0][\"callee\"]==\"6003\" else 1)'"
+	echo quit >&3
+	exec 3>&-
+	dev_stop bea
+	dev_stop cat
+else
+	not_ok "twinkle-console is not installed (scripts/install-deps.sh installs it)"
+fi
+
 check "sipregd stops cleanly" stop_sipregd
