@@ -84,7 +84,8 @@ struct relay {
 struct call {
 	struct call *next;
 	b2bua_t *b;
-	unsigned id;
+	char id[64];  /* NODE-RUN-N: in the log, the call list and its records */
+	unsigned seq; /* N */
 	enum call_state state;
 	su_home_t *home;
 	nta_incoming_t *irq; /* the caller's INVITE, until its final response */
@@ -129,6 +130,7 @@ struct b2bua {
 	struct call *calls;
 	size_t n_calls;
 	unsigned next_id;
+	char id_prefix[48]; /* NODE-RUN of this node's calls */
 	su_timer_t *reaper; /* frees ended calls outside the callbacks that ended them */
 	b2bua_cdr_f cdr_sink;
 	b2bua_feature_f feature_fn;
@@ -289,9 +291,9 @@ void b2bua_tick(b2bua_t *b)
 }
 
 /* Queues a call record for the next tick. */
-static void cdr_add(b2bua_t *b, char const *caller, char const *device, char const *callee,
-		    char const *target, char const *forwarded, time_t started, time_t answered,
-		    char const *result)
+static void cdr_add(b2bua_t *b, char const *id, char const *caller, char const *device,
+		    char const *callee, char const *target, char const *forwarded, time_t started,
+		    time_t answered, char const *result)
 {
 	if (b->n_cdrs == b->cap_cdrs) {
 		size_t nc = b->cap_cdrs ? b->cap_cdrs * 2 : 16;
@@ -306,6 +308,7 @@ static void cdr_add(b2bua_t *b, char const *caller, char const *device, char con
 	}
 	struct store_cdr *r = &b->cdrs[b->n_cdrs++];
 	memset(r, 0, sizeof(*r));
+	text_copy(r->call_id, sizeof(r->call_id), id);
 	r->started_at = started;
 	r->answered_at = answered;
 	r->ended_at = time(NULL);
@@ -392,10 +395,10 @@ static void end_call(struct call *c, char const *why)
 {
 	if (c->state == CALL_ENDED)
 		return;
-	log_info("call %u %s -> %s ended: %s", c->id, LOGQ(c->caller), LOGQ(c->callee), why);
+	log_info("call %s %s -> %s ended: %s", c->id, LOGQ(c->caller), LOGQ(c->callee), why);
 	if (!c->feature)
-		cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded, c->started,
-			c->answered, c->result[0] ? c->result : "failed");
+		cdr_add(c->b, c->id, c->caller, c->device, c->callee, c->target, c->forwarded,
+			c->started, c->answered, c->result[0] ? c->result : "failed");
 	c->state = CALL_ENDED;
 	if (c->ring_timer) {
 		su_timer_destroy(c->ring_timer);
@@ -547,7 +550,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END());
-		log_info("call %u %s -> %s answered by %s", c->id, LOGQ(c->caller), LOGQ(c->callee),
+		log_info("call %s %s -> %s answered by %s", c->id, LOGQ(c->caller), LOGQ(c->callee),
 			 LOGQ(f->target));
 		return 0;
 	}
@@ -638,17 +641,17 @@ static void replacement_done(struct relay *r, int status)
 		*side = r->replaced;
 		r->replaced = NULL;
 		retire(c, fresh);
-		log_notice("call %u: %s could not take the place of %s (%d)", c->id, LOGQ(r->by_dn),
+		log_notice("call %s: %s could not take the place of %s (%d)", c->id, LOGQ(r->by_dn),
 			   LOGQ(old_dn), status);
 		return;
 	}
 	send_bye(r->replaced, r->from_a ? c->to_caller : c->to_callee);
 	retire(c, r->replaced);
 	r->replaced = NULL;
-	log_info("call %u %s -> %s: %s takes the place of %s (transfer)", c->id, LOGQ(c->caller),
+	log_info("call %s %s -> %s: %s takes the place of %s (transfer)", c->id, LOGQ(c->caller),
 		 LOGQ(c->target), LOGQ(r->by_dn), LOGQ(old_dn));
 	/* The call so far ends for the replaced phone; the rest is a call of its own. */
-	cdr_add(c->b, c->caller, c->device, c->callee, c->target, c->forwarded, c->started,
+	cdr_add(c->b, c->id, c->caller, c->device, c->callee, c->target, c->forwarded, c->started,
 		c->answered, "transferred");
 	c->started = c->answered = time(NULL);
 	c->forwarded[0] = '\0';
@@ -842,7 +845,7 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 		return 481;
 	if (m == sip_method_refer && !refer_target(c, sip->sip_refer_to)) {
 		/* Not a transfer (a Cisco remotecc request in the dialog): taken, as outside. */
-		log_info("call %u: REFER to '%s' from the %s accepted, not a transfer", c->id,
+		log_info("call %s: REFER to '%s' from the %s accepted, not a transfer", c->id,
 			 sip->sip_refer_to && sip->sip_refer_to->r_url->url_scheme
 				 ? sip->sip_refer_to->r_url->url_scheme
 				 : "-",
@@ -852,7 +855,7 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 	if (m == sip_method_notify && transfer_succeeded(sip))
 		snprintf(c->result, sizeof(c->result), "%s", "transferred");
 	if (m == sip_method_refer)
-		log_info("call %u %s -> %s: the %s transfers the call to %s", c->id,
+		log_info("call %s %s -> %s: the %s transfers the call to %s", c->id,
 			 LOGQ(c->caller), LOGQ(c->target), from_a ? "caller" : "callee",
 			 LOGQ(sip->sip_refer_to->r_url->url_user));
 	return relay_start(c, from_a, other, irq, sip, NULL, NULL) ? 0 : 500;
@@ -936,7 +939,7 @@ static bool answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *s
 	if (f->trunk) {
 		struct dir_trunk const *t = directory_trunk(dir, c->trunk);
 		if (!t || !t->password) {
-			log_notice("call %u: trunk %s challenged the INVITE and has no password "
+			log_notice("call %s: trunk %s challenged the INVITE and has no password "
 				   "(%d)",
 				   c->id, c->trunk, status);
 			return false;
@@ -953,7 +956,7 @@ static bool answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *s
 		if (!u)
 			return false;
 		if (strcmp(ch.realm, ours) != 0) {
-			log_notice("call %u: %s challenged the INVITE in realm %s; only realm "
+			log_notice("call %s: %s challenged the INVITE in realm %s; only realm "
 				   "'%s' credentials are known (%d)",
 				   c->id, LOGQ(f->target), LOGQ(ch.realm), ours, status);
 			return false;
@@ -963,14 +966,14 @@ static bool answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *s
 		msg_destroy(resp);
 		if (!from_binding) {
 			log_warning(
-				"call %u: a challenge to the INVITE to %s did not come from where "
+				"call %s: a challenge to the INVITE to %s did not come from where "
 				"the binding was made; not answered (%d)",
 				c->id, LOGQ(f->target), status);
 			return false;
 		}
 		if (registrar_nonce_ours(b->reg, ch.nonce)) {
 			log_warning(
-				"call %u: %s challenged the INVITE with a nonce of sipregd's own: "
+				"call %s: %s challenged the INVITE with a nonce of sipregd's own: "
 				"credentials for sipregd itself are never given; not answered "
 				"(%d)",
 				c->id, LOGQ(f->target), status);
@@ -994,7 +997,7 @@ static bool answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *s
 		return false;
 	f->orq = norq;
 	f->authed = true;
-	log_info("call %u: %s challenged the INVITE; answered as %s (%s)", c->id, LOGQ(f->target),
+	log_info("call %s: %s challenged the INVITE; answered as %s (%s)", c->id, LOGQ(f->target),
 		 user, digest_alg_name(ch.alg));
 	return true;
 }
@@ -1004,7 +1007,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	b2bua_t *b = c->b;
 	su_home_t *home = c->home;
 	if (c->legs >= b->cfg.max_forks) {
-		log_notice("call %u: %u B legs opened, [calls] max_forks; %s not tried", c->id,
+		log_notice("call %s: %u B legs opened, [calls] max_forks; %s not tried", c->id,
 			   c->legs, LOGQ(bd->contact));
 		return -1;
 	}
@@ -1028,7 +1031,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	f->leg = nta_leg_tcreate(b->agent, on_b_request, f, SIPTAG_FROM(from), SIPTAG_TO(to),
 				 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());
 	if (!f->leg || !nta_leg_tag(f->leg, NULL)) {
-		log_error("call %u: cannot create the dialog toward %s", c->id, LOGQ(f->target));
+		log_error("call %s: cannot create the dialog toward %s", c->id, LOGQ(f->target));
 		if (f->leg)
 			nta_leg_destroy(f->leg);
 		free(f);
@@ -1037,7 +1040,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	f->ident = ident;
 	f->orq = send_fork_invite(c, f, inv, tp, NULL, false);
 	if (!f->orq) {
-		log_error("call %u: cannot send the INVITE to %s", c->id, LOGQ(f->target));
+		log_error("call %s: cannot send the INVITE to %s", c->id, LOGQ(f->target));
 		nta_leg_destroy(f->leg);
 		free(f);
 		return -1;
@@ -1058,7 +1061,7 @@ static void divert(struct call *c, struct dir_line const *line, char const *reas
 				 u ? url_as_string(home, u) : line->dn, reason);
 	c->diversion = c->diversion ? su_sprintf(home, "%s, %s", entry, c->diversion) : entry;
 	snprintf(c->forwarded, sizeof(c->forwarded), "%s", reason);
-	log_info("call %u %s -> %s: %s forwards (%s)", c->id, LOGQ(c->caller), LOGQ(c->callee),
+	log_info("call %s %s -> %s: %s forwards (%s)", c->id, LOGQ(c->caller), LOGQ(c->callee),
 		 line->dn, reason);
 }
 
@@ -1087,7 +1090,7 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 		for (unsigned i = 0; i < c->hops; i++) {
 			if (!strcmp(c->path[i], dn)) {
 				*no = (struct refusal){ SIP_482_LOOP_DETECTED, "loop" };
-				log_notice("call %u %s -> %s: forwarding loops at %s (482)", c->id,
+				log_notice("call %s %s -> %s: forwarding loops at %s (482)", c->id,
 					   LOGQ(c->caller), LOGQ(c->callee), LOGQ(dn));
 				return NULL;
 			}
@@ -1104,12 +1107,12 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 						sip_status_phrase(st) ? sip_status_phrase(st)
 								      : "Do Not Disturb",
 						"dnd" };
-			log_info("call %u %s -> %s: device %s is in do not disturb (%d)", c->id,
+			log_info("call %s %s -> %s: device %s is in do not disturb (%d)", c->id,
 				 LOGQ(c->caller), line->dn, line->device->name, st);
 			return NULL;
 		} else if (!(bd = registrar_bindings(b->reg, line->dn))) {
 			if (!line->cfwd_noanswer) {
-				log_info("call %u %s -> %s: nothing registered (480)", c->id,
+				log_info("call %s %s -> %s: nothing registered (480)", c->id,
 					 LOGQ(c->caller), line->dn);
 				*no = (struct refusal){ SIP_480_TEMPORARILY_UNAVAILABLE,
 							"unavailable" };
@@ -1118,7 +1121,7 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 			fwd = line->cfwd_noanswer, reason = "unavailable";
 		} else if (line_calls(b, line->dn, c) >= b->cfg.line_calls) {
 			if (!line->cfwd_busy) {
-				log_info("call %u %s -> %s: the line has %u call%s (486)", c->id,
+				log_info("call %s %s -> %s: the line has %u call%s (486)", c->id,
 					 LOGQ(c->caller), line->dn, b->cfg.line_calls,
 					 b->cfg.line_calls == 1 ? "" : "s");
 				*no = (struct refusal){ SIP_486_BUSY_HERE, "busy" };
@@ -1130,7 +1133,7 @@ static struct binding *resolve(struct call *c, char const *dn, struct refusal *n
 			return bd;
 		if (c->hops >= MAX_HOPS) {
 			*no = (struct refusal){ SIP_482_LOOP_DETECTED, "loop" };
-			log_notice("call %u %s -> %s: more than %d forwards (482)", c->id,
+			log_notice("call %s %s -> %s: more than %d forwards (482)", c->id,
 				   LOGQ(c->caller), LOGQ(c->callee), MAX_HOPS);
 			return NULL;
 		}
@@ -1153,7 +1156,7 @@ static void ring_to(struct call *c, struct binding *bd, sip_t const *inv)
 		fail_call(c, SIP_480_TEMPORARILY_UNAVAILABLE);
 		return;
 	}
-	log_info("call %u %s (%s) -> %s: %u binding%s of %s tried", c->id, LOGQ(c->caller),
+	log_info("call %s %s (%s) -> %s: %u binding%s of %s tried", c->id, LOGQ(c->caller),
 		 c->device, LOGQ(c->callee), n, n == 1 ? "" : "s", LOGQ(c->target));
 	struct dir_line const *line = directory_line(registrar_directory(b->reg), c->target);
 	unsigned secs = b->cfg.ring_timeout;
@@ -1220,7 +1223,8 @@ static struct call *call_new(b2bua_t *b, msg_t *msg, char const *caller, char co
 		return NULL;
 	}
 	c->b = b;
-	c->id = b->next_id++;
+	c->seq = b->next_id++;
+	snprintf(c->id, sizeof(c->id), "%s-%u", b->id_prefix, c->seq);
 	c->started = time(NULL);
 	sip_t const *sip = sip_object(msg);
 	unsigned long mf = sip && sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 70;
@@ -1366,7 +1370,7 @@ static void replace_dialog(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device
 	text_copy(r->by_dn, sizeof(r->by_dn), line->dn);
 	text_copy(r->by_device, sizeof(r->by_device), who->name);
 	text_copy(r->by_contact, sizeof(r->by_contact), contact);
-	log_info("call %u %s -> %s: %s (%s) replaces the %s", c->id, LOGQ(c->caller),
+	log_info("call %s %s -> %s: %s (%s) replaces the %s", c->id, LOGQ(c->caller),
 		 LOGQ(c->target), line->dn, who->name, a_side ? "caller" : "callee");
 }
 
@@ -1500,7 +1504,7 @@ static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char cons
 				 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());
 	if (!from || !to || !c->to_callee || !f->leg || !nta_leg_tag(f->leg, NULL) ||
 	    !(f->orq = send_fork_invite(c, f, inv, NULL, NULL, false))) {
-		log_error("call %u: cannot send the INVITE to trunk %s", c->id, t->name);
+		log_error("call %s: cannot send the INVITE to trunk %s", c->id, t->name);
 		if (f->leg)
 			nta_leg_destroy(f->leg);
 		free(f);
@@ -1508,7 +1512,7 @@ static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char cons
 	}
 	f->next = c->forks;
 	c->forks = f;
-	log_info("call %u %s (%s) -> %s: out through trunk %s as %s (caller ID %s)", c->id,
+	log_info("call %s %s (%s) -> %s: out through trunk %s as %s (caller ID %s)", c->id,
 		 LOGQ(c->caller), c->device, LOGQ(c->callee), t->name, LOGQ(number), cid);
 	return 0;
 }
@@ -1542,8 +1546,10 @@ static void refuse_out(b2bua_t *b, msg_t *msg, struct dir_device const *who,
 		       char const *phrase, char const *result)
 {
 	time_t now = time(NULL);
+	char id[64]; /* a call of its own, if a short one */
+	snprintf(id, sizeof(id), "%s-%u", b->id_prefix, b->next_id++);
 	/* dn lives in msg, which the reply consumes: record first. */
-	cdr_add(b, from_line->dn, who->name, dn, NULL, NULL, now, 0, result);
+	cdr_add(b, id, from_line->dn, who->name, dn, NULL, NULL, now, 0, result);
 	nta_msg_treply(b->agent, msg, status, phrase, TAG_END());
 }
 
@@ -1679,7 +1685,7 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 		if (!strpbrk(d, "\"\\\r\n"))
 			c->caller_display = d;
 	}
-	log_info("call %u from trunk %s: %s -> %s (dialled %s)", c->id, t->name, LOGQ(from),
+	log_info("call %s from trunk %s: %s -> %s (dialled %s)", c->id, t->name, LOGQ(from),
 		 LOGQ(dn), LOGQ(dialled));
 	struct refusal no;
 	struct binding *bd = resolve(c, dn, &no);
@@ -1796,8 +1802,8 @@ json_t *b2bua_list(b2bua_t const *b)
 		if (c->feature)
 			continue;
 		json_array_append_new(arr,
-				      json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I}",
-						"id", (int)c->id, "state", state_names[c->state],
+				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I}",
+						"id", c->id, "state", state_names[c->state],
 						"caller", c->caller, "callee", c->callee, "target",
 						c->target, "device", c->device, "forwarded",
 						c->forwarded[0] ? c->forwarded : NULL,
@@ -1807,10 +1813,19 @@ json_t *b2bua_list(b2bua_t const *b)
 	return arr;
 }
 
-int b2bua_hangup(b2bua_t *b, unsigned id)
+void b2bua_set_call_prefix(b2bua_t *b, char const *prefix)
 {
+	text_copy(b->id_prefix, sizeof(b->id_prefix), prefix);
+}
+
+int b2bua_hangup(b2bua_t *b, char const *id)
+{
+	/* A plain number names a call of this run (its id's last part). */
+	char *end;
+	unsigned long n = strtoul(id, &end, 10);
+	bool seq = id[0] >= '0' && id[0] <= '9' && !*end;
 	for (struct call *c = b->calls; c; c = c->next) {
-		if (c->id != id || c->state == CALL_ENDED)
+		if ((seq ? c->seq != n : strcmp(c->id, id) != 0) || c->state == CALL_ENDED)
 			continue;
 		if (c->state == CALL_RINGING) {
 			cancel_forks(c, NULL);

@@ -67,6 +67,8 @@ json_t *b2bua_list(b2bua_t const *b);
  * cancelled toward the callee and answered 480 to the caller. -1 when no
  * such call.
  */
-int b2bua_hangup(b2bua_t *b, unsigned id);
+int b2bua_hangup(b2bua_t *b, char const *id);
+/** The NODE-RUN part of the ids of the calls from now on (set once at start). */
+void b2bua_set_call_prefix(b2bua_t *b, char const *prefix);
 
 #endif

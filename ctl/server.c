@@ -629,12 +629,16 @@ static void sip_call_list(struct job *j, sip_thread_t *t)
 
 static void sip_call_hangup(struct job *j, sip_thread_t *t)
 {
+	/* A call id (NODE-RUN-N), or N alone for a call of this run. */
 	json_t *id = json_object_get(j->args, "id");
-	if (!json_is_integer(id) || json_integer_value(id) <= 0 ||
-	    b2bua_hangup(sip_thread_b2bua(t), (unsigned)json_integer_value(id)) < 0) {
+	char buf[64];
+	if (json_is_integer(id))
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(id));
+	else
+		snprintf(buf, sizeof(buf), "%s", json_is_string(id) ? json_string_value(id) : "");
+	if (!buf[0] || b2bua_hangup(sip_thread_b2bua(t), buf) < 0) {
 		j->err.code = -ENOENT;
-		snprintf(j->err.msg, sizeof(j->err.msg), "no call %lld",
-			 (long long)json_integer_value(id));
+		snprintf(j->err.msg, sizeof(j->err.msg), "no call %s", buf[0] ? buf : "(no id)");
 	}
 }
 

@@ -844,6 +844,27 @@ static int cmd_ban(int argc, char **argv)
 	usage_error("ban: unknown subcommand '%s'", argv[0]);
 }
 
+/* NODE-RUN-N (NODE: letters, digits, '-', '.'), or N alone. */
+static bool is_call_id(char const *s)
+{
+	size_t n = strlen(s), digits = strspn(s, "0123456789");
+	if (n == 0 || n > 63 ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789-.") != n)
+		return false;
+	if (digits == n)
+		return true;
+	/* ...-RUN-N: two dash-separated numbers at the end, after a node name. */
+	char const *last = strrchr(s, '-');
+	if (!last || last == s || !last[1] || strspn(last + 1, "0123456789") != strlen(last + 1))
+		return false;
+	char const *run = last - 1;
+	while (run > s && *run != '-')
+		run--;
+	return run > s && *run == '-' && run + 1 < last &&
+	       strspn(run + 1, "0123456789") == (size_t)(last - run - 1);
+}
+
 static int cmd_call(int argc, char **argv)
 {
 	static struct column const cols[] = {
@@ -860,11 +881,13 @@ static int cmd_call(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "hangup") == 0) {
 		parse_args(argc - 1, argv + 1, "call hangup", pos, 1, NULL, 0);
-		long long id;
-		if (!whole_number(pos[0], 1, 4294967295LL, &id))
-			usage_error("call hangup: '%s' is not a call id", pos[0]);
-		return done(call("call.hangup", json_pack("{s:I}", "id", (json_int_t)id)),
-			    "call %lld hung up", id);
+		if (!is_call_id(pos[0]))
+			usage_error(
+				"call hangup: '%s' is not a call id (NODE-RUN-N as call list shows "
+				"it, or N for a call of this run)",
+				pos[0]);
+		return done(call("call.hangup", json_pack("{s:s}", "id", pos[0])),
+			    "call %s hung up", pos[0]);
 	}
 	usage_error("call: unknown subcommand '%s'", argv[0]);
 }
@@ -932,9 +955,9 @@ static void local_times(json_t *rows, char const *key)
 static int cmd_cdr(int argc, char **argv)
 {
 	static struct column const cols[] = {
-		{ "ID", "id" },		{ "STARTED", "started_at" }, { "CALLER", "caller" },
-		{ "CALLEE", "callee" }, { "TAKEN BY", "target" },    { "FORWARD", "forwarded" },
-		{ "RESULT", "result" }, { "SECONDS", "duration" },
+		{ "CALL ID", "call_id" }, { "STARTED", "started_at" }, { "CALLER", "caller" },
+		{ "CALLEE", "callee" },	  { "TAKEN BY", "target" },    { "FORWARD", "forwarded" },
+		{ "RESULT", "result" },	  { "SECONDS", "duration" },
 	};
 	if (argc < 1 || strcmp(argv[0], "list") != 0)
 		usage_error(argc < 1 ? "cdr: list?" : "cdr: unknown subcommand '%s'", argv[0]);

@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -273,6 +274,24 @@ static void raise_open_files(void)
 			 (unsigned long long)rl.rlim_cur);
 }
 
+/*
+ * This node's name in call ids: the host name's first label, letters,
+ * digits and '-' only, at most 32 characters ("sipreg" when there is none).
+ */
+static void node_name(char *out, size_t len)
+{
+	char host[256] = "";
+	size_t n = 0;
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	for (char const *p = host; *p && *p != '.' && n + 1 < len; p++)
+		if (isalnum((unsigned char)*p) || *p == '-')
+			out[n++] = *p;
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, len, "%s", "sipreg");
+}
+
 static int detach(void)
 {
 	pid_t pid = fork();
@@ -343,6 +362,14 @@ static int run(struct daemon *d, bool foreground)
 		log_error("%s", serr.msg);
 		goto out;
 	}
+	char node[33], call_prefix[64];
+	unsigned long long run = 0;
+	node_name(node, sizeof(node));
+	if (store_next_run(store, node, &run, &serr) < 0) {
+		log_error("%s", serr.msg);
+		goto out;
+	}
+	snprintf(call_prefix, sizeof(call_prefix), "%s-%llu", node, run);
 	if (store_worker_start(&d->store_worker, store, d->base) < 0) {
 		log_error("cannot start the store thread");
 		goto out;
@@ -357,6 +384,7 @@ static int run(struct daemon *d, bool foreground)
 		.bindings = restored.b,
 		.n_bindings = restored.n,
 		.nonce_secret = secret,
+		.call_prefix = call_prefix,
 	};
 	dir = NULL; /* the SIP thread's now, even if it fails to start */
 	rc_sip = sip_thread_start(&d->sip, &start, err, sizeof(err));

@@ -612,6 +612,7 @@ static int setup(sip_thread_t *t)
 		snprintf(t->err, sizeof(t->err), "cannot create the call handling");
 		return -1;
 	}
+	b2bua_set_call_prefix(t->b2bua, st->call_prefix ? st->call_prefix : "sipreg-0");
 	b2bua_directory_changed(t->b2bua, registrar_directory(t->registrar));
 	if (features_create(&t->features, t->agent, t->registrar, feature_change, t) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot create the feature handling");

@@ -32,6 +32,7 @@ struct sip_start {
 	struct store_binding const *bindings; /* restored at start (read during start) */
 	size_t n_bindings;
 	char const *nonce_secret;
+	char const *call_prefix; /* NODE-RUN: the ids of calls are NODE-RUN-N */
 };
 
 /**

@@ -88,10 +88,10 @@
 	X(DEVICE_DND, "UPDATE device SET dnd = ?2, updated_at = ?3 WHERE name = ?1")               \
 	X(CDR_INSERT,                                                                              \
 	  "INSERT INTO cdr (started_at, answered_at, ended_at, caller, caller_device, "            \
-	  "callee, target, forwarded, result, duration) "                                          \
-	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                                      \
+	  "callee, target, forwarded, result, duration, call_id) "                                 \
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                                 \
 	X(CDR_LIST, "SELECT id, started_at, answered_at, ended_at, caller, caller_device, "        \
-		    "callee, target, forwarded, result, duration FROM cdr "                        \
+		    "callee, target, forwarded, result, duration, call_id FROM cdr "               \
 		    "WHERE started_at >= ?1 ORDER BY id DESC LIMIT ?2")                            \
 	X(LINE_OF_DEVICE, "SELECT dn, idx, display, label FROM line WHERE device = ?1 "            \
 			  "ORDER BY idx")                                                          \
@@ -1294,6 +1294,7 @@ int store_cdr_add(store_t *s, struct store_cdr const *c, size_t n, struct store_
 				      ? c[i].ended_at - c[i].answered_at
 				      : 0;
 		sqlite3_bind_int64(st, 10, (sqlite3_int64)d);
+		bind_text(st, 11, c[i].call_id[0] ? c[i].call_id : NULL);
 		err = run(s, st, e, "write a call record");
 	}
 	return tx_end(s, err, e);
@@ -1315,9 +1316,10 @@ int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, st
 	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *o = json_pack(
-			"{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
-			(json_int_t)sqlite3_column_int64(st, 0), "started_at", int_or_null(st, 1),
-			"answered_at", int_or_null(st, 2), "ended_at", int_or_null(st, 3), "caller",
+			"{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
+			(json_int_t)sqlite3_column_int64(st, 0), "call_id",
+			json_text_or_null(st, 11), "started_at", int_or_null(st, 1), "answered_at",
+			int_or_null(st, 2), "ended_at", int_or_null(st, 3), "caller",
 			json_text_or_null(st, 4), "caller_device", json_text_or_null(st, 5),
 			"callee", json_text_or_null(st, 6), "target", json_text_or_null(st, 7),
 			"forwarded", json_text_or_null(st, 8), "result", json_text_or_null(st, 9),
@@ -1952,4 +1954,17 @@ int store_nonce_secret(store_t *s, char *out, size_t outsize, struct store_err *
 	if (!meta_get(s, "nonce_secret", out, outsize))
 		return seterr(e, -ENOENT, "no nonce secret");
 	return 0;
+}
+
+int store_next_run(store_t *s, char const *node, unsigned long long *run, struct store_err *e)
+{
+	char key[96], value[32];
+	snprintf(key, sizeof(key), "runs:%s", node);
+	unsigned long long n =
+		meta_get(s, key, value, sizeof(value)) ? strtoull(value, NULL, 10) : 0;
+	snprintf(value, sizeof(value), "%llu", ++n);
+	int err = meta_set(s, key, value, e);
+	if (err == 0)
+		*run = n;
+	return err;
 }

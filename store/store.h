@@ -114,6 +114,7 @@ int store_line_set(store_t *s, struct store_line_features const *f, struct store
 
 /* ---- call records ---- */
 struct store_cdr {
+	char call_id[64];			     /* NODE-RUN-N, as in the log and call list */
 	long long started_at, answered_at, ended_at; /* wall-clock seconds; 0 for none */
 	char caller[33], caller_device[65], callee[33];
 	char target[33];    /* the line that took the call after forwarding ("" none) */
@@ -121,6 +122,11 @@ struct store_cdr {
 	char result[24];    /* answered, busy, no-answer, cancelled, unavailable, ... */
 };
 
+/**
+ * Counts one more start of node (a name of letters, digits, '-', '.') and
+ * returns its number, for call ids unique across starts and nodes.
+ */
+int store_next_run(store_t *s, char const *node, unsigned long long *run, struct store_err *e);
 /** Writes n call records in one transaction. */
 int store_cdr_add(store_t *s, struct store_cdr const *c, size_t n, struct store_err *e);
 /** Records started at or after since, newest first, at most limit (0: all). */

@@ -94,13 +94,21 @@ check "call list shows the answered call" wait_for 100 sh -c \
 	"'$SIPREGCTL' -s '$SOCK' call list --json | grep -q '\"state\": *\"answered\"'"
 CALL_ID=$(ctl call list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 check "call list names both sides" sh -c "'$SIPREGCTL' -s '$SOCK' call list | grep -q '1001 .*2001'"
+check "the call id is NODE-RUN-N ($CALL_ID)" sh -c "echo '$CALL_ID' | grep -Eq '^[A-Za-z0-9-]+-[0-9]+-[0-9]+\$'"
+check "the log names the call by that id" log_has "call $CALL_ID "
 check "call hangup ends it" ctl call hangup "$CALL_ID"
 check "the caller got a BYE and answered it" wait "$CALLER_PID"
 check "the callee got a BYE and answered it" uas_done
 check "the call is gone" wait_for 50 calls_are 0
+record_has_id() {
+	ctl cdr list --json | python3 -c 'import json,sys; sys.exit(0 if sys.argv[1] in [r["call_id"] for r in json.load(sys.stdin)] else 1)' "$CALL_ID"
+}
+check "its call record has the same id" wait_for 50 record_has_id
+check "cdr list shows it" wait_for 50 sh -c "'$SIPREGCTL' -s '$SOCK' cdr list | grep -qF -- '$CALL_ID '"
 expect_exit 1 "call hangup of an unknown call is refused (exit 1)" ctl call hangup 99999
+expect_exit 1 "call hangup of an unknown full id is refused (exit 1)" ctl call hangup other-node-1-1
 expect_exit 2 "call hangup without an id is a usage error (exit 2)" ctl call hangup
-expect_exit 2 "call hangup of a non-number is a usage error (exit 2)" ctl call hangup x1
+expect_exit 2 "call hangup of what is no call id is a usage error (exit 2)" ctl call hangup x1
 
 # ---- the per-line call limit ([calls] line_calls = 2) ----
 callee call-uas.xml 2
@@ -108,7 +116,8 @@ caller call-uac-wait.xml 2001 -m 2 -l 2 -r 2 >"$WORK/caller.out" 2>&1 &
 CALLER_PID=$!
 check "two calls to one line are up" wait_for 100 calls_are 2
 check "a third call to that line gets 486" caller "$(refused 486)" 2001 -m 1
-for id in $(ctl call list --json | python3 -c 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)))'); do
+# By N alone: a call of this run.
+for id in $(ctl call list --json | python3 -c 'import json,sys; print(" ".join(str(c["id"]).rsplit("-", 1)[1] for c in json.load(sys.stdin)))'); do
 	ctl call hangup "$id" >/dev/null
 done
 check "both calls hung up: the caller answered both BYEs" wait "$CALLER_PID"
@@ -127,5 +136,14 @@ UAS_PID=$ANSWER_PID
 check "the answering phone had the whole call" uas_done
 UAS_PID=$RING_PID
 check "the other phone got a CANCEL" uas_done
+
+# ---- call ids stay unique across a restart ----
+check "sipregd stops" stop_sipregd
+start_sipregd || exit 1
+callee call-uas.xml 1
+check "a call after the restart" caller call-uac.xml 2001 -m 1
+check "its callee hung up" uas_done
+check "its id counts the next run of the same node" wait_for 50 sh -c \
+	"'$SIPREGCTL' -s '$SOCK' cdr list --limit 1 --json | python3 -c 'import json,sys; n,r,_=json.load(sys.stdin)[0][\"call_id\"].rsplit(\"-\",2); o,q,_=sys.argv[1].rsplit(\"-\",2); sys.exit(0 if n==o and int(r)==int(q)+1 else 1)' '$CALL_ID'"
 
 check "sipregd stops cleanly" stop_sipregd

@@ -588,7 +588,8 @@ static void test_cdr(void)
 	json_t *arr = NULL;
 	fresh();
 	struct store_cdr c[3] = {
-		{ .started_at = 1000,
+		{ .call_id = "node-1-7",
+		  .started_at = 1000,
 		  .answered_at = 1002,
 		  .ended_at = 1062,
 		  .caller = "1001",
@@ -616,6 +617,8 @@ static void test_cdr(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(first, "duration")), 60);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(first, "answered_at")), 1002);
 	CU_ASSERT_STRING_EQUAL(jstr(first, "caller_device"), "SEP001122334455");
+	CU_ASSERT_STRING_EQUAL(jstr(first, "call_id"), "node-1-7");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(fwd, "call_id")));
 	CU_ASSERT_TRUE(json_is_null(json_object_get(first, "target")));
 	CU_ASSERT_STRING_EQUAL(jstr(fwd, "target"), "3001");
 	CU_ASSERT_STRING_EQUAL(jstr(fwd, "forwarded"), "no-answer");
@@ -630,6 +633,21 @@ static void test_cdr(void)
 	CU_ASSERT_EQUAL(json_array_size(arr), 1);
 	CU_ASSERT_STRING_EQUAL(jstr(json_array_get(arr, 0), "result"), "not-found");
 	json_decref(arr);
+}
+
+/* Each node counts its own starts, so call ids NODE-RUN-N never repeat. */
+static void test_runs(void)
+{
+	unsigned long long r = 0;
+	fresh();
+	CU_ASSERT_EQUAL(store_next_run(s, "alpha", &r, &e), 0);
+	CU_ASSERT_EQUAL(r, 1);
+	CU_ASSERT_EQUAL(store_next_run(s, "alpha", &r, &e), 0);
+	CU_ASSERT_EQUAL(r, 2);
+	CU_ASSERT_EQUAL(store_next_run(s, "beta", &r, &e), 0);
+	CU_ASSERT_EQUAL(r, 1);
+	CU_ASSERT_EQUAL(store_next_run(s, "alpha", &r, &e), 0);
+	CU_ASSERT_EQUAL(r, 3);
 }
 
 static CU_TestInfo const tests[] = {
@@ -648,6 +666,7 @@ static CU_TestInfo const tests[] = {
 	{ "SEP names in upper case", test_name_canon },
 	{ "line features: forwards per line, DND per device", test_line_features },
 	{ "call records", test_cdr },
+	{ "runs per node for call ids", test_runs },
 	CU_TEST_INFO_NULL,
 };
 
