@@ -25,6 +25,7 @@ struct relay;
 #include <sofia-sip/tport.h>
 
 #include "b2bua/b2bua.h"
+#include "b2bua/sdp_origin.h"
 #include "b2bua/uac_auth.h"
 #include "daemon/config.h"
 #include "daemon/digest.h"
@@ -120,6 +121,8 @@ struct call {
 	unsigned n_retired;
 	char result[24]; /* for the call record */
 	time_t started, answered;
+	/* The SDP origin each side sees, whoever the description comes from. */
+	struct sdp_origin sdp_to_a, sdp_to_b;
 };
 
 struct b2bua {
@@ -408,8 +411,30 @@ static void end_call(struct call *c, char const *why)
 	su_timer_set(c->b->reaper, reap, c->b);
 }
 
+/*
+ * The body of a message as it goes to one side of the call: an SDP gets that
+ * side's origin (sdp_origin.h); anything else goes as it is. NULL for none.
+ */
+static sip_payload_t const *body_toward(struct call *c, bool to_a, sip_t const *sip)
+{
+	if (!sip || !sip->sip_payload)
+		return NULL;
+	sip_payload_t const *pl = sip->sip_payload;
+	if (!sip->sip_content_type || !sip->sip_content_type->c_type ||
+	    strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0 || !pl->pl_data)
+		return pl;
+	size_t n;
+	char const *body = sdp_origin_apply(to_a ? &c->sdp_to_a : &c->sdp_to_b, c->home,
+					    pl->pl_data, pl->pl_len, &n);
+	if (body == pl->pl_data)
+		return pl;
+	sip_payload_t *mine = sip_payload_create(c->home, body, (isize_t)n);
+	return mine ? mine : pl;
+}
+
 /* Sends the ACK for a 2xx to INVITE on a dialog, with the body given (or none). */
-static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_of)
+static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_of,
+		     sip_payload_t const *body)
 {
 	msg_t *msg = nta_msg_create(b->agent, 0);
 	sip_t *sip = sip_object(msg);
@@ -417,9 +442,9 @@ static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *bod
 		return;
 	sip_cseq_t *cs = sip_cseq_create(msg_home(msg), cseq, SIP_METHOD_ACK);
 	if (!cs || sip_header_insert(msg, sip, (sip_header_t *)cs) < 0 ||
-	    (body_of && body_of->sip_payload &&
+	    (body_of && body &&
 	     (sip_add_dup(msg, sip, (sip_header_t const *)body_of->sip_content_type) < 0 ||
-	      sip_add_dup(msg, sip, (sip_header_t const *)body_of->sip_payload) < 0)) ||
+	      sip_add_dup(msg, sip, (sip_header_t const *)body) < 0)) ||
 	    nta_msg_request_complete(msg, leg, SIP_METHOD_ACK, NULL) < 0) {
 		msg_destroy(msg);
 		return;
@@ -513,7 +538,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 				SIPTAG_CONTACT(c->to_caller),
 				TAG_IF(sip->sip_payload,
 				       SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
-				TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+				TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, true, sip))),
 				TAG_END());
 		return 0;
 	}
@@ -522,14 +547,14 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			/* Another fork answered too, or one replaced by a forward: take it down. */
 			nta_leg_rtag(f->leg, sip->sip_to->a_tag);
 			nta_leg_client_reroute(f->leg, sip->sip_record_route, sip->sip_contact, 1);
-			send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL);
+			send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL, NULL);
 			send_bye(f->leg, c->to_callee);
 			f->status = status;
 			return 0;
 		}
 		if (c->winner) { /* a retransmitted 2xx: ACK it again if the caller has */
 			if (!c->b_ack_pending)
-				send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL);
+				send_ack(b, f->leg, sip->sip_cseq->cs_seq, NULL, NULL);
 			return 0;
 		}
 		c->winner = f;
@@ -549,7 +574,8 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		nta_incoming_treply(
 			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
-			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END());
+			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, true, sip))),
+			TAG_END());
 		log_info("call %s %s -> %s answered by %s", c->id, LOGQ(c->caller), LOGQ(c->callee),
 			 LOGQ(f->target));
 		return 0;
@@ -682,7 +708,7 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		r->irq, status, sip ? sip->sip_status->st_phrase : "Request Timeout",
 		TAG_IF(status < 300, SIPTAG_CONTACT(r->from_a ? c->to_caller : c->to_callee)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
-		TAG_IF(sip && sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+		TAG_IF(sip && sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, r->from_a, sip))),
 		TAG_IF(sip && sip->sip_event, SIPTAG_EVENT(sip->sip_event)), TAG_END());
 	if (r->replaced)
 		replacement_done(r, status);
@@ -712,7 +738,8 @@ static void cross_reinvite_ack(struct call *c, sip_t const *ack)
 {
 	nta_leg_t *other = c->reinvite_from_a ? (c->winner ? c->winner->leg : NULL) : c->a;
 	if (other)
-		send_ack(c->b, other, c->reinvite_cseq, ack);
+		send_ack(c->b, other, c->reinvite_cseq, ack,
+			 body_toward(c, !c->reinvite_from_a, ack));
 	nta_incoming_destroy(c->reinvite_irq);
 	c->reinvite_irq = NULL;
 }
@@ -746,7 +773,8 @@ static sip_refer_to_t *refer_target(struct call *c, sip_refer_to_t const *rt)
 /*
  * Passes an in-dialog request to the other dialog; its response comes
  * back. contact and ident, when given, replace our Contact toward the other
- * side and add the party it now talks to (Remote-Party-ID).
+ * side and name the party it now talks to (ident: a name-addr, sent as
+ * Remote-Party-ID and P-Asserted-Identity).
  */
 static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta_incoming_t *irq,
 				 sip_t const *sip, sip_contact_t *contact, char const *ident)
@@ -762,6 +790,9 @@ static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta
 		referred_by =
 			me ? sip_referred_by_format(home, "<%s>", url_as_string(home, me)) : NULL;
 	}
+	char const *rpid = ident ? su_sprintf(home, "%s;party=%s;screen=yes;privacy=off", ident,
+					      from_a ? "calling" : "called")
+				 : NULL;
 	struct relay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -775,11 +806,12 @@ static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta
 	r->orq = nta_outgoing_tcreate(
 		to, on_relay_response, r, NULL, m, sip->sip_request->rq_method_name, NULL,
 		TAG_IF(contact, SIPTAG_CONTACT(contact)),
-		TAG_IF(ident, SIPTAG_REMOTE_PARTY_ID_STR(ident)),
+		TAG_IF(rpid, SIPTAG_REMOTE_PARTY_ID_STR(rpid)),
+		TAG_IF(ident, SIPTAG_P_ASSERTED_IDENTITY_STR(ident)),
 		TAG_IF(refer_to, SIPTAG_REFER_TO(refer_to)),
 		TAG_IF(referred_by, SIPTAG_REFERRED_BY(referred_by)),
 		TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
-		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(sip->sip_payload)),
+		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, !from_a, sip))),
 		TAG_IF(sip->sip_event, SIPTAG_EVENT(sip->sip_event)),
 		TAG_IF(sip->sip_subscription_state,
 		       SIPTAG_SUBSCRIPTION_STATE(sip->sip_subscription_state)),
@@ -817,7 +849,8 @@ static int in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t con
 			end_call(c, "feature request done");
 		} else if (from_a && c->b_ack_pending && c->winner) {
 			c->b_ack_pending = false;
-			send_ack(b, c->winner->leg, c->b_invite_cseq, sip);
+			send_ack(b, c->winner->leg, c->b_invite_cseq, sip,
+				 body_toward(c, false, sip));
 		} else if (c->reinvite_irq && c->reinvite_from_a == from_a) {
 			cross_reinvite_ack(c, sip);
 		}
@@ -907,7 +940,7 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 		TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
 		TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
 		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
-		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(inv->sip_payload)),
+		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(body_toward(c, false, inv))),
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
 
@@ -1349,9 +1382,8 @@ static void replace_dialog(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device
 	bool named = line->display && line->display[0];
 	url_t *me = our_url(b, home, line->dn);
 	char *ident =
-		me ? su_sprintf(home, "%s%s%s<%s>;party=%s;screen=yes;privacy=off",
-				named ? "\"" : "", named ? line->display : "", named ? "\" " : "",
-				url_as_string(home, me), a_side ? "calling" : "called")
+		me ? su_sprintf(home, "%s%s%s<%s>", named ? "\"" : "", named ? line->display : "",
+				named ? "\" " : "", url_as_string(home, me))
 		   : NULL;
 	nta_leg_t *old = *side;
 	*side = fresh;

@@ -80,9 +80,13 @@ check "bob's Refer-To carries the Replaces of alice's call with carol" \
 	dev_line bob '^RECV REFER' "Replaces="
 check "bob's INVITE with Replaces is answered" dev_has bob "TRANSFEREE 200"
 check "carol gets a re-INVITE in her call" dev_has carol "REINVITE 0"
-check "with bob's SDP" dev_line carol '^RECV INVITE' "o=callee-2001 "
+check "with bob's media (m=audio 44002)" dev_line carol '^RECV INVITE' "m=audio 44002 "
+check "under the origin carol had, its version raised (RFC 3264: o=callee-1001 1 2)" \
+	dev_line carol '^RECV INVITE' "o=callee-1001 1 2 "
+check "bob's own origin never reaches carol" sh -c "! grep '^RECV INVITE' '$WORK/carol.log' | grep -q 'o=callee-2001'"
 check "and bob as the party now (Remote-Party-ID)" dev_line carol '^RECV INVITE' \
 	'Remote-Party-ID: "bob" <sip:2001@'
+check "and P-Asserted-Identity" dev_line carol '^RECV INVITE' 'P-Asserted-Identity: "bob" <sip:2001@'
 check "alice's consultation call is hung up by sipregd" dev_has alice "HANGUP 1"
 check "alice hangs up her call with bob after the NOTIFY 200" dev_has alice "BYE 0 200"
 check "bob's first call ends" dev_has bob "HANGUP 0"
@@ -105,7 +109,10 @@ check "alice has both calls" dev_has alice "DIALOG 1"
 dev_do alice attended
 check "alice's REFER with Replaces is accepted (202)" dev_has alice "RESULT attended 202"
 check "bob's INVITE with Replaces is answered" dev_has bob "TRANSFEREE 200"
-check "carol gets a re-INVITE with bob's SDP" dev_line carol '^RECV INVITE' "o=callee-2001 "
+check "carol gets a re-INVITE with bob's media" dev_line carol '^RECV INVITE' "m=audio 44002 "
+check "under the origin she had from alice, version raised" \
+	dev_line carol '^RECV INVITE' "o=callee-1001 1 2 "
+check "naming bob (P-Asserted-Identity)" dev_line carol '^RECV INVITE' 'P-Asserted-Identity: "bob" <sip:2001@'
 check "alice's call from carol is hung up by sipregd" dev_has alice "HANGUP 1"
 check "alice hangs up her call with bob" dev_has alice "BYE 0 200"
 check "call list: carol and bob are connected" wait_for 100 pair 3001 2001
