@@ -1,9 +1,11 @@
-#!/bin/sh
+#!/bin/bash
 # The two everyday commands:
-#   scripts/dev.sh run  [CONFIGURE_FLAGS...]  install what is missing, build, start sipregd
+#   scripts/dev.sh run  [CONFIGURE_FLAGS...] [-- SIPREGD_OPTIONS...]
+#                       install what is missing, build, start sipregd
 #   scripts/dev.sh test [CONFIGURE_FLAGS...]  install what is missing, build, run every test
-# "run" starts sipregd in the foreground on its embedded defaults, with its
-# database and control socket in the current directory.
+# "run" starts sipregd in the foreground, on its embedded defaults (database
+# and control socket in the current directory) unless options after "--"
+# say otherwise, for example: scripts/dev.sh run -- -c /srv/sipreg/sipregd.conf
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,9 +41,18 @@ summary() {
 
 case "$cmd" in
 run)
-	build "$top/build" "$@"
-	echo "sipregd: database and control socket in $(pwd); stop with Ctrl-C"
-	exec "$top/build/sipregd" -f
+	# Up to "--": configure's flags; after it: sipregd's options.
+	flags=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		flags+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift # the "--"
+	build "$top/build" "${flags[@]}"
+	if [ $# -eq 0 ]; then
+		echo "sipregd: database and control socket in $(pwd); stop with Ctrl-C"
+	fi
+	exec "$top/build/sipregd" -f "$@"
 	;;
 test)
 	build "$top/build-test" "$@"
@@ -59,7 +70,8 @@ test)
 	exit "$rc"
 	;;
 *)
-	echo "usage: scripts/dev.sh run|test [CONFIGURE_FLAGS...]" >&2
+	echo "usage: scripts/dev.sh run [CONFIGURE_FLAGS...] [-- SIPREGD_OPTIONS...]" >&2
+	echo "       scripts/dev.sh test [CONFIGURE_FLAGS...]" >&2
 	exit 2
 	;;
 esac
