@@ -123,6 +123,7 @@ struct call {
 	time_t started, answered;
 	/* The SDP origin each side sees, whoever the description comes from. */
 	struct sdp_origin sdp_to_a, sdp_to_b;
+	bool rel100; /* the caller requires reliable provisional answers (RFC 3262) */
 };
 
 struct b2bua {
@@ -432,6 +433,17 @@ static sip_payload_t const *body_toward(struct call *c, bool to_a, sip_t const *
 	return mine ? mine : pl;
 }
 
+/*
+ * Session timers (RFC 4028) pass end to end: the phones refresh with
+ * re-INVITE or UPDATE, which cross like any request in a dialog. What
+ * crosses: Session-Expires, Min-SE, and "timer" of Supported and Require
+ * (the other tags are this hop's own, 100rel above all).
+ */
+static bool has_timer(msg_list_t const *l)
+{
+	return l && sip_has_feature(l, "timer");
+}
+
 /* Sends the ACK for a 2xx to INVITE on a dialog, with the body given (or none). */
 static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_of,
 		     sip_payload_t const *body)
@@ -532,7 +544,16 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 	int status = sip ? sip->sip_status->st_status : 408;
 
 	if (status < 200) {
-		if (status > 100 && c->state == CALL_RINGING && c->irq && f->gen == c->gen)
+		if (status > 100 && c->state == CALL_RINGING && c->irq && f->gen == c->gen &&
+		    c->rel100)
+			nta_reliable_treply(
+				c->irq, NULL, NULL, status, sip->sip_status->st_phrase,
+				SIPTAG_CONTACT(c->to_caller), SIPTAG_REQUIRE_STR("100rel"),
+				TAG_IF(sip->sip_payload,
+				       SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
+				TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, true, sip))),
+				TAG_END());
+		else if (status > 100 && c->state == CALL_RINGING && c->irq && f->gen == c->gen)
 			nta_incoming_treply(
 				c->irq, status, sip->sip_status->st_phrase,
 				SIPTAG_CONTACT(c->to_caller),
@@ -573,6 +594,9 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		cancel_forks(c, f);
 		nta_incoming_treply(
 			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
+			TAG_IF(sip->sip_session_expires,
+			       SIPTAG_SESSION_EXPIRES(sip->sip_session_expires)),
+			TAG_IF(has_timer(sip->sip_require), SIPTAG_REQUIRE_STR("timer")),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, true, sip))),
 			TAG_END());
@@ -707,6 +731,10 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	nta_incoming_treply(
 		r->irq, status, sip ? sip->sip_status->st_phrase : "Request Timeout",
 		TAG_IF(status < 300, SIPTAG_CONTACT(r->from_a ? c->to_caller : c->to_callee)),
+		TAG_IF(sip && sip->sip_session_expires,
+		       SIPTAG_SESSION_EXPIRES(sip ? sip->sip_session_expires : NULL)),
+		TAG_IF(sip && has_timer(sip->sip_require), SIPTAG_REQUIRE_STR("timer")),
+		TAG_IF(sip && sip->sip_min_se, SIPTAG_MIN_SE(sip ? sip->sip_min_se : NULL)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, r->from_a, sip))),
 		TAG_IF(sip && sip->sip_event, SIPTAG_EVENT(sip->sip_event)), TAG_END());
@@ -810,6 +838,10 @@ static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta
 		TAG_IF(ident, SIPTAG_P_ASSERTED_IDENTITY_STR(ident)),
 		TAG_IF(refer_to, SIPTAG_REFER_TO(refer_to)),
 		TAG_IF(referred_by, SIPTAG_REFERRED_BY(referred_by)),
+		TAG_IF(sip->sip_session_expires, SIPTAG_SESSION_EXPIRES(sip->sip_session_expires)),
+		TAG_IF(sip->sip_min_se, SIPTAG_MIN_SE(sip->sip_min_se)),
+		TAG_IF(has_timer(sip->sip_supported), SIPTAG_SUPPORTED_STR("timer")),
+		TAG_IF(has_timer(sip->sip_require), SIPTAG_REQUIRE_STR("timer")),
 		TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, !from_a, sip))),
 		TAG_IF(sip->sip_event, SIPTAG_EVENT(sip->sip_event)),
@@ -939,6 +971,10 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 		       SIPTAG_HEADER_STR(su_sprintf(home, "Diversion: %s", c->diversion))),
 		TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
 		TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
+		TAG_IF(inv->sip_session_expires, SIPTAG_SESSION_EXPIRES(inv->sip_session_expires)),
+		TAG_IF(inv->sip_min_se, SIPTAG_MIN_SE(inv->sip_min_se)),
+		TAG_IF(has_timer(inv->sip_supported), SIPTAG_SUPPORTED_STR("timer")),
+		TAG_IF(has_timer(inv->sip_require), SIPTAG_REQUIRE_STR("timer")),
 		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
 		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(body_toward(c, false, inv))),
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
@@ -1266,6 +1302,8 @@ static struct call *call_new(b2bua_t *b, msg_t *msg, char const *caller, char co
 	text_copy(c->callee, sizeof(c->callee), callee);
 	text_copy(c->target, sizeof(c->target), callee);
 	text_copy(c->device, sizeof(c->device), device);
+	/* Hop by hop: we send the caller's provisional answers reliably and take its PRACKs. */
+	c->rel100 = sip && sip_has_feature(sip->sip_require, "100rel");
 	c->next = b->calls;
 	b->calls = c;
 	b->n_calls++;

@@ -137,6 +137,12 @@ check "the answering phone had the whole call" uas_done
 UAS_PID=$RING_PID
 check "the other phone got a CANCEL" uas_done
 
+# ---- 100rel (hop by hop) and session timers (end to end) ----
+callee call-uas-timer.xml 1
+check "a caller requiring 100rel gets a reliable 180, its PRACK answered, then 200 with Session-Expires" \
+	caller call-uac-100rel.xml 2001 -m 1
+check "the callee got Session-Expires and Supported: timer, no 100rel, and answered with them" uas_done
+
 # ---- call ids stay unique across a restart ----
 check "sipregd stops" stop_sipregd
 start_sipregd || exit 1

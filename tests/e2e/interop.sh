@@ -154,12 +154,23 @@ all_notifies_200() {
 	echo "$answers"
 	[ -n "$answers" ] && ! echo "$answers" | grep -qv '^200$'
 }
+add_phone tom pw-tom tomdesk third-party-basic 6001
+add_phone bea pw-bea beadesk third-party-basic 6002
+add_phone cat pw-cat catdesk third-party-basic 6003
+dev bea --dn 6002 --user bea --password pw-bea
+dev cat --dn 6003 --user cat --password pw-cat
+
+# ---- Require in a dialog ----
+dev_do bea invite:6003
+check "6002 calls 6003" dev_has bea "RESULT invite:6003 200"
+dev_do bea require:foo
+check "an INFO in the call with Require: foo gets 420" dev_has bea "RESULT require:foo 420"
+dev_do bea require:timer
+check "one with Require: timer crosses to 6003" dev_line cat '^RECV INFO' 'Require: timer'
+dev_do bea bye
+check "the call ends" dev_has bea "RESULT bye 200"
+
 if command -v twinkle-console >/dev/null; then
-	add_phone tom pw-tom tomdesk third-party-basic 6001
-	add_phone bea pw-bea beadesk third-party-basic 6002
-	add_phone cat pw-cat catdesk third-party-basic 6003
-	dev bea --dn 6002 --user bea --password pw-bea
-	dev cat --dn 6003 --user cat --password pw-cat
 	check "twinkle registers" twinkle_start tom tom pw-tom 6001
 	echo "call sip:6002@$SIP_ADDR:$SIP_PORT" >&3
 	check "twinkle calls 6002 and is answered" twinkle_says tom "far end answered call"

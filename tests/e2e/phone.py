@@ -18,7 +18,8 @@ known), publish:text (a body that is not PIDF),
 notify:dialog, invite:USER (INVITE to sip:USER@server, answers 407, ACKs a
 2xx), transfer:USER (blind: REFER in the first call to sip:USER@server),
 attended (REFER in the first call naming the second with Replaces),
-replaces:USER (an INVITE with a Replaces naming no dialog), bye
+replaces:USER (an INVITE with a Replaces naming no dialog), require:TAG (an INFO
+in the first call with Require: TAG), bye
 (hangs up the newest call), sleep:SECONDS. Afterwards it serves until
 --until FILE exists (120 s at most) or, without --until, ends. With
 --control FILE, actions written to FILE (one per line) are run while
@@ -426,7 +427,7 @@ class Phone:
             return self.invite(arg)
         elif kind == "replaces":  # an INVITE naming a dialog nobody has
             return self.invite(arg, ["Replaces: no-such-call@127.0.0.1;to-tag=1;from-tag=2"])
-        elif kind in ("transfer", "attended", "bye"):
+        elif kind in ("transfer", "attended", "bye", "require"):
             return self.transfer_act(action, kind, arg)
         else:
             return False
@@ -446,6 +447,8 @@ class Phone:
         if kind == "bye" and calls:
             code = self.in_dialog(calls[-1], "BYE")
             self.dialogs.pop(calls[-1]["call_id"], None)
+        elif kind == "require" and calls:  # an INFO in the first call requiring arg
+            code = self.in_dialog(calls[0], "INFO", [f"Require: {arg}"])
         elif kind == "transfer" and calls:
             calls[0]["referred"] = True
             code = self.in_dialog(calls[0], "REFER", [

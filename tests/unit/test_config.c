@@ -41,7 +41,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(cfg.realm, "sipreg");
 	CU_ASSERT_STRING_EQUAL(cfg.store_path, "sipreg.db");
 	CU_ASSERT_STRING_EQUAL(cfg.ctl_socket, "sipregd.sock");
-	CU_ASSERT_EQUAL(cfg.log_level, LOG_LVL_NOTICE);
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LVL_INFO);
 	CU_ASSERT_EQUAL(cfg.log_target, LOG_TARGET_STDERR);
 	/* An empty file is the defaults. */
 	CU_ASSERT_EQUAL(load(""), 0);
