@@ -161,14 +161,20 @@ dev bea --dn 6002 --user bea --password pw-bea
 dev cat --dn 6003 --user cat --password pw-cat
 
 # ---- Require in a dialog ----
-dev_do bea invite:6003
-check "6002 calls 6003" dev_has bea "RESULT invite:6003 200"
-dev_do bea require:foo
-check "an INFO in the call with Require: foo gets 420" dev_has bea "RESULT require:foo 420"
-dev_do bea require:timer
-check "one with Require: timer crosses to 6003" dev_line cat '^RECV INFO' 'Require: timer'
-dev_do bea bye
-check "the call ends" dev_has bea "RESULT bye 200"
+add_phone dee pw-dee deedesk third-party-basic 6004
+add_phone eve pw-eve evedesk third-party-basic 6005
+dev dee --dn 6004 --user dee --password pw-dee
+dev eve --dn 6005 --user eve --password pw-eve
+dev_do dee invite:6005
+check "6004 calls 6005" dev_has dee "RESULT invite:6005 200"
+dev_do dee require:foo
+check "an INFO in the call with Require: foo gets 420" dev_has dee "RESULT require:foo 420"
+dev_do dee require:timer
+check "one with Require: timer crosses to 6005" dev_line eve '^RECV INFO' 'Require: timer'
+dev_do dee bye
+check "the call ends" dev_has dee "RESULT bye 200"
+dev_stop dee
+dev_stop eve
 
 if command -v twinkle-console >/dev/null; then
 	check "twinkle registers" twinkle_start tom tom pw-tom 6001
