@@ -148,6 +148,16 @@ for block in text.split("+++ ")[1:]:
         print(m.group(1))
 PY
 }
+# twinkle published its presence at start (a plain PIDF) and was answered 200.
+twinkle_published() {
+	python3 - "$WORK/tw-$1/.twinkle/twinkle.log" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+ok = any(re.search(r"^SIP/2\.0 200", b, re.M) and re.search(r"^CSeq: \d+ PUBLISH", b, re.M)
+         and "process_sip_msg" in b for b in text.split("+++ ")[1:])
+sys.exit(0 if ok and "PUBLISH failure" not in text else 1)
+PY
+}
 all_notifies_200() {
 	local answers
 	answers=$(twinkle_notify_answers "$1")
@@ -178,6 +188,8 @@ dev_stop eve
 
 if command -v twinkle-console >/dev/null; then
 	check "twinkle registers" twinkle_start tom tom pw-tom 6001
+	check "twinkle's presence PUBLISH at start (<basic>open</basic>) is answered 200" \
+		wait_for 50 twinkle_published tom
 	echo "call sip:6002@$SIP_ADDR:$SIP_PORT" >&3
 	check "twinkle calls 6002 and is answered" twinkle_says tom "far end answered call"
 	echo "transfer sip:6003@$SIP_ADDR:$SIP_PORT" >&3
