@@ -439,10 +439,6 @@ static sip_payload_t const *body_toward(struct call *c, bool to_a, sip_t const *
  * crosses: Session-Expires, Min-SE, and "timer" of Supported and Require
  * (the other tags are this hop's own, 100rel above all).
  */
-static bool has_timer(msg_list_t const *l)
-{
-	return l && sip_has_feature(l, "timer");
-}
 
 /* Sends the ACK for a 2xx to INVITE on a dialog, with the body given (or none). */
 static void send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_of,
@@ -596,7 +592,8 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
 			TAG_IF(sip->sip_session_expires,
 			       SIPTAG_SESSION_EXPIRES(sip->sip_session_expires)),
-			TAG_IF(has_timer(sip->sip_require), SIPTAG_REQUIRE_STR("timer")),
+			TAG_IF(sip_has_feature(sip->sip_require, "timer"),
+			       SIPTAG_REQUIRE_STR("timer")),
 			TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 			TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, true, sip))),
 			TAG_END());
@@ -733,7 +730,8 @@ static int on_relay_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		TAG_IF(status < 300, SIPTAG_CONTACT(r->from_a ? c->to_caller : c->to_callee)),
 		TAG_IF(sip && sip->sip_session_expires,
 		       SIPTAG_SESSION_EXPIRES(sip ? sip->sip_session_expires : NULL)),
-		TAG_IF(sip && has_timer(sip->sip_require), SIPTAG_REQUIRE_STR("timer")),
+		TAG_IF(sip && sip_has_feature(sip->sip_require, "timer"),
+		       SIPTAG_REQUIRE_STR("timer")),
 		TAG_IF(sip && sip->sip_min_se, SIPTAG_MIN_SE(sip ? sip->sip_min_se : NULL)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip && sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, r->from_a, sip))),
@@ -840,8 +838,8 @@ static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta
 		TAG_IF(referred_by, SIPTAG_REFERRED_BY(referred_by)),
 		TAG_IF(sip->sip_session_expires, SIPTAG_SESSION_EXPIRES(sip->sip_session_expires)),
 		TAG_IF(sip->sip_min_se, SIPTAG_MIN_SE(sip->sip_min_se)),
-		TAG_IF(has_timer(sip->sip_supported), SIPTAG_SUPPORTED_STR("timer")),
-		TAG_IF(has_timer(sip->sip_require), SIPTAG_REQUIRE_STR("timer")),
+		TAG_IF(sip_has_feature(sip->sip_supported, "timer"), SIPTAG_SUPPORTED_STR("timer")),
+		TAG_IF(sip_has_feature(sip->sip_require, "timer"), SIPTAG_REQUIRE_STR("timer")),
 		TAG_IF(sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 		TAG_IF(sip->sip_payload, SIPTAG_PAYLOAD(body_toward(c, !from_a, sip))),
 		TAG_IF(sip->sip_event, SIPTAG_EVENT(sip->sip_event)),
@@ -973,8 +971,8 @@ static nta_outgoing_t *send_fork_invite(struct call *c, struct fork *f, sip_t co
 		TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
 		TAG_IF(inv->sip_session_expires, SIPTAG_SESSION_EXPIRES(inv->sip_session_expires)),
 		TAG_IF(inv->sip_min_se, SIPTAG_MIN_SE(inv->sip_min_se)),
-		TAG_IF(has_timer(inv->sip_supported), SIPTAG_SUPPORTED_STR("timer")),
-		TAG_IF(has_timer(inv->sip_require), SIPTAG_REQUIRE_STR("timer")),
+		TAG_IF(sip_has_feature(inv->sip_supported, "timer"), SIPTAG_SUPPORTED_STR("timer")),
+		TAG_IF(sip_has_feature(inv->sip_require, "timer"), SIPTAG_REQUIRE_STR("timer")),
 		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
 		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(body_toward(c, false, inv))),
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
@@ -1282,6 +1280,14 @@ static bool redirect(struct call *c, char const *reason)
 
 /* A call from the caller's line, linked into the list; NULL (with 500 answered) when out of memory.
  */
+/* The id of a new call, NODE-RUN-N (in out, size n); returns N. */
+static unsigned new_call_id(b2bua_t *b, char *out, size_t n)
+{
+	unsigned seq = b->next_id++;
+	snprintf(out, n, "%s-%u", b->id_prefix, seq);
+	return seq;
+}
+
 static struct call *call_new(b2bua_t *b, msg_t *msg, char const *caller, char const *device,
 			     char const *callee)
 {
@@ -1292,8 +1298,7 @@ static struct call *call_new(b2bua_t *b, msg_t *msg, char const *caller, char co
 		return NULL;
 	}
 	c->b = b;
-	c->seq = b->next_id++;
-	snprintf(c->id, sizeof(c->id), "%s-%u", b->id_prefix, c->seq);
+	c->seq = new_call_id(b, c->id, sizeof(c->id));
 	c->started = time(NULL);
 	sip_t const *sip = sip_object(msg);
 	unsigned long mf = sip && sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 70;
@@ -1617,7 +1622,7 @@ static void refuse_out(b2bua_t *b, msg_t *msg, struct dir_device const *who,
 {
 	time_t now = time(NULL);
 	char id[64]; /* a call of its own, if a short one */
-	snprintf(id, sizeof(id), "%s-%u", b->id_prefix, b->next_id++);
+	new_call_id(b, id, sizeof(id));
 	/* dn lives in msg, which the reply consumes: record first. */
 	cdr_add(b, id, from_line->dn, who->name, dn, NULL, NULL, now, 0, result);
 	nta_msg_treply(b->agent, msg, status, phrase, TAG_END());

@@ -54,12 +54,12 @@ check "an MD5-only client on a SHA-256-only device: the log says so" \
 
 # ---- counts right after a flush ----
 check "a phone registers" reg -- +c
-bindings_of() {
-	ctl line show 1001 --json | json_get bindings
+bindings_are() { # N: line show 1001 counts N bindings
+	test "$(ctl line show 1001 --json | json_get bindings)" = "$1"
 }
-check "line show counts its binding" wait_for 50 sh -c "[ \"\$('$SIPREGCTL' -s '$SOCK' line show 1001 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"bindings\"])')\" = 1 ]"
+check "line show counts its binding" wait_for 50 bindings_are 1
 check "reg flush" ctl reg flush 1001
-check "line show right after the flush: 0 bindings" test "$(bindings_of)" = 0
+check "line show right after the flush: 0 bindings" bindings_are 0
 check "line list right after the flush: 0 bindings" sh -c \
 	"'$SIPREGCTL' -s '$SOCK' line list --json | python3 -c 'import json,sys; sys.exit(0 if [l[\"bindings\"] for l in json.load(sys.stdin) if l[\"dn\"] == \"1001\"] == [0] else 1)'"
 
