@@ -33,6 +33,7 @@ struct push;
 #include "daemon/log.h"
 #include "daemon/text.h"
 #include "registrar/bindings.h"
+#include "sip/reply.h"
 
 #define LOG_TAG "features"
 
@@ -108,11 +109,6 @@ void features_destroy(features_t *f)
 	free(f);
 }
 
-size_t features_pending(features_t const *f)
-{
-	return f->n_pushes;
-}
-
 /*
  * The device a feature request comes from: where it registered, without a
  * challenge; otherwise it must authenticate (407). NULL when the request
@@ -128,7 +124,7 @@ static struct dir_device const *requester(features_t *f, msg_t *msg, sip_t *sip)
 static bool stray_in_dialog(features_t *f, msg_t *msg, sip_t *sip)
 {
 	if (sip->sip_to && sip->sip_to->a_tag) {
-		nta_msg_treply(f->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_NO_TRANSACTION), TAG_END());
 		return true;
 	}
 	return false;
@@ -220,7 +216,7 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 	if (stray_in_dialog(f, msg, sip))
 		return;
 	if (!sip->sip_event || strcasecmp(sip->sip_event->o_type, "presence") != 0) {
-		nta_msg_treply(f->agent, msg, SIP_489_BAD_EVENT,
+		nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_BAD_EVENT),
 			       SIPTAG_ALLOW_EVENTS_STR("presence"), TAG_END());
 		return;
 	}
@@ -236,7 +232,8 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 			log_info("PUBLISH from %s: SIP-If-Match %s names no publication of its "
 				 "(412)",
 				 dev->name, LOGQ(im->g_string));
-			nta_msg_treply(f->agent, msg, SIP_412_PRECONDITION_FAILED, TAG_END());
+			nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_PRECONDITION_FAILED),
+				       TAG_END());
 			return;
 		}
 	} else if (!sip->sip_payload || !sip->sip_payload->pl_len) {
@@ -259,11 +256,12 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 	if (exp == 0) { /* removal */
 		if (pub)
 			publication_drop(f, pub);
-		nta_msg_treply(f->agent, msg, SIP_200_OK, SIPTAG_EXPIRES_STR("0"), TAG_END());
+		nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_OK), SIPTAG_EXPIRES_STR("0"),
+			       TAG_END());
 		return;
 	}
 	if (!pub && !(pub = publication_add(f, dev->name, now))) {
-		nta_msg_treply(f->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_SERVER_ERROR), TAG_END());
 		return;
 	}
 	snprintf(pub->etag, sizeof(pub->etag), "%lx", ++f->etag);
@@ -281,7 +279,7 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 	char etag[48], expires[16];
 	snprintf(etag, sizeof(etag), "SIP-ETag: %s", pub->etag);
 	snprintf(expires, sizeof(expires), "%lu", exp);
-	nta_msg_treply(f->agent, msg, SIP_200_OK, SIPTAG_HEADER_STR(etag),
+	nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_OK), SIPTAG_HEADER_STR(etag),
 		       SIPTAG_EXPIRES_STR(expires), TAG_END());
 }
 
@@ -297,7 +295,7 @@ void features_refer(features_t *f, msg_t *msg, sip_t *sip)
 	/* Soft keys, alarms, token registration: accepted; none is a transfer. */
 	log_debug("REFER from %s (%s) accepted", dev->name,
 		  LOGQ(sip->sip_content_type ? sip->sip_content_type->c_type : NULL));
-	nta_msg_treply(f->agent, msg, SIP_202_ACCEPTED, TAG_END());
+	nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_ACCEPTED), TAG_END());
 }
 
 void features_notify(features_t *f, msg_t *msg, sip_t *sip)
@@ -306,7 +304,7 @@ void features_notify(features_t *f, msg_t *msg, sip_t *sip)
 		return;
 	char const *event = sip->sip_event ? sip->sip_event->o_type : NULL;
 	if (!event || (strcasecmp(event, "dialog") && strcasecmp(event, "refer"))) {
-		nta_msg_treply(f->agent, msg, SIP_489_BAD_EVENT,
+		nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_BAD_EVENT),
 			       SIPTAG_ALLOW_EVENTS_STR("dialog, refer"), TAG_END());
 		return;
 	}
@@ -314,7 +312,7 @@ void features_notify(features_t *f, msg_t *msg, sip_t *sip)
 	if (!dev)
 		return;
 	log_debug("NOTIFY %s from %s accepted", LOGQ(event), dev->name);
-	nta_msg_treply(f->agent, msg, SIP_200_OK, TAG_END());
+	nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_OK), TAG_END());
 }
 
 /* ---- pushing state to a phone ---- */

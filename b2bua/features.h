@@ -38,7 +38,4 @@ void features_registered(features_t *f, struct dir_device const *dev, char const
 /** A new directory replaces old: push what changed to the phones concerned. */
 void features_directory_changed(features_t *f, directory_t const *old, directory_t const *now);
 
-/** Pushes sent and not yet answered. */
-size_t features_pending(features_t const *f);
-
 #endif

@@ -1,3 +1,11 @@
+/*
+ * The control socket: JSON lines over a Unix socket, one request at a
+ * time per connection. Each request becomes a job run on the thread its
+ * command names (ctl/commands.c): the main thread at once, the store
+ * thread as a store job (a change takes the change path, daemon/change.h),
+ * the SIP thread through sip_thread_call(); the answer is sent from the main
+ * thread when the job is done. Reading stops while a job is under way.
+ */
 #include "autoconfig.h"
 
 #include "ctl/server.h"
@@ -14,9 +22,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "b2bua/b2bua.h"
+#include "ctl/commands.h"
+#include "daemon/change.h"
 #include "daemon/log.h"
-#include "registrar/registrar.h"
+#include "daemon/thread.h"
 #include "store/store.h"
 
 #define LOG_TAG "ctl"
@@ -39,23 +48,6 @@ struct conn {
 	struct bufferevent *bev;
 	bool busy;   /* a store job for this connection is under way */
 	bool closed; /* the peer went away while busy */
-};
-
-struct job;
-typedef int (*store_cmd_f)(store_t *s, struct job *j);
-
-struct job {
-	struct conn *conn;
-	char cmd[32];
-	store_cmd_f fn;
-	json_t *args;
-	json_t *data;
-	struct store_err err;
-	bool status;  /* merge the daemon's status into data */
-	bool changes; /* a change: the SIP thread gets a new directory */
-	directory_t *dir;
-	/* for SIP-thread commands */
-	void (*sip_fn)(struct job *j, sip_thread_t *t);
 };
 
 /* ---- replies ---- */
@@ -98,446 +90,54 @@ static void reply_err(struct conn *c, char const *code, char const *msg)
 	send_json(c, json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", msg));
 }
 
-/* ---- arguments ---- */
-
-/* A string argument; NULL when absent. *bad is set when present but not a string. */
-static char const *arg_str(json_t *args, char const *key, bool *bad)
-{
-	json_t *v = json_object_get(args, key);
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		*bad = true;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-/* Describes the request for the log: its string arguments, never a password. */
-static void describe(char *buf, size_t len, char const *cmd, json_t *args)
-{
-	char const *key;
-	json_t *v;
-	size_t n = (size_t)snprintf(buf, len, "%s", cmd);
-	json_object_foreach (args, key, v) {
-		if (n >= len)
-			break;
-		if (strcmp(key, "password") == 0)
-			continue;
-		if (json_is_string(v))
-			n += (size_t)snprintf(buf + n, len - n, " %s=%s", key,
-					      json_string_value(v));
-		else if (json_is_integer(v))
-			n += (size_t)snprintf(buf + n, len - n, " %s=%lld", key,
-					      (long long)json_integer_value(v));
-	}
-}
-
-/* ---- store commands (run on the store thread) ---- */
-
-#define REQUIRE(var, key)                                                                          \
-	bool bad_##var = false;                                                                    \
-	char const *var = arg_str(j->args, key, &bad_##var);                                       \
-	if (!var || bad_##var) {                                                                   \
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' (a string) is required",   \
-			 key);                                                                     \
-		return j->err.code = -EINVAL;                                                      \
-	}
-
-#define OPTIONAL(var, key)                                                                         \
-	bool bad_##var = false;                                                                    \
-	char const *var = arg_str(j->args, key, &bad_##var);                                       \
-	if (bad_##var) {                                                                           \
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' must be a string", key);   \
-		return j->err.code = -EINVAL;                                                      \
-	}
-
-/* An optional integer argument within [lo, hi]; def when absent. */
-static int arg_int(struct job *j, char const *key, long long lo, long long hi, long long def,
-		   long long *out)
-{
-	json_t *v = json_object_get(j->args, key);
-	*out = def;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		snprintf(j->err.msg, sizeof(j->err.msg),
-			 "argument '%s' must be a whole number from %lld to %lld", key, lo, hi);
-		return j->err.code = -EINVAL;
-	}
-	*out = json_integer_value(v);
-	return 0;
-}
-
-/*
- * The password policy, unless the request says "weak": true (a lab may
- * want short passwords; the log says so).
- */
-static int password_allowed(store_t *s, struct job *j, char const *name, char const *password)
-{
-	int err = store_password_policy(s, name, password, &j->err);
-	if (err < 0 && json_is_true(json_object_get(j->args, "weak"))) {
-		log_warning("user %s: a weak password accepted as asked (%s)", name, j->err.msg);
-		memset(&j->err, 0, sizeof(j->err));
-		err = 0;
-	}
-	return err;
-}
-
-static int cmd_user_add(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	REQUIRE(password, "password");
-	int err = password_allowed(s, j, name, password);
-	return err < 0 ? err : store_user_add(s, name, password, &j->err);
-}
-
-static int cmd_user_passwd(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	REQUIRE(password, "password");
-	int err = password_allowed(s, j, name, password);
-	return err < 0 ? err : store_user_passwd(s, name, password, &j->err);
-}
-
-static int cmd_user_del(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	return store_user_del(s, name, &j->err);
-}
-
-static int cmd_user_list(store_t *s, struct job *j)
-{
-	return store_user_list(s, &j->data, &j->err);
-}
-
-static int cmd_device_add(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	REQUIRE(model, "model");
-	REQUIRE(user, "digest_user");
-	OPTIONAL(auth, "auth");
-	OPTIONAL(algs, "digest_algs");
-	OPTIONAL(qop, "qop");
-	struct store_device_spec spec = { name, model, user, auth, algs, qop };
-	int err = store_device_add(s, &spec, &j->err);
-	if (err == 0) {
-		char canon[STORE_NAME_MAX + 1];
-		store_device_name_canon(canon, sizeof(canon), name);
-		j->data = json_pack("{s:s}", "name", canon);
-	}
-	return err;
-}
-
-static int cmd_device_set(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	OPTIONAL(model, "model");
-	OPTIONAL(user, "digest_user");
-	OPTIONAL(auth, "auth");
-	OPTIONAL(algs, "digest_algs");
-	OPTIONAL(qop, "qop");
-	struct store_device_spec spec = { name, model, user, auth, algs, qop };
-	return store_device_set(s, &spec, &j->err);
-}
-
-static int cmd_device_del(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	return store_device_del(s, name, &j->err);
-}
-
-static int cmd_device_list(store_t *s, struct job *j)
-{
-	return store_device_list(s, &j->data, &j->err);
-}
-
-static int cmd_device_show(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	return store_device_show(s, name, &j->data, &j->err);
-}
-
-static int cmd_device_models(store_t *s, struct job *j)
-{
-	return store_model_list(s, &j->data, &j->err);
-}
-
-static int cmd_line_add(store_t *s, struct job *j)
-{
-	REQUIRE(device, "device");
-	REQUIRE(dn, "dn");
-	OPTIONAL(display, "display");
-	OPTIONAL(label, "label");
-	long long idx;
-	if (arg_int(j, "index", 1, 64, 0, &idx) < 0)
-		return j->err.code;
-	struct store_line_spec spec = { device, dn, (unsigned)idx, display, label };
-	unsigned got = 0;
-	int err = store_line_add(s, &spec, &got, &j->err);
-	if (err == 0)
-		j->data = json_pack("{s:s, s:i}", "dn", dn, "index", (int)got);
-	return err;
-}
-
-static int cmd_line_del(store_t *s, struct job *j)
-{
-	REQUIRE(dn, "dn");
-	return store_line_del(s, dn, &j->err);
-}
-
-static int cmd_line_list(store_t *s, struct job *j)
-{
-	return store_line_list(s, &j->data, &j->err);
-}
-
-static int cmd_line_show(store_t *s, struct job *j)
-{
-	REQUIRE(dn, "dn");
-	return store_line_show(s, dn, &j->data, &j->err);
-}
-
-static int cmd_line_set(store_t *s, struct job *j)
-{
-	REQUIRE(dn, "dn");
-	OPTIONAL(dnd, "dnd");
-	OPTIONAL(all, "cfwd_all");
-	OPTIONAL(busy, "cfwd_busy");
-	OPTIONAL(noanswer, "cfwd_noanswer");
-	long long timeout;
-	if (arg_int(j, "noanswer_timeout", 0, 600, -1, &timeout) < 0)
-		return j->err.code;
-	if (dnd && strcmp(dnd, "on") && strcmp(dnd, "off")) {
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument 'dnd' is on or off");
-		return j->err.code = -EINVAL;
-	}
-	struct store_line_features f = {
-		.dn = dn,
-		.dnd = dnd ? !strcmp(dnd, "on") : -1,
-		.cfwd_all = all,
-		.cfwd_busy = busy,
-		.cfwd_noanswer = noanswer,
-		.noanswer_timeout = (int)timeout,
-	};
-	int err = store_line_set(s, &f, &j->err);
-	if (err == 0)
-		err = store_line_show(s, dn, &j->data, &j->err);
-	return err;
-}
-
-static int cmd_cdr_list(store_t *s, struct job *j)
-{
-	long long since, limit;
-	if (arg_int(j, "since", 0, 1LL << 40, 0, &since) < 0 ||
-	    arg_int(j, "limit", 0, 1000000, 0, &limit) < 0)
-		return j->err.code;
-	return store_cdr_list(s, since, (unsigned)limit, &j->data, &j->err);
-}
-
-/* An optional yes|no argument: 1, 0, or def when absent; -1 (error set) when neither. */
-static int arg_yesno(struct job *j, char const *key, int def, int *out)
-{
-	OPTIONAL(v, key);
-	*out = def;
-	if (!v)
-		return 0;
-	if (strcmp(v, "yes") && strcmp(v, "no")) {
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument '%s' is yes or no", key);
-		return j->err.code = -EINVAL;
-	}
-	*out = !strcmp(v, "yes");
-	return 0;
-}
-
-static int trunk_cmd(store_t *s, struct job *j, bool add)
-{
-	REQUIRE(name, "name");
-	OPTIONAL(registrar, "registrar");
-	if (add && !registrar) {
-		snprintf(j->err.msg, sizeof(j->err.msg),
-			 "argument 'registrar' (a string) is required");
-		return j->err.code = -EINVAL;
-	}
-	OPTIONAL(proxy, "proxy");
-	OPTIONAL(user, "user");
-	OPTIONAL(auth_user, "auth_user");
-	OPTIONAL(password, "password");
-	OPTIONAL(realm, "realm");
-	OPTIONAL(transport, "transport");
-	OPTIONAL(caller_id, "caller_id");
-	OPTIONAL(default_dn, "default_dn");
-	long long expires;
-	int reg, emergency;
-	if (arg_int(j, "expires", 60, 86400, 0, &expires) < 0 ||
-	    arg_yesno(j, "register", -1, &reg) < 0 ||
-	    arg_yesno(j, "emergency", add ? 0 : -1, &emergency) < 0)
-		return j->err.code;
-	json_t *dids = json_object_get(j->args, "dids");
-	char const *list[64];
-	size_t n = 0;
-	if (dids && !json_is_null(dids)) {
-		size_t i;
-		json_t *v;
-		if (!json_is_array(dids) || json_array_size(dids) > 64) {
-			snprintf(j->err.msg, sizeof(j->err.msg),
-				 "argument 'dids' is a list of at most 64 strings");
-			return j->err.code = -EINVAL;
-		}
-		json_array_foreach (dids, i, v) {
-			if (!json_is_string(v)) {
-				snprintf(j->err.msg, sizeof(j->err.msg),
-					 "argument 'dids' is a list of strings");
-				return j->err.code = -EINVAL;
-			}
-			list[n++] = json_string_value(v);
-		}
-	}
-	struct store_trunk_spec t = {
-		.name = name,
-		.registrar = registrar,
-		.proxy = proxy,
-		.user = user,
-		.auth_user = auth_user,
-		.password = password,
-		.realm = realm,
-		.transport = transport,
-		.caller_id = caller_id,
-		.default_dn = default_dn,
-		.expires = expires,
-		.do_register = reg,
-		.emergency = emergency,
-		.dids = list,
-		.n_dids = n,
-	};
-	if (add)
-		return store_trunk_add(s, &t, &j->err);
-	return store_trunk_set(s, &t, dids && !json_is_null(dids), &j->err);
-}
-
-static int cmd_trunk_add(store_t *s, struct job *j)
-{
-	return trunk_cmd(s, j, true);
-}
-
-static int cmd_trunk_set(store_t *s, struct job *j)
-{
-	return trunk_cmd(s, j, false);
-}
-
-static int cmd_trunk_del(store_t *s, struct job *j)
-{
-	REQUIRE(name, "name");
-	return store_trunk_del(s, name, &j->err);
-}
-
-static int cmd_route_add(store_t *s, struct job *j)
-{
-	REQUIRE(pattern, "pattern");
-	OPTIONAL(trunk, "trunk");
-	OPTIONAL(prepend, "prepend");
-	long long strip, priority;
-	int block, allow;
-	if (arg_int(j, "strip", 0, 32, 0, &strip) < 0 ||
-	    arg_int(j, "priority", 0, 1000000, 100, &priority) < 0 ||
-	    arg_yesno(j, "block", 0, &block) < 0 || arg_yesno(j, "allow_restricted", 0, &allow) < 0)
-		return j->err.code;
-	if (!trunk == !block) {
-		snprintf(j->err.msg, sizeof(j->err.msg),
-			 "a route names a trunk or blocks, one of the two");
-		return j->err.code = -EINVAL;
-	}
-	struct store_route_spec r = { pattern, trunk,	      (unsigned)strip,
-				      prepend, (int)priority, allow != 0 };
-	long long id = 0;
-	int err = store_route_add(s, &r, &id, &j->err);
-	if (err == 0)
-		j->data = json_pack("{s:I}", "id", (json_int_t)id);
-	return err;
-}
-
-static int cmd_route_del(store_t *s, struct job *j)
-{
-	long long id;
-	if (arg_int(j, "id", 1, 1LL << 62, 0, &id) < 0)
-		return j->err.code;
-	if (!id) {
-		snprintf(j->err.msg, sizeof(j->err.msg), "argument 'id' (a number) is required");
-		return j->err.code = -EINVAL;
-	}
-	return store_route_del(s, id, &j->err);
-}
-
-static int cmd_status(store_t *s, struct job *j)
-{
-	return store_counts(s, &j->data, &j->err);
-}
-
-static struct {
-	char const *name;
-	store_cmd_f fn;
-	bool changes; /* logged at notice level when it succeeds */
-} const store_cmds[] = {
-	{ "user.add", cmd_user_add, true },	   { "user.passwd", cmd_user_passwd, true },
-	{ "user.del", cmd_user_del, true },	   { "user.list", cmd_user_list, false },
-	{ "device.add", cmd_device_add, true },	   { "device.set", cmd_device_set, true },
-	{ "device.del", cmd_device_del, true },	   { "device.list", cmd_device_list, false },
-	{ "device.show", cmd_device_show, false }, { "device.models", cmd_device_models, false },
-	{ "line.add", cmd_line_add, true },	   { "line.del", cmd_line_del, true },
-	{ "line.list", cmd_line_list, false },	   { "line.show", cmd_line_show, false },
-	{ "line.set", cmd_line_set, true },	   { "cdr.list", cmd_cdr_list, false },
-	{ "status", cmd_status, false },	   { "trunk.add", cmd_trunk_add, true },
-	{ "trunk.del", cmd_trunk_del, true },	   { "trunk.set", cmd_trunk_set, true },
-	{ "route.add", cmd_route_add, true },	   { "route.del", cmd_route_del, true },
-};
-
-static void job_run(store_t *s, void *arg)
-{
-	struct job *j = arg;
-	j->err.code = 0;
-	j->err.msg[0] = '\0';
-	int err = j->fn(s, j);
-	if (err < 0 && !j->err.code)
-		j->err.code = err;
-	if (err == 0 && j->changes) {
-		struct store_err e = { 0 };
-		if (store_directory_load(s, &j->dir, &e) < 0)
-			log_error("the change is stored but the registrar keeps the old view: %s",
-				  e.msg);
-	}
-}
+/* ---- jobs ---- */
 
 static void conn_free(struct conn *c);
 static void conn_process(struct conn *c);
 
-/* Answers the client of a finished job and frees the job. */
-static void job_finish(void *arg)
+static void job_free(struct ctl_job *j)
 {
-	struct job *j = arg;
+	json_decref(j->args);
+	json_decref(j->data);
+	free(j);
+}
+
+/* Main thread: logs a finished job, answers its client (if still there) and frees it. */
+static void job_answer(struct ctl_job *j)
+{
 	struct conn *c = j->conn;
 	char what[512];
 
-	describe(what, sizeof(what), j->cmd, j->args);
-	if (j->err.code < 0) {
-		log_info("%s: refused: %s", what, j->err.msg);
-	} else if (j->changes) {
-		log_notice("%s: done", what);
+	if (j->def->thread != THREAD_MAIN) {
+		ctl_describe(what, sizeof(what), j->cmd, j->args);
+		if (j->err.code < 0)
+			log_info("%s: refused: %s", what, j->err.msg);
+		else if (j->def->changes)
+			log_notice("%s: done", what);
 	}
-	if (c->closed) {
-		json_decref(j->data);
-	} else if (j->err.code < 0) {
-		json_decref(j->data);
-		reply_err(c, code_name(j->err.code), j->err.msg);
-	} else {
-		if (j->status && c->srv->h.status) {
-			json_t *st = c->srv->h.status(c->srv->h.arg);
-			json_object_set_new(st, "counts", j->data ? j->data : json_object());
-			j->data = st;
+	if (!c->closed) {
+		if (j->err.code < 0) {
+			reply_err(c, code_name(j->err.code), j->err.msg);
+		} else {
+			if (j->def->status && c->srv->h.status) {
+				json_t *st = c->srv->h.status(c->srv->h.arg);
+				json_object_set_new(st, "counts",
+						    j->data ? j->data : json_object());
+				j->data = st;
+			}
+			reply_ok(c, j->data);
+			j->data = NULL;
 		}
-		reply_ok(c, j->data);
 	}
-	json_decref(j->args);
-	directory_destroy(j->dir);
-	free(j);
+	job_free(j);
+}
+
+/* Main thread: a job handed to another thread is done; the connection reads on. */
+static void job_finish(void *arg)
+{
+	struct ctl_job *j = arg;
+	struct conn *c = j->conn;
+	job_answer(j);
 	c->busy = false;
 	if (c->closed) {
 		conn_free(c);
@@ -547,216 +147,74 @@ static void job_finish(void *arg)
 	conn_process(c);
 }
 
-static void install_directory(sip_thread_t *t, void *arg)
+static void job_run_store(store_t *s, void *arg)
 {
-	struct job *j = arg;
-	sip_thread_install_directory(t, j->dir);
-	j->dir = NULL;
+	struct ctl_job *j = arg;
+	ASSERT_THREAD(STORE);
+	int err = j->def->store(s, j);
+	if (err < 0 && !j->err.code)
+		j->err.code = err;
+}
+
+/* A change: run on the store thread by the change path (daemon/change.h). */
+static int job_apply(store_t *s, void *arg, struct store_err *e)
+{
+	struct ctl_job *j = arg;
+	job_run_store(s, j);
+	*e = j->err;
+	return j->err.code;
 }
 
 /*
- * After a change the SIP thread gets the new directory before the client
- * hears "done", so a phone registering right after sees the change.
+ * A change has been stored and the SIP thread has its new directory: the
+ * client hears "done" only now, so a phone registering right after sees it.
  */
-static void job_done(void *arg)
+static void job_changed(void *arg, int err, struct store_err const *e)
 {
-	struct job *j = arg;
-	ctl_server_t *srv = j->conn->srv;
-	sip_thread_t *t = srv->h.sip ? srv->h.sip(srv->h.arg) : NULL;
-	if (j->dir && t && sip_thread_call(t, install_directory, job_finish, j) == 0)
-		return;
-	job_finish(j);
+	(void)err, (void)e;
+	job_finish(arg);
 }
 
-/* ---- commands run on the SIP thread ---- */
-
-static void sip_job_run(sip_thread_t *t, void *arg)
+static void job_run_sip(sip_thread_t *t, void *arg)
 {
-	struct job *j = arg;
-	j->sip_fn(j, t);
+	struct ctl_job *j = arg;
+	ASSERT_THREAD(SIP);
+	j->def->sip(j, t);
 }
 
-static void sip_reg_list(struct job *j, sip_thread_t *t)
-{
-	registrar_t *r = sip_thread_registrar(t);
-	j->data = registrar_list(r, NULL);
-}
-
-static void sip_reg_show(struct job *j, sip_thread_t *t)
-{
-	registrar_t *r = sip_thread_registrar(t);
-	char const *name = json_string_value(json_object_get(j->args, "device"));
-	char canon[STORE_NAME_MAX + 1];
-	store_device_name_canon(canon, sizeof(canon), name);
-	j->data = registrar_list(r, canon);
-}
-
-static void sip_reg_flush(struct job *j, sip_thread_t *t)
-{
-	registrar_t *r = sip_thread_registrar(t);
-	char const *what = json_string_value(json_object_get(j->args, "what"));
-	char canon[STORE_NAME_MAX + 1];
-	size_t n = 0;
-	store_device_name_canon(canon, sizeof(canon), what);
-	if (registrar_flush(r, canon, &n) < 0 && registrar_flush(r, what, &n) < 0) {
-		j->err.code = -ENOENT;
-		snprintf(j->err.msg, sizeof(j->err.msg), "no device or DN %s", what);
-		return;
-	}
-	j->data = json_pack("{s:I}", "removed", (json_int_t)n);
-}
-
-static void sip_ban_list(struct job *j, sip_thread_t *t)
-{
-	registrar_t *r = sip_thread_registrar(t);
-	j->data = registrar_bans(r);
-}
-
-static void sip_ban_del(struct job *j, sip_thread_t *t)
-{
-	registrar_t *r = sip_thread_registrar(t);
-	char const *addr = json_string_value(json_object_get(j->args, "address"));
-	if (!registrar_unban(r, addr)) {
-		j->err.code = -ENOENT;
-		snprintf(j->err.msg, sizeof(j->err.msg), "%s is not banned", addr);
-	}
-}
-
-static void sip_call_list(struct job *j, sip_thread_t *t)
-{
-	j->data = b2bua_list(sip_thread_b2bua(t));
-}
-
-static void sip_call_hangup(struct job *j, sip_thread_t *t)
-{
-	/* A call id (NODE-RUN-N), or N alone for a call of this run. */
-	json_t *id = json_object_get(j->args, "id");
-	char buf[64];
-	if (json_is_integer(id))
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(id));
-	else
-		snprintf(buf, sizeof(buf), "%s", json_is_string(id) ? json_string_value(id) : "");
-	if (!buf[0] || b2bua_hangup(sip_thread_b2bua(t), buf) < 0) {
-		j->err.code = -ENOENT;
-		snprintf(j->err.msg, sizeof(j->err.msg), "no call %s", buf[0] ? buf : "(no id)");
-	}
-}
-
-static void sip_trunk_list(struct job *j, sip_thread_t *t)
-{
-	j->data = b2bua_trunks(sip_thread_b2bua(t), NULL);
-}
-
-static void sip_trunk_show(struct job *j, sip_thread_t *t)
-{
-	char const *name = json_string_value(json_object_get(j->args, "name"));
-	j->data = b2bua_trunks(sip_thread_b2bua(t), name);
-	if (!j->data) {
-		j->err.code = -ENOENT;
-		snprintf(j->err.msg, sizeof(j->err.msg), "no trunk %s", name);
-	}
-}
-
-static void sip_route_list(struct job *j, sip_thread_t *t)
-{
-	j->data = b2bua_routes(sip_thread_b2bua(t));
-}
-
-static struct {
-	char const *name;
-	void (*fn)(struct job *j, sip_thread_t *t);
-	char const *required; /* a string argument it needs, or NULL */
-	bool changes;
-} const sip_cmds[] = {
-	{ "reg.list", sip_reg_list, NULL, false },
-	{ "reg.show", sip_reg_show, "device", false },
-	{ "reg.flush", sip_reg_flush, "what", true },
-	{ "ban.list", sip_ban_list, NULL, false },
-	{ "ban.del", sip_ban_del, "address", true },
-	{ "call.list", sip_call_list, NULL, false },
-	{ "call.hangup", sip_call_hangup, NULL, false },
-	{ "trunk.list", sip_trunk_list, NULL, false },
-	{ "trunk.show", sip_trunk_show, "name", false },
-	{ "route.list", sip_route_list, NULL, false },
-};
-
-static bool handle_sip(struct conn *c, char const *cmd, json_t *args)
+/* Hands the job to its command's thread; -1 (answered) when it cannot be. */
+static int job_start(struct conn *c, struct ctl_job *j)
 {
 	ctl_server_t *srv = c->srv;
-	for (size_t i = 0; i < sizeof(sip_cmds) / sizeof(sip_cmds[0]); i++) {
-		if (strcmp(sip_cmds[i].name, cmd))
-			continue;
-		char const *req = sip_cmds[i].required;
-		if (req && !json_is_string(json_object_get(args, req))) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "argument '%s' (a string) is required", req);
-			reply_err(c, "invalid", msg);
-			return true;
-		}
+	struct ctl_command const *def = j->def;
+	int err = 0;
+	if (def->thread == THREAD_MAIN) {
+		def->local(j, &srv->h);
+		job_answer(j);
+		return 0;
+	}
+	if (def->thread == THREAD_SIP) {
 		sip_thread_t *t = srv->h.sip ? srv->h.sip(srv->h.arg) : NULL;
-		struct job *j = calloc(1, sizeof(*j));
-		if (!j || !t) {
-			free(j);
+		if (!t) {
 			reply_err(c, "internal", "the SIP thread is not running");
-			return true;
+			job_free(j);
+			return -1;
 		}
-		j->conn = c;
-		snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
-		j->sip_fn = sip_cmds[i].fn;
-		j->args = args ? json_incref(args) : json_object();
-		j->changes = sip_cmds[i].changes;
-		if (sip_thread_call(t, sip_job_run, job_finish, j) < 0) {
-			json_decref(j->args);
-			free(j);
-			reply_err(c, "internal", "sipregd is shutting down");
-			return true;
-		}
-		c->busy = true;
-		bufferevent_disable(c->bev, EV_READ);
-		return true;
+		err = sip_thread_call(t, job_run_sip, job_finish, j);
+	} else if (def->changes) {
+		struct change_path path = { srv->store, srv->h.sip, srv->h.arg };
+		err = change_submit(&path, job_apply, job_changed, j);
+	} else {
+		err = store_worker_submit(srv->store, job_run_store, job_finish, j);
 	}
-	return false;
-}
-
-/* ---- commands handled on the main thread ---- */
-
-static bool handle_local(struct conn *c, char const *cmd, json_t *args)
-{
-	ctl_server_t *srv = c->srv;
-
-	if (strcmp(cmd, "config") == 0) {
-		reply_ok(c, srv->h.config ? srv->h.config(srv->h.arg) : json_object());
-		return true;
+	if (err < 0) {
+		reply_err(c, "internal", "sipregd is shutting down");
+		job_free(j);
+		return -1;
 	}
-	if (strcmp(cmd, "log.level") == 0) {
-		bool bad = false;
-		char const *level = arg_str(args, "level", &bad);
-		enum log_level l;
-		if (!level || log_level_parse(&l, level) < 0) {
-			reply_err(c, "invalid",
-				  "level must be one of error, warning, notice, info, debug");
-			return true;
-		}
-		if (srv->h.set_log_level)
-			srv->h.set_log_level(srv->h.arg, l);
-		log_notice("log level set to %s", log_level_name(l));
-		reply_ok(c, json_pack("{s:s}", "level", log_level_name(l)));
-		return true;
-	}
-	if (strcmp(cmd, "trace") == 0) {
-		json_t *on = json_object_get(args, "on");
-		if (!json_is_boolean(on)) {
-			reply_err(c, "invalid", "argument 'on' (true or false) is required");
-			return true;
-		}
-		if (!srv->h.set_trace || srv->h.set_trace(srv->h.arg, json_is_true(on)) < 0) {
-			reply_err(c, "internal", "the SIP thread did not take the command");
-			return true;
-		}
-		reply_ok(c, json_pack("{s:b}", "trace", json_is_true(on)));
-		return true;
-	}
-	return false;
+	c->busy = true;
+	bufferevent_disable(c->bev, EV_READ);
+	return 0;
 }
 
 static void handle_line(struct conn *c, char const *line, size_t len)
@@ -780,35 +238,29 @@ static void handle_line(struct conn *c, char const *line, size_t len)
 		reply_err(c, "invalid", "\"args\" must be an object");
 		goto out;
 	}
-	if (handle_local(c, cmd, args) || handle_sip(c, cmd, args))
-		goto out;
-	for (size_t i = 0; i < sizeof(store_cmds) / sizeof(store_cmds[0]); i++) {
-		if (strcmp(store_cmds[i].name, cmd))
-			continue;
-		struct job *j = calloc(1, sizeof(*j));
-		if (!j) {
-			reply_err(c, "internal", "out of memory");
-			goto out;
-		}
-		j->conn = c;
-		snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
-		j->fn = store_cmds[i].fn;
-		j->args = args ? json_incref(args) : json_object();
-		j->status = strcmp(cmd, "status") == 0;
-		j->changes = store_cmds[i].changes;
-		if (store_worker_submit(c->srv->store, job_run, job_done, j) < 0) {
-			json_decref(j->args);
-			free(j);
-			reply_err(c, "internal", "sipregd is shutting down");
-			goto out;
-		}
-		c->busy = true;
-		bufferevent_disable(c->bev, EV_READ);
+	struct ctl_command const *def = ctl_command_find(cmd);
+	if (!def) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "unknown command '%.60s'", cmd);
+		reply_err(c, "invalid", msg);
 		goto out;
 	}
-	char msg[128];
-	snprintf(msg, sizeof(msg), "unknown command '%.60s'", cmd);
-	reply_err(c, "invalid", msg);
+	if (def->required && !json_is_string(json_object_get(args, def->required))) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "argument '%s' (a string) is required", def->required);
+		reply_err(c, "invalid", msg);
+		goto out;
+	}
+	struct ctl_job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		reply_err(c, "internal", "out of memory");
+		goto out;
+	}
+	j->conn = c;
+	j->def = def;
+	snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
+	j->args = args ? json_incref(args) : json_object();
+	job_start(c, j);
 out:
 	json_decref(req);
 }

@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "daemon/log.h"
-#include "sip/sip.h"
+#include "sip/thread.h"
 #include "store/worker.h"
 
 typedef struct ctl_server ctl_server_t;

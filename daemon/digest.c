@@ -28,11 +28,6 @@ char const *digest_alg_name(enum digest_alg alg)
 	return alg == DIGEST_SHA256 ? "SHA-256" : "MD5";
 }
 
-size_t digest_hex_len(enum digest_alg alg)
-{
-	return alg == DIGEST_SHA256 ? 64 : 32;
-}
-
 /*
  * The digests are fetched once: EVP_md5()/EVP_sha256() would make OpenSSL 3
  * look the implementation up again at every EVP_DigestInit. The method

@@ -23,8 +23,6 @@ enum digest_alg {
 int digest_alg_parse(enum digest_alg *out, char const *name);
 /** The algorithm's name as written in the algorithm= parameter. */
 char const *digest_alg_name(enum digest_alg alg);
-/** Length of the hex digest: 32 for MD5, 64 for SHA-256. */
-size_t digest_hex_len(enum digest_alg alg);
 
 /** H(user:realm:password) in hex. 0 or -EIO. */
 int digest_ha1(char out[DIGEST_HEX_SIZE], enum digest_alg alg, char const *user, char const *realm,

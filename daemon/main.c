@@ -27,7 +27,9 @@
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "ctl/server.h"
-#include "sip/sip.h"
+#include "daemon/app.h"
+#include "daemon/thread.h"
+#include "sip/thread.h"
 #include "store/store.h"
 #include "store/worker.h"
 
@@ -43,6 +45,7 @@ struct daemon {
 	struct event_base *base;
 	store_worker_t *store_worker;
 	sip_thread_t *sip;
+	app_t *app;
 	ctl_server_t *ctl;
 };
 
@@ -243,9 +246,17 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	d->cfg = next;
 	log_set_target(next.log_target);
 	set_level(next.log_level);
-	/* The SIP thread reads its copy; the main thread's stays valid until exit. */
-	if (sip_thread_call(d->sip, apply_config, NULL, &d->cfg) < 0)
+	/*
+	 * The SIP thread gets a copy of its own, freed on the main thread once
+	 * applied: d->cfg may change again (another SIGHUP) while it reads.
+	 */
+	struct config *copy = malloc(sizeof(*copy));
+	if (copy)
+		*copy = next;
+	if (!copy || sip_thread_call(d->sip, apply_config, free, copy) < 0) {
+		free(copy);
 		log_error("reload: the SIP thread did not take the new settings");
+	}
 	log_notice("configuration reloaded from %s: log level %s, ban after %u failure%s in %u s "
 		   "for %u s",
 		   d->config_path, log_level_name(next.log_level), next.ban_failures,
@@ -376,17 +387,21 @@ static int run(struct daemon *d, bool foreground)
 	}
 	sofia_log_redirect();
 	sofia_log_set_level(log_get_level());
-	struct sip_start start = {
-		.cfg = &d->cfg,
-		.base = d->base,
-		.store = d->store_worker,
+	struct app_start as = {
+		.changes = { d->store_worker, on_sip, d },
 		.dir = dir,
 		.bindings = restored.b,
 		.n_bindings = restored.n,
 		.nonce_secret = secret,
 		.call_prefix = call_prefix,
 	};
-	dir = NULL; /* the SIP thread's now, even if it fails to start */
+	dir = NULL; /* the application's now, even if it cannot be made */
+	if (app_create(&d->app, &as) < 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	struct sip_start start = { .cfg = &d->cfg, .base = d->base };
+	app_hooks(d->app, &start.hooks);
 	rc_sip = sip_thread_start(&d->sip, &start, err, sizeof(err));
 	free(restored.b);
 	restored.b = NULL;
@@ -427,6 +442,8 @@ out:
 	sip_thread_stop(d->sip);
 	/* Store jobs still finishing must not reach the stopped SIP thread. */
 	d->sip = NULL;
+	app_destroy(d->app);
+	d->app = NULL;
 	store_worker_stop(d->store_worker);
 	ctl_server_stop(d->ctl);
 	store_close(store);
@@ -457,6 +474,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+
+	thread_set_role(THREAD_MAIN);
 	struct daemon d = { 0 };
 	bool foreground = false, check = false;
 	int c;

@@ -25,6 +25,7 @@
 #include "daemon/log.h"
 #include "daemon/text.h"
 #include "registrar/internal.h"
+#include "sip/reply.h"
 
 #define LOG_TAG "registrar"
 
@@ -114,15 +115,15 @@ static void reply_challenge(registrar_t *r, msg_t *msg, struct dir_device const 
 				      proxy);
 	}
 	if (!au) {
-		reg_reply_refusal(r, msg, REG_SERVER_ERROR, false);
+		reg_reply_refusal(r, msg, SIP_R_SERVER_ERROR, false);
 		return;
 	}
 	if (proxy)
-		nta_msg_treply(r->agent, msg, SIP_407_PROXY_AUTH_REQUIRED,
+		nta_msg_treply(r->agent, msg, SIP_REPLY(SIP_R_PROXY_AUTH),
 			       SIPTAG_PROXY_AUTHENTICATE((sip_proxy_authenticate_t *)au),
 			       SIPTAG_SERVER(r->server), TAG_END());
 	else
-		nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED,
+		nta_msg_treply(r->agent, msg, SIP_REPLY(SIP_R_UNAUTHORIZED),
 			       SIPTAG_WWW_AUTHENTICATE((sip_www_authenticate_t *)au),
 			       SIPTAG_SERVER(r->server), TAG_END());
 }
@@ -198,7 +199,7 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 		return false;
 	}
 	if (auth_digest_response_get(home, ar, au->au_params) < 0 || !ar->ar_username) {
-		reg_reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+		reg_reply_refusal(r, c->msg, SIP_R_BAD_REQUEST, false);
 		return false;
 	}
 	struct dir_user const *user = directory_user(r->dir, ar->ar_username);
@@ -244,7 +245,7 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 		log_warning("%s from %s as device %s (auth identify) refused: outside [registrar] "
 			    "identify_from",
 			    LOGQ(c->sip->sip_request->rq_method_name), c->source, dev->name);
-		reg_reply_refusal(r, c->msg, REG_FORBIDDEN, dev->cisco);
+		reg_reply_refusal(r, c->msg, SIP_R_FORBIDDEN, dev->cisco);
 		return false;
 	}
 	switch (v) {
@@ -255,7 +256,7 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 		reply_challenge(r, c->msg, dev, true, c->proxy, c->addr);
 		return false;
 	case AUTH_MALFORMED:
-		reg_reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+		reg_reply_refusal(r, c->msg, SIP_R_BAD_REQUEST, false);
 		return false;
 	case AUTH_FAILED:
 		count_failure(c, ar->ar_username, auth_verdict_name(v));
@@ -328,8 +329,7 @@ struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *
 		log_warning("%s from %s as device %s (auth identify) refused: not where the device "
 			    "registered",
 			    LOGQ(sip->sip_request->rq_method_name), c.source, who->name);
-		nta_msg_treply(r->agent, msg, SIP_403_FORBIDDEN, SIPTAG_SERVER(r->server),
-			       TAG_END());
+		reg_reply_refusal(r, msg, SIP_R_FORBIDDEN, false);
 		return NULL;
 	}
 	return who;

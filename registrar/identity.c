@@ -84,9 +84,3 @@ bool identity_is_keepalive_param(char const *param)
 {
 	return param && strcasecmp(param, "cisco-keep-alive") == 0;
 }
-
-bool identity_body_is_bulk(void const *body, size_t len)
-{
-	static char const tag[] = "<bulkregisterreq";
-	return body && len >= sizeof(tag) - 1 && memmem(body, len, tag, sizeof(tag) - 1) != NULL;
-}

@@ -30,7 +30,4 @@ bool identity_from_instance(char const *instance, char *out, size_t outsize);
 /** True for a Contact parameter that marks a keep-alive REGISTER to a standby server. */
 bool identity_is_keepalive_param(char const *param);
 
-/** True when a REGISTER body asks for bulk registration (bulkregisterreq). */
-bool identity_body_is_bulk(void const *body, size_t len);
-
 #endif

@@ -17,6 +17,7 @@
 #include "registrar/ban.h"
 #include "registrar/bindings.h"
 #include "registrar/registrar.h"
+#include "sip/reply.h"
 
 /* A connection (TCP, TLS) bindings were made over: held open while they last. */
 struct conn {
@@ -51,20 +52,6 @@ struct registrar {
 	char node_mark[9];
 };
 
-/* The outcome of a REGISTER, mapped to a status in one place. */
-enum reg_outcome {
-	REG_OK,
-	REG_CHALLENGE,
-	REG_BAD_REQUEST,
-	REG_FORBIDDEN, /* another device's line, a device name that does not match */
-	REG_NOT_FOUND, /* a DN nobody has */
-	REG_INTERVAL_TOO_BRIEF,
-	REG_OUT_OF_ORDER,
-	REG_TOO_MANY_CONTACTS,
-	REG_BAD_CONTACT, /* not SIP, an address nobody can be reached at, or this server */
-	REG_SERVER_ERROR,
-};
-
 /* A request being handled: REGISTER, or another request to authenticate. */
 struct reg_ctx {
 	registrar_t *r;
@@ -91,8 +78,14 @@ void reg_flush_changes(registrar_t *r);
 void reg_source_of(msg_t *msg, char *addr, size_t alen, char *hostport, size_t hlen);
 /** Identifies a request (Call-ID, CSeq, branch): the same for its retransmissions. */
 uint64_t reg_request_key(sip_t const *sip);
-/** A refusal, mapped to its status in one table (a Cisco phone gets 503 for most). */
-void reg_reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisco);
+/**
+ * Answers msg with outcome o (sip/reply.h: status, phrase, Retry-After; a
+ * Cisco phone gets 503 for most refusals) and the tags given, plus Server.
+ */
+void reg_reply(registrar_t *r, msg_t *msg, enum sip_outcome o, bool cisco, tag_type_t tag,
+	       tag_value_t value, ...);
+/** A refusal without further headers. */
+#define reg_reply_refusal(r, msg, o, cisco) reg_reply((r), (msg), (o), (cisco), TAG_END())
 
 /* ---- access.c ---- */
 

@@ -17,6 +17,7 @@
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/su_string.h>
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
@@ -26,6 +27,7 @@
 #include "daemon/log.h"
 #include "registrar/identity.h"
 #include "registrar/internal.h"
+#include "sip/reply.h"
 
 #define LOG_TAG "registrar"
 
@@ -40,23 +42,6 @@ static char const remotecc_response[] =
 	"<joinreq></joinreq></optionsind></response></x-cisco-remotecc-response>";
 
 #define CISCO_SUPPORTED "X-cisco-sis-7.0.0"
-#define RETRY_AFTER	"30"
-
-static struct {
-	int status;
-	char const *phrase;
-} const reg_outcome_status[] = {
-	[REG_OK] = { 200, "OK" },
-	[REG_CHALLENGE] = { 401, "Unauthorized" },
-	[REG_BAD_REQUEST] = { 400, "Bad Request" },
-	[REG_FORBIDDEN] = { 403, "Forbidden" },
-	[REG_NOT_FOUND] = { 404, "Not Found" },
-	[REG_INTERVAL_TOO_BRIEF] = { 423, "Interval Too Brief" },
-	[REG_OUT_OF_ORDER] = { 500, "Out of Order CSeq" },
-	[REG_TOO_MANY_CONTACTS] = { 403, "Too Many Contacts" },
-	[REG_BAD_CONTACT] = { 400, "Bad Contact" },
-	[REG_SERVER_ERROR] = { 500, "Server Internal Error" },
-};
 
 /* ---- write-behind ---- */
 
@@ -350,22 +335,22 @@ static bool is_keepalive(sip_t const *sip)
 
 /* ---- answers ---- */
 
-void reg_reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisco);
-
 /*
- * A refusal. A Cisco phone takes almost any 4xx to REGISTER as "rejected"
- * and may reboot, so Cisco devices get 503 with Retry-After instead.
+ * Every answer to a REGISTER but the challenge goes out here. A Cisco phone
+ * takes almost any 4xx to REGISTER as "rejected" and may reboot, so the
+ * table gives Cisco devices 503 with Retry-After instead (sip_reply_cisco()).
  */
-void reg_reply_refusal(registrar_t *r, msg_t *msg, enum reg_outcome o, bool cisco)
+void reg_reply(registrar_t *r, msg_t *msg, enum sip_outcome o, bool cisco, tag_type_t tag,
+	       tag_value_t value, ...)
 {
-	if (cisco && o != REG_INTERVAL_TOO_BRIEF && o != REG_BAD_REQUEST && o != REG_BAD_CONTACT) {
-		nta_msg_treply(r->agent, msg, SIP_503_SERVICE_UNAVAILABLE,
-			       SIPTAG_RETRY_AFTER_STR(RETRY_AFTER), SIPTAG_SERVER(r->server),
-			       TAG_END());
-		return;
-	}
-	nta_msg_treply(r->agent, msg, reg_outcome_status[o].status, reg_outcome_status[o].phrase,
-		       SIPTAG_SERVER(r->server), TAG_END());
+	ta_list ta;
+	if (cisco)
+		o = sip_reply_cisco(o);
+	char const *retry = sip_reply_retry_after(o);
+	ta_start(ta, tag, value);
+	nta_msg_treply(r->agent, msg, SIP_REPLY(o), TAG_IF(retry, SIPTAG_RETRY_AFTER_STR(retry)),
+		       SIPTAG_SERVER(r->server), ta_tags(ta));
+	(void)ta_end(ta);
 }
 
 /* ---- the REGISTER ---- */
@@ -513,16 +498,14 @@ static void reply_ok(struct reg_ctx *c, unsigned granted_max, bool newreg)
 	sip_date_t *date = sip_date_create(home, sip_now());
 	if (c->dev->cisco) {
 		sip_expires_t *ex = granted_max ? sip_expires_create(home, granted_max) : NULL;
-		nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list),
-			       SIPTAG_DATE(date), TAG_IF(ex, SIPTAG_EXPIRES(ex)),
-			       SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED), SIPTAG_SERVER(r->server),
-			       TAG_IF(newreg, SIPTAG_CONTENT_TYPE_STR(
-						      "application/x-cisco-remotecc-response+xml")),
-			       TAG_IF(newreg, SIPTAG_PAYLOAD_STR(remotecc_response)), TAG_END());
+		reg_reply(r, c->msg, SIP_R_OK, true, SIPTAG_CONTACT(list), SIPTAG_DATE(date),
+			  TAG_IF(ex, SIPTAG_EXPIRES(ex)), SIPTAG_SUPPORTED_STR(CISCO_SUPPORTED),
+			  TAG_IF(newreg, SIPTAG_CONTENT_TYPE_STR(
+						 "application/x-cisco-remotecc-response+xml")),
+			  TAG_IF(newreg, SIPTAG_PAYLOAD_STR(remotecc_response)), TAG_END());
 		return;
 	}
-	nta_msg_treply(r->agent, c->msg, SIP_200_OK, SIPTAG_CONTACT(list), SIPTAG_DATE(date),
-		       SIPTAG_SERVER(r->server), TAG_END());
+	reg_reply(r, c->msg, SIP_R_OK, false, SIPTAG_CONTACT(list), SIPTAG_DATE(date), TAG_END());
 }
 
 static void handle_register(struct reg_ctx *c)
@@ -536,13 +519,12 @@ static void handle_register(struct reg_ctx *c)
 	if (is_keepalive(sip) && ((sip->sip_expires && sip->sip_expires->ex_delta == 0) ||
 				  (sip->sip_contact && sip->sip_contact->m_expires &&
 				   text_seconds(sip->sip_contact->m_expires, 1) == 0))) {
-		nta_msg_treply(r->agent, c->msg, SIP_200_OK,
-			       SIPTAG_DATE(sip_date_create(home, sip_now())),
-			       SIPTAG_SERVER(r->server), TAG_END());
+		reg_reply(r, c->msg, SIP_R_OK, false, SIPTAG_DATE(sip_date_create(home, sip_now())),
+			  TAG_END());
 		return;
 	}
 	if (!sip->sip_to || !sip->sip_to->a_url->url_user || !sip->sip_call_id || !sip->sip_cseq) {
-		reg_reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+		reg_reply_refusal(r, c->msg, SIP_R_BAD_REQUEST, false);
 		return;
 	}
 	c->dn = sip->sip_to->a_url->url_user;
@@ -563,7 +545,7 @@ static void handle_register(struct reg_ctx *c)
 		else
 			log_notice("device %s registered unknown DN %s from %s; refused", who->name,
 				   LOGQ(c->dn), c->source);
-		reg_reply_refusal(r, c->msg, c->line ? REG_FORBIDDEN : REG_NOT_FOUND, cisco);
+		reg_reply_refusal(r, c->msg, c->line ? SIP_R_FORBIDDEN : SIP_R_NOT_FOUND, cisco);
 		return;
 	}
 	c->dev = who;
@@ -573,7 +555,7 @@ static void handle_register(struct reg_ctx *c)
 		log_warning("device name mismatch: user %s belongs to device %s but the REGISTER "
 			    "from %s names %s; refused",
 			    who->user->name, who->name, c->source, LOGQ(claimed));
-		reg_reply_refusal(r, c->msg, REG_FORBIDDEN, cisco);
+		reg_reply_refusal(r, c->msg, SIP_R_FORBIDDEN, cisco);
 		return;
 	}
 
@@ -586,13 +568,13 @@ static void handle_register(struct reg_ctx *c)
 	/* "Contact: *" with Expires: 0 removes every binding of the AOR. */
 	if (m && m->m_url->url_type == url_any) {
 		if (m->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0) {
-			reg_reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+			reg_reply_refusal(r, c->msg, SIP_R_BAD_REQUEST, false);
 			return;
 		}
 		enum binding_check chk =
 			binding_check(r->bindings, c->dn, NULL, call_id, cseq, key);
 		if (chk == BINDING_CHECK_OUT_OF_ORDER) {
-			reg_reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
+			reg_reply_refusal(r, c->msg, SIP_R_OUT_OF_ORDER, cisco);
 			return;
 		}
 		size_t n = binding_remove_aor(r->bindings, c->dn);
@@ -612,7 +594,7 @@ static void handle_register(struct reg_ctx *c)
 		log_notice("REGISTER from %s for DN %s: %zu contacts, more than [registrar] "
 			   "max_contacts (%u); refused",
 			   c->source, LOGQ(c->dn), n_contacts, r->cfg.max_contacts);
-		reg_reply_refusal(r, c->msg, REG_TOO_MANY_CONTACTS, cisco);
+		reg_reply_refusal(r, c->msg, SIP_R_TOO_MANY_CONTACTS, cisco);
 		return;
 	}
 	tport_t *conn = c->tp && tport_is_reliable(c->tp) ? c->tp : NULL;
@@ -625,7 +607,7 @@ static void handle_register(struct reg_ctx *c)
 	struct binding_update *ups = n ? su_zalloc(home, n * sizeof(*ups)) : NULL;
 	struct binding **out = n ? su_zalloc(home, n * sizeof(*out)) : NULL;
 	if (n && (!ups || !out)) {
-		reg_reply_refusal(r, c->msg, REG_SERVER_ERROR, cisco);
+		reg_reply_refusal(r, c->msg, SIP_R_SERVER_ERROR, cisco);
 		return;
 	}
 	/* Check every contact and make its update; nothing changes before all pass. */
@@ -634,7 +616,7 @@ static void handle_register(struct reg_ctx *c)
 	for (sip_contact_t const *k = m; k; k = k->m_next, i++) {
 		char uri[512];
 		if (k->m_url->url_type == url_any) {
-			reg_reply_refusal(r, c->msg, REG_BAD_REQUEST, false);
+			reg_reply_refusal(r, c->msg, SIP_R_BAD_REQUEST, false);
 			return;
 		}
 		contact_uri(home, k, uri, sizeof(uri));
@@ -642,15 +624,14 @@ static void handle_register(struct reg_ctx *c)
 		if (why) {
 			log_notice("REGISTER from %s for DN %s: contact %s is %s; refused (400)",
 				   c->source, LOGQ(c->dn), LOGQ(uri), why);
-			reg_reply_refusal(r, c->msg, REG_BAD_CONTACT, cisco);
+			reg_reply_refusal(r, c->msg, SIP_R_BAD_CONTACT, cisco);
 			return;
 		}
 		unsigned want = requested_expires(c, k);
 		if (want > 0 && want < r->cfg.min_expires) {
 			char *min = su_sprintf(home, "%u", r->cfg.min_expires);
-			nta_msg_treply(r->agent, c->msg, SIP_423_INTERVAL_TOO_BRIEF,
-				       SIPTAG_MIN_EXPIRES_STR(min), SIPTAG_SERVER(r->server),
-				       TAG_END());
+			reg_reply(r, c->msg, SIP_R_INTERVAL_TOO_BRIEF, cisco,
+				  SIPTAG_MIN_EXPIRES_STR(min), TAG_END());
 			return;
 		}
 		enum binding_check chk = binding_check(r->bindings, c->dn, uri, call_id, cseq, key);
@@ -658,7 +639,7 @@ static void handle_register(struct reg_ctx *c)
 			log_info("REGISTER from %s for DN %s: CSeq %u not above the binding's; "
 				 "refused",
 				 c->source, LOGQ(c->dn), cseq);
-			reg_reply_refusal(r, c->msg, REG_OUT_OF_ORDER, cisco);
+			reg_reply_refusal(r, c->msg, SIP_R_OUT_OF_ORDER, cisco);
 			return;
 		}
 		unsigned grant = want > maxexp ? maxexp : want;
@@ -684,7 +665,7 @@ static void handle_register(struct reg_ctx *c)
 			.conn = conn,
 		};
 		if (!ups[i].contact) {
-			reg_reply_refusal(r, c->msg, REG_SERVER_ERROR, cisco);
+			reg_reply_refusal(r, c->msg, SIP_R_SERVER_ERROR, cisco);
 			return;
 		}
 	}
@@ -700,7 +681,8 @@ static void handle_register(struct reg_ctx *c)
 				   c->source, LOGQ(c->dn), n, n == 1 ? "" : "s", lim.per_aor,
 				   lim.per_device);
 		reg_reply_refusal(r, c->msg,
-				  err == -ENOSPC ? REG_TOO_MANY_CONTACTS : REG_SERVER_ERROR, cisco);
+				  err == -ENOSPC ? SIP_R_TOO_MANY_CONTACTS : SIP_R_SERVER_ERROR,
+				  cisco);
 		return;
 	}
 	for (i = 0; i < n; i++) {

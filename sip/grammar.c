@@ -164,13 +164,13 @@ static bool supported(char const *tag)
 	return false;
 }
 
-int sip_require_check(sip_t const *sip, char *unsupported, size_t n)
+enum sip_outcome sip_require_check(sip_t const *sip, char *unsupported, size_t n)
 {
 	sip_method_t m = sip->sip_request ? sip->sip_request->rq_method : sip_method_unknown;
 	if (n)
 		unsupported[0] = '\0';
 	if (m == sip_method_ack || m == sip_method_cancel)
-		return 0;
+		return SIP_R_NONE;
 	bool refuse = false;
 	for (sip_require_t const *r = sip->sip_require; r; r = r->k_next) {
 		for (msg_param_t const *t = r->k_items; t && *t; t++) {
@@ -183,35 +183,21 @@ int sip_require_check(sip_t const *sip, char *unsupported, size_t n)
 			refuse = true;
 		}
 	}
-	return refuse ? 420 : 0;
+	return refuse ? SIP_R_BAD_EXTENSION : SIP_R_NONE;
 }
 
-int sip_request_check(sip_t const *sip, char *unsupported, size_t n)
+enum sip_outcome sip_request_check(sip_t const *sip, char *unsupported, size_t n)
 {
 	if (n)
 		unsupported[0] = '\0';
 	url_t const *u = sip->sip_request->rq_url;
 	if (u->url_type != url_sip && u->url_type != url_sips)
-		return 416;
+		return SIP_R_UNSUPPORTED_URI;
 	for (sip_header_t const *h = (sip_header_t const *)sip->sip_error; h; h = h->sh_next) {
 		char const *name = h->sh_class == sip_error_class ? h->sh_error->er_name
 								  : h->sh_class->hc_name;
 		if (name && !strcasecmp(name, "Max-Forwards"))
-			return 400;
+			return SIP_R_BAD_MAX_FORWARDS;
 	}
 	return sip_require_check(sip, unsupported, n);
-}
-
-char const *sip_request_check_phrase(int status)
-{
-	switch (status) {
-	case 416:
-		return sip_416_Unsupported_uri;
-	case 420:
-		return sip_420_Bad_extension;
-	case 400:
-		return "Bad Max-Forwards Header";
-	default:
-		return sip_500_Internal_server_error;
-	}
 }

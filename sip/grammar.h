@@ -15,6 +15,8 @@
 #include <sofia-sip/msg_mclass.h>
 #include <sofia-sip/sip.h>
 
+#include "sip/reply.h"
+
 /* The option tags sipregd supports (Supported of its answers, checked against Require). */
 #define SIP_SUPPORTED_TAGS "replaces, norefersub, 100rel, timer"
 
@@ -28,18 +30,17 @@
 int sip_grammar_install(msg_mclass_t *mc);
 
 /**
- * The first check a request gets. Returns 0 when it may go on, or the
- * status to answer with: 416 (a Request-URI that is not sip or sips), 400
- * (a Max-Forwards that is not a number), 420 (Require names an option we
- * lack; its tags are written to unsupported, size n, for the Unsupported
- * header). ACK and CANCEL are never refused for Require (RFC 3261 8.2.2.3).
+ * The first check a request gets. Returns SIP_R_NONE when it may go on,
+ * or the answer: SIP_R_UNSUPPORTED_URI (416: a Request-URI that is not sip
+ * or sips), SIP_R_BAD_MAX_FORWARDS (400: not a number), SIP_R_BAD_EXTENSION
+ * (420: Require names an option we lack; its tags are written to
+ * unsupported, size n, for the Unsupported header). ACK and CANCEL are
+ * never refused for Require (RFC 3261 8.2.2.3).
  */
-int sip_request_check(sip_t const *sip, char *unsupported, size_t n);
+enum sip_outcome sip_request_check(sip_t const *sip, char *unsupported, size_t n);
 
-/** The phrase of a status sip_request_check() returned. */
-char const *sip_request_check_phrase(int status);
-
-/** The unsupported option tags of a Require header (0 when none), as sip_request_check(). */
-int sip_require_check(sip_t const *sip, char *unsupported, size_t n);
+/** The unsupported option tags of a Require header (SIP_R_NONE when none), as sip_request_check().
+ */
+enum sip_outcome sip_require_check(sip_t const *sip, char *unsupported, size_t n);
 
 #endif

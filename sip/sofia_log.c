@@ -7,7 +7,7 @@
 #include <sofia-sip/su_log.h>
 
 #include "daemon/log.h"
-#include "sip/sip.h"
+#include "sip/thread.h"
 
 /* Exported by the library but declared in no installed header. */
 extern su_log_t nta_log[];

@@ -430,11 +430,6 @@ struct dir_line const *directory_line(directory_t const *d, char const *dn)
 	return r ? *r : NULL;
 }
 
-size_t directory_count_lines(directory_t const *d)
-{
-	return d ? d->n_lines : 0;
-}
-
 size_t directory_count_devices(directory_t const *d)
 {
 	return d ? d->n_devices : 0;
@@ -516,14 +511,6 @@ size_t directory_count_dids(directory_t const *d)
 struct dir_did const *directory_did_at(directory_t const *d, size_t i)
 {
 	return d && i < d->n_dids ? d->dids[i] : NULL;
-}
-
-struct dir_route const *directory_route(directory_t const *d, char const *number)
-{
-	for (size_t i = 0; d && number && i < d->n_routes; i++)
-		if (dialplan_match(d->routes[i]->pattern, number))
-			return d->routes[i];
-	return NULL;
 }
 
 size_t directory_count_routes(directory_t const *d)

@@ -119,7 +119,6 @@ int directory_seal(directory_t *d);
 struct dir_user const *directory_user(directory_t const *d, char const *name);
 struct dir_device const *directory_device(directory_t const *d, char const *name);
 struct dir_line const *directory_line(directory_t const *d, char const *dn);
-size_t directory_count_lines(directory_t const *d);
 /** The device's line with the lowest index, or NULL when it has none. */
 struct dir_line const *directory_first_line(struct dir_device const *dev);
 size_t directory_count_devices(directory_t const *d);
@@ -140,8 +139,7 @@ struct dir_did const *directory_did_of_line(directory_t const *d, struct dir_tru
 					    char const *dn);
 size_t directory_count_dids(directory_t const *d);
 struct dir_did const *directory_did_at(directory_t const *d, size_t i);
-/** The first route (lowest priority, then most specific) whose pattern matches number. */
-struct dir_route const *directory_route(directory_t const *d, char const *number);
+/** Routes in the order they are tried (lowest priority, then most specific). */
 size_t directory_count_routes(directory_t const *d);
 /** The i-th route in the order they are tried. */
 struct dir_route const *directory_route_at(directory_t const *d, size_t i);

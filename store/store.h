@@ -42,8 +42,6 @@ void store_close(store_t *s);
 
 /** The schema version (number of migrations applied). */
 int store_schema_version(store_t *s);
-/** The number of migrations this build knows. */
-int store_schema_latest(void);
 
 /** Canonical device name: SEP<MAC> names in upper case, others unchanged. */
 void store_device_name_canon(char *out, size_t outsize, char const *name);
@@ -61,12 +59,6 @@ int store_user_passwd(store_t *s, char const *name, char const *password, struct
 int store_password_policy(store_t *s, char const *name, char const *password, struct store_err *e);
 int store_user_del(store_t *s, char const *name, struct store_err *e);
 int store_user_list(store_t *s, json_t **out, struct store_err *e);
-/** Decrypts the user's password into out. */
-int store_user_password(store_t *s, char const *name, char *out, size_t outsize,
-			struct store_err *e);
-/** The stored HA1 of the user for alg, in hex. */
-int store_user_ha1(store_t *s, char const *name, enum digest_alg alg, char out[DIGEST_HEX_SIZE],
-		   struct store_err *e);
 
 /* ---- devices ---- */
 struct store_device_spec {
@@ -173,7 +165,6 @@ int store_route_del(store_t *s, long long id, struct store_err *e);
 
 /* ---- other listings ---- */
 int store_model_list(store_t *s, json_t **out, struct store_err *e);
-int store_binding_list(store_t *s, json_t **out, struct store_err *e);
 /** {"users":N,"devices":N,"lines":N,"bindings":N} */
 int store_counts(store_t *s, json_t **out, struct store_err *e);
 

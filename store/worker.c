@@ -9,6 +9,7 @@
 
 #include "daemon/handoff.h"
 #include "daemon/log.h"
+#include "daemon/thread.h"
 
 #define LOG_TAG "store"
 
@@ -53,6 +54,8 @@ static struct job *queue_take_all(struct job_queue *q)
 static void *worker_main(void *arg)
 {
 	store_worker_t *w = arg;
+
+	thread_set_role(THREAD_STORE);
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {

@@ -119,6 +119,9 @@ check "at registration its state is pushed: REFER with dndupdate" \
 check "and cfwdallupdate for both lines" dev_line erin '^RECV REFER' '<linenumber>2</linenumber>'
 check "cfwdall feature INVITE: answered 200" dev_has erin "RESULT invite:x-cisco-serviceuri-cfwdall-2001 200"
 check "and hung up by sipregd (BYE)" dev_has erin "RECV BYE"
+check "the feature request ends as one, at the phone's ACK" \
+	log_has "SEP00112233AABB (line 5001): call forward all done: answered and hung up"
+check "it is no call: no call record names it" sh -c "! '$SIPREGCTL' -s '$SOCK' cdr list --json | grep -q cfwdall"
 check "call forward all of 5001 is stored" wait_for 50 line_is 5001 cfwd_all 2001
 check "the change is pushed back: cfwdallupdate to 2001" \
 	dev_line erin '^RECV REFER' '<fwdaddress>2001</fwdaddress>'

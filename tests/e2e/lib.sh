@@ -217,7 +217,7 @@ stop_sipregd() {
 }
 
 sanitizer_clean() {
-	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/sipregd.log"
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$WORK/sipregd.log"
 }
 
 ctl() {

@@ -254,11 +254,6 @@ static void test_identity(void)
 					       out, sizeof(out)));
 	CU_ASSERT_TRUE(identity_is_keepalive_param("cisco-keep-alive"));
 	CU_ASSERT_FALSE(identity_is_keepalive_param("expires=0"));
-	char const body[] = "--b\r\n\r\n<x-cisco-remotecc-request><bulkregisterreq><contact "
-			    "all=\"true\"><register></register></contact></bulkregisterreq>";
-	CU_ASSERT_TRUE(identity_body_is_bulk(body, sizeof(body) - 1));
-	CU_ASSERT_FALSE(identity_body_is_bulk("<optionsind/>", 13));
-	CU_ASSERT_FALSE(identity_body_is_bulk(NULL, 0));
 }
 
 static void test_bans(void)

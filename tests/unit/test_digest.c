@@ -39,7 +39,7 @@ static void test_rfc7616_sha256(void)
 			0);
 	CU_ASSERT_STRING_EQUAL(resp,
 			       "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
-	CU_ASSERT_EQUAL(strlen(resp), digest_hex_len(DIGEST_SHA256));
+	CU_ASSERT_EQUAL(strlen(resp), 64);
 }
 
 /* RFC 2617 §3.5, and the same request without qop (RFC 2069 form). */

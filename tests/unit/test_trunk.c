@@ -9,6 +9,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "b2bua/route.h"
 #include "b2bua/uac_auth.h"
 #include "daemon/config.h"
 #include "daemon/digest.h"
@@ -17,6 +18,24 @@
 #include "tests/unit/tap.h"
 
 /* ---- the dial plan ---- */
+
+/* Trunks' state for the routing functions: which are usable, which registered. */
+struct fake_trunks {
+	struct dir_trunk const *usable[2];
+	struct dir_trunk const *registered;
+};
+
+static bool fake_usable(void *arg, struct dir_trunk const *t)
+{
+	struct fake_trunks *f = arg;
+	return t && (t == f->usable[0] || t == f->usable[1]);
+}
+
+static bool fake_registered(void *arg, struct dir_trunk const *t)
+{
+	struct fake_trunks *f = arg;
+	return t && t == f->registered;
+}
 
 static void test_match(void)
 {
@@ -323,9 +342,27 @@ static void test_store(void)
 	CU_ASSERT_EQUAL(directory_route_at(d, 0)->id, id3);
 	CU_ASSERT_EQUAL(directory_route_at(d, 1)->id, id2);
 	CU_ASSERT_EQUAL(directory_route_at(d, 2)->id, id1);
-	CU_ASSERT_PTR_EQUAL(directory_route(d, "0301")->trunk, gw);
-	CU_ASSERT_PTR_NULL(directory_route(d, "112")->trunk); /* blocked */
-	CU_ASSERT_PTR_NULL(directory_route(d, "2001"));
+	/* The route a number takes (b2bua/route.c): the first whose trunk can take it. */
+	struct fake_trunks ft = { .usable = { gw, fb } };
+	struct route_trunks tr = { fake_usable, fake_registered, &ft };
+	CU_ASSERT_PTR_EQUAL(route_for_number(d, "0301", &tr)->trunk, gw);
+	ft.usable[0] = NULL; /* gw down: the next route that matches */
+	CU_ASSERT_PTR_EQUAL(route_for_number(d, "0301", &tr)->trunk, fb);
+	ft.usable[1] = NULL; /* none up: the first that matches, so its refusal names it */
+	CU_ASSERT_EQUAL(route_for_number(d, "0301", &tr)->id, id3);
+	CU_ASSERT_PTR_NULL(route_for_number(d, "112", &tr)->trunk); /* blocked */
+	CU_ASSERT_PTR_NULL(route_for_number(d, "2001", &tr));
+	CU_ASSERT_PTR_NULL(route_for_number(d, NULL, &tr));
+	/* Emergency without a marked trunk: a registered one, else a usable one, else none. */
+	CU_ASSERT_PTR_NULL(route_emergency_trunk(d, &tr));
+	ft.usable[0] = gw;
+	CU_ASSERT_PTR_EQUAL(route_emergency_trunk(d, &tr), gw);
+	ft.registered = fb;
+	CU_ASSERT_PTR_EQUAL(route_emergency_trunk(d, &tr), fb);
+	/* Caller id: the line's DID on that trunk, else the trunk's caller id or user, else the DN.
+	 */
+	CU_ASSERT_STRING_EQUAL(route_caller_id(d, fb, "1001"), "4930100");
+	CU_ASSERT_STRING_EQUAL(route_caller_id(d, gw, "1001"), "1001");
 	directory_destroy(d);
 
 	/* trunk set: what is named changes, the rest (routes, DIDs, password) stays. */
@@ -338,6 +375,8 @@ static void test_store(void)
 	CU_ASSERT_EQUAL_FATAL(store_directory_load(s, &d, &e), 0);
 	fb = directory_trunk(d, "fb");
 	CU_ASSERT_STRING_EQUAL(fb->proxy, "127.0.0.5:5060");
+	ft = (struct fake_trunks){ 0 };
+	CU_ASSERT_PTR_EQUAL(route_emergency_trunk(d, &tr), fb); /* marked: whatever its state */
 	CU_ASSERT_PTR_NULL(fb->realm);
 	CU_ASSERT_TRUE(fb->emergency);
 	CU_ASSERT_STRING_EQUAL(fb->password, "tr0ub4dor-620");

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "sip/settings.h"
+#include "daemon/settings.h"
 
 /* Appends "HOST:PORT" to the space-separated list (size len); IPv6 hosts in brackets. */
 static void self_add(char *list, size_t len, char const *host, unsigned port)
@@ -79,7 +79,7 @@ static void self_names(char *list, size_t len, struct config const *cfg)
 	}
 }
 
-void sip_registrar_settings(struct registrar_config *rc, struct config const *cfg)
+void app_registrar_settings(struct registrar_config *rc, struct config const *cfg)
 {
 	memset(rc, 0, sizeof(*rc));
 	snprintf(rc->realm, sizeof(rc->realm), "%s", cfg->realm);
@@ -100,7 +100,7 @@ void sip_registrar_settings(struct registrar_config *rc, struct config const *cf
 	self_names(rc->self, sizeof(rc->self), cfg);
 }
 
-void sip_b2bua_settings(struct b2bua_config *bc, struct config const *cfg)
+void app_b2bua_settings(struct b2bua_config *bc, struct config const *cfg)
 {
 	memset(bc, 0, sizeof(*bc));
 	bc->ring_timeout = cfg->ring_timeout;
@@ -114,11 +114,4 @@ void sip_b2bua_settings(struct b2bua_config *bc, struct config const *cfg)
 	bc->trunks.keepalive = cfg->trunk_keepalive;
 	snprintf(bc->trunks.advertise, sizeof(bc->trunks.advertise), "%s", cfg->advertise);
 	config_server_header(cfg, bc->trunks.user_agent, sizeof(bc->trunks.user_agent));
-}
-
-void sip_tcp_guard_settings(struct tcp_guard_config *tc, struct config const *cfg)
-{
-	tc->message_timeout = cfg->tcp_message_timeout;
-	tc->idle_timeout = cfg->tcp_idle_timeout;
-	tc->max_per_source = cfg->tcp_max_per_source;
 }

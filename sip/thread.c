@@ -32,23 +32,17 @@ struct sip_thread;
 
 #include "daemon/handoff.h"
 #include "daemon/log.h"
-#include "b2bua/b2bua.h"
-#include "b2bua/features.h"
-#include "registrar/registrar.h"
+#include "daemon/thread.h"
+#include "sip/dispatch.h"
 #include "sip/grammar.h"
-#include "sip/settings.h"
-#include "sip/sip.h"
 #include "sip/tcpguard.h"
+#include "sip/thread.h"
 
 #define LOG_TAG "sip"
 
-/* What this server answers; every other method gets 501. */
 /* Bytes preallocated in each message's memory home: one malloc for most of its headers. */
 #define SIP_MSG_PRELOAD 4096
-#define SIP_ALLOW                                                                                  \
-	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, NOTIFY, REFER, PUBLISH"
-#define SIP_ACCEPT    "application/sdp, multipart/mixed, application/x-cisco-remotecc-request+xml"
-#define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
+#define MAX_LISTENERS	(2 * CONFIG_MAX_LISTEN + 4)
 /*
  * UDP socket buffers: a burst (phones registering again after a power cut,
  * a pause of the SIP thread under load) waits in the kernel instead of
@@ -80,13 +74,11 @@ struct sip_thread {
 	bool quit;	 /* the event loop ends (SIP thread only) */
 	time_t trimmed;	 /* when trim_after_burst() last looked */
 	size_t trx_peak; /* live transactions at most since memory was last handed back */
-	registrar_t *registrar;
-	b2bua_t *b2bua;
-	features_t *features;
+	sip_dispatch_t *dispatch;
+	struct sip_hooks hooks;
+	bool started; /* hooks.start succeeded: hooks.stop is due */
 	tcp_guard_t *tcp_guard;
 	time_t swept; /* when the TCP connections were last looked at */
-	store_worker_t *store;
-	struct sip_start const *start; /* valid only while starting */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -100,13 +92,6 @@ struct sip_thread {
 	handoff_t *done; /* completions, for the main thread */
 
 	_Atomic bool trace;
-	_Atomic unsigned long requests;
-	_Atomic unsigned long options;
-	_Atomic unsigned long registers;
-	_Atomic unsigned long invites;
-	_Atomic unsigned long not_implemented;
-	_Atomic unsigned long bindings;
-	_Atomic unsigned long calls;
 	_Atomic unsigned long tcp_connections, tcp_closed;
 };
 
@@ -165,208 +150,21 @@ static void url_for(char *buf, size_t len, struct config_listen const *l)
 		snprintf(buf, len, "sip:%s:%u", l->host, l->port);
 }
 
-/* ---- write-behind: registrations and call records ---- */
-
-enum batch_kind { BATCH_BINDINGS, BATCH_CDRS };
-
-/* An array of changes handed to the store thread and written in one transaction. */
-struct batch {
-	enum batch_kind kind;
-	void *items;
-	size_t n;
-};
-
-static void batch_run(store_t *s, void *arg)
-{
-	struct batch *bt = arg;
-	struct store_err e = { 0 };
-	int err = bt->kind == BATCH_BINDINGS ? store_binding_apply(s, bt->items, bt->n, &e)
-					     : store_cdr_add(s, bt->items, bt->n, &e);
-	if (err < 0)
-		log_error("writing %zu %s: %s", bt->n,
-			  bt->kind == BATCH_BINDINGS ? "binding changes" : "call records", e.msg);
-	free(bt->items);
-	free(bt);
-}
-
-/* Takes items (malloc'd) whatever happens. */
-static void batch_submit(sip_thread_t *t, enum batch_kind kind, void *items, size_t n)
-{
-	struct batch *bt = malloc(sizeof(*bt));
-	if (bt && t->store) {
-		*bt = (struct batch){ kind, items, n };
-		if (store_worker_submit(t->store, batch_run, NULL, bt) == 0)
-			return;
-		log_error("%zu %s lost: the store is stopping", n,
-			  kind == BATCH_BINDINGS ? "binding changes" : "call records");
-	}
-	free(items);
-	free(bt);
-}
-
-static void sink(struct store_binding *b, size_t n, void *arg)
-{
-	batch_submit(arg, BATCH_BINDINGS, b, n);
-}
-
-static void cdr_sink(struct store_cdr *c, size_t n, void *arg)
-{
-	batch_submit(arg, BATCH_CDRS, c, n);
-}
-
-/* ---- feature changes made by phones ---- */
-
-/* Stored on the store thread; the new directory comes back to the SIP thread. */
-struct feature_job {
-	sip_thread_t *t;
-	char dn[33];
-	int dnd;
-	char cfwd_all[33];
-	bool set_all;
-	directory_t *dir;
-	char err[256];
-};
-
-static void feature_run(store_t *s, void *arg)
-{
-	struct feature_job *j = arg;
-	struct store_err e = { 0 };
-	struct store_line_features f = {
-		.dn = j->dn,
-		.dnd = j->dnd,
-		.cfwd_all = j->set_all ? j->cfwd_all : NULL,
-		.noanswer_timeout = -1,
-	};
-	if (store_line_set(s, &f, &e) < 0 || store_directory_load(s, &j->dir, &e) < 0)
-		snprintf(j->err, sizeof(j->err), "%s", e.msg);
-}
-
-static void feature_install(sip_thread_t *t, void *arg)
-{
-	struct feature_job *j = arg;
-	sip_thread_install_directory(t, j->dir);
-	j->dir = NULL;
-}
-
-static void feature_free(void *arg)
-{
-	struct feature_job *j = arg;
-	directory_destroy(j->dir);
-	free(j);
-}
-
-/* Main thread: the change is stored; hand the new directory to the SIP thread. */
-static void feature_done(void *arg)
-{
-	struct feature_job *j = arg;
-	if (j->err[0])
-		log_error("storing a phone's feature change for DN %s: %s", j->dn, j->err);
-	if (!j->dir || sip_thread_call(j->t, feature_install, feature_free, j) < 0)
-		feature_free(j);
-}
-
-static void feature_change(struct store_line_features const *f, void *arg)
-{
-	sip_thread_t *t = arg;
-	struct feature_job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return;
-	j->t = t;
-	snprintf(j->dn, sizeof(j->dn), "%s", f->dn);
-	j->dnd = f->dnd;
-	if (f->cfwd_all) {
-		j->set_all = true;
-		snprintf(j->cfwd_all, sizeof(j->cfwd_all), "%s", f->cfwd_all);
-	}
-	if (!t->store || store_worker_submit(t->store, feature_run, feature_done, j) < 0) {
-		log_error("a phone's feature change for DN %s is lost: the store is stopping",
-			  f->dn);
-		free(j);
-	}
-}
-
 /* ---- requests ---- */
 
 static int on_message(sip_thread_t *t, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 {
-	if (!sip || !sip->sip_request) {
-		msg_destroy(msg); /* a stray response */
-		return 0;
-	}
-	atomic_fetch_add(&t->requests, 1);
-	/* A banned source gets no answer at all, whatever it sends. */
-	if (registrar_source_banned(t->registrar, msg)) {
-		msg_destroy(msg);
-		return 0;
-	}
-	/*
-	 * Answers go where the request came from (received, rport), never to a
-	 * Via maddr: it would let anyone point our responses at a third party.
-	 */
-	if (sip->sip_via && sip->sip_via->v_maddr) {
-		msg_header_remove_param(sip->sip_via->v_common, "maddr");
-		sip->sip_via->v_maddr = NULL;
-	}
-	if (t->tcp_guard) {
-		tport_t *tp = tport_delivered_by(nta_agent_tports(agent), msg);
-		if (tp && tport_is_reliable(tp))
-			tcp_guard_message(t->tcp_guard, tp);
-	}
-	char unsupported[128];
-	int refused = sip_request_check(sip, unsupported, sizeof(unsupported));
-	if (refused) {
-		log_debug("%s answered %d %s", LOGQ(sip->sip_request->rq_method_name), refused,
-			  sip_request_check_phrase(refused));
-		if (sip->sip_request->rq_method == sip_method_ack)
-			msg_destroy(msg);
-		else
-			nta_msg_treply(agent, msg, refused, sip_request_check_phrase(refused),
-				       TAG_IF(refused == 420, SIPTAG_UNSUPPORTED_STR(unsupported)),
-				       TAG_END());
-		return 0;
-	}
-	switch (sip->sip_request->rq_method) {
-	case sip_method_register:
-		atomic_fetch_add(&t->registers, 1);
-		registrar_handle(t->registrar, msg, sip);
-		break;
-	case sip_method_options:
-		atomic_fetch_add(&t->options, 1);
-		nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_ALLOW_STR(SIP_ALLOW),
-			       SIPTAG_ACCEPT_STR(SIP_ACCEPT),
-			       SIPTAG_SUPPORTED_STR(SIP_SUPPORTED_TAGS), TAG_END());
-		break;
-	case sip_method_invite:
-		atomic_fetch_add(&t->invites, 1);
-		b2bua_invite(t->b2bua, msg, sip);
-		break;
-	case sip_method_ack:
-		msg_destroy(msg); /* for no transaction or dialog of ours */
-		break;
-	case sip_method_publish:
-		features_publish(t->features, msg, sip);
-		break;
-	case sip_method_refer:
-		features_refer(t->features, msg, sip);
-		break;
-	case sip_method_notify:
-		features_notify(t->features, msg, sip);
-		break;
-	case sip_method_cancel:
-	case sip_method_bye:
-	case sip_method_info:
-	case sip_method_update:
-		/* Requests that belong in a dialog or transaction nta did not match. */
-		nta_msg_treply(agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
-		break;
-	default:
-		atomic_fetch_add(&t->not_implemented, 1);
-		log_debug("%s answered 501", LOGQ(sip->sip_request->rq_method_name));
-		nta_msg_treply(agent, msg, SIP_501_NOT_IMPLEMENTED, SIPTAG_ALLOW_STR(SIP_ALLOW),
-			       TAG_END());
-		break;
-	}
-	return 0;
+	(void)agent;
+	return sip_dispatch_message(t->dispatch, msg, sip);
+}
+
+/* Every request's connection: the TCP limits learn that a message ended on it. */
+static void observe(void *ctx, msg_t *msg)
+{
+	sip_thread_t *t = ctx;
+	tport_t *tp = tport_delivered_by(nta_agent_tports(t->agent), msg);
+	if (tp && tport_is_reliable(tp))
+		tcp_guard_message(t->tcp_guard, tp);
 }
 
 /*
@@ -407,14 +205,16 @@ static void mark_one(tport_t *tp, void *arg)
 static void mark_registered(tcp_guard_t *g, void *arg)
 {
 	sip_thread_t *t = arg;
-	registrar_foreach_conn(t->registrar, mark_one, g);
+	if (t->hooks.connections)
+		t->hooks.connections(t->hooks.arg, mark_one, g);
 }
 
 static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
 {
 	(void)magic, (void)timer;
 	time_t now = time(NULL);
-	registrar_tick(t->registrar, now);
+	if (t->hooks.tick)
+		t->hooks.tick(t->hooks.arg, now);
 	if (now != t->swept) {
 		t->swept = now;
 		tcp_guard_sweep(t->tcp_guard, now, mark_registered, t);
@@ -423,10 +223,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *timer, sip_thread_t *t)
 		atomic_store(&t->tcp_connections, st.connections);
 		atomic_store(&t->tcp_closed, st.closed_message + st.closed_idle + st.closed_excess);
 	}
-	b2bua_tick(t->b2bua);
 	trim_after_burst(t, now);
-	atomic_store(&t->bindings, registrar_count(t->registrar));
-	atomic_store(&t->calls, b2bua_count(t->b2bua));
 }
 
 /* ---- commands from other threads ---- */
@@ -445,7 +242,8 @@ static void on_cmd(sip_thread_t *t, su_msg_r msg, struct sip_cmd *cmd)
 		break;
 	case SIP_CMD_CALL:
 		cmd->fn(t, cmd->arg);
-		atomic_store(&t->bindings, registrar_count(t->registrar));
+		if (t->hooks.after_call)
+			t->hooks.after_call(t->hooks.arg);
 		if (cmd->done && handoff_post(t->done, cmd->done, cmd->arg) < 0)
 			log_error("out of memory: a completion is lost");
 		break;
@@ -474,44 +272,27 @@ int sip_thread_call(sip_thread_t *t, void (*fn)(sip_thread_t *t, void *arg),
 	return send_cmd(t, &c);
 }
 
-struct b2bua *sip_thread_b2bua(sip_thread_t *t)
+void *sip_thread_app(sip_thread_t *t)
 {
-	return t->b2bua;
+	return t->hooks.arg;
 }
 
-struct registrar *sip_thread_registrar(sip_thread_t *t)
+static void tcp_guard_settings(struct tcp_guard_config *tc, struct config const *cfg)
 {
-	return t->registrar;
-}
-
-void sip_thread_install_directory(sip_thread_t *t, directory_t *d)
-{
-	directory_t *old = registrar_swap_directory(t->registrar, d);
-	b2bua_directory_changed(t->b2bua, d);
-	if (t->features)
-		features_directory_changed(t->features, old, d);
-	directory_destroy(old);
-}
-
-static void on_registered(struct dir_device const *dev, char const *dn, void *arg)
-{
-	sip_thread_t *t = arg;
-	if (t->features)
-		features_registered(t->features, dev, dn);
+	tc->message_timeout = cfg->tcp_message_timeout;
+	tc->idle_timeout = cfg->tcp_idle_timeout;
+	tc->max_per_source = cfg->tcp_max_per_source;
 }
 
 void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg)
 {
-	struct registrar_config rc;
+	ASSERT_THREAD(SIP);
 	t->cfg = *cfg;
-	sip_registrar_settings(&rc, cfg);
-	registrar_set_config(t->registrar, &rc);
-	struct b2bua_config bc;
-	sip_b2bua_settings(&bc, cfg);
-	b2bua_set_config(t->b2bua, &bc);
 	struct tcp_guard_config tc;
-	sip_tcp_guard_settings(&tc, cfg);
+	tcp_guard_settings(&tc, cfg);
 	tcp_guard_set_config(t->tcp_guard, &tc);
+	if (t->hooks.apply_config)
+		t->hooks.apply_config(t->hooks.arg, cfg);
 }
 
 /* ---- the thread ---- */
@@ -539,15 +320,12 @@ static void set_state(sip_thread_t *t, int state)
 
 static int setup(sip_thread_t *t)
 {
-	struct sip_start const *st = t->start;
-	struct registrar_config rc;
 	char url[128];
 	char const *u = url; /* URL_STRING_MAKE() wants a pointer, not an array */
 
 	t->root = su_root_create(t);
 	if (!t->root) {
 		snprintf(t->err, sizeof(t->err), "cannot create the SIP event loop");
-		directory_destroy(st->dir);
 		return -1;
 	}
 	/*
@@ -579,7 +357,6 @@ static int setup(sip_thread_t *t)
 				    TPTAG_PONG2PING(1), TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
-		directory_destroy(st->dir);
 		return -1;
 	}
 	for (unsigned i = 1; i < t->cfg.n_listen; i++) {
@@ -588,46 +365,27 @@ static int setup(sip_thread_t *t)
 					TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
 					TPTAG_PONG2PING(1), TAG_END()) < 0) {
 			listen_error(t, &t->cfg.listen[i]);
-			directory_destroy(st->dir);
 			return -1;
 		}
 	}
-	sip_registrar_settings(&rc, &t->cfg);
-	if (registrar_create(&t->registrar, t->agent, &rc, st->nonce_secret, sink, t) < 0) {
-		snprintf(t->err, sizeof(t->err), "cannot create the registrar");
-		directory_destroy(st->dir);
-		return -1;
-	}
-	registrar_set_directory(t->registrar, st->dir);
-	for (size_t i = 0; i < st->n_bindings; i++)
-		registrar_restore(t->registrar, &st->bindings[i]);
-	if (st->n_bindings)
-		log_notice("%zu registration%s restored from the database", st->n_bindings,
-			   st->n_bindings == 1 ? "" : "s");
-	atomic_store(&t->bindings, registrar_count(t->registrar));
-	struct b2bua_config bc;
-	sip_b2bua_settings(&bc, &t->cfg);
-	if (b2bua_create(&t->b2bua, t->root, t->agent, t->registrar, &bc, cdr_sink, feature_change,
-			 t) < 0) {
-		snprintf(t->err, sizeof(t->err), "cannot create the call handling");
-		return -1;
-	}
-	b2bua_set_call_prefix(t->b2bua, st->call_prefix ? st->call_prefix : "sipreg-0");
-	b2bua_directory_changed(t->b2bua, registrar_directory(t->registrar));
-	if (features_create(&t->features, t->agent, t->registrar, feature_change, t) < 0) {
-		snprintf(t->err, sizeof(t->err), "cannot create the feature handling");
-		return -1;
-	}
-	registrar_set_on_register(t->registrar, on_registered, t);
 	struct tcp_guard_config tc;
-	sip_tcp_guard_settings(&tc, &t->cfg);
+	tcp_guard_settings(&tc, &t->cfg);
 	if (tcp_guard_create(&t->tcp_guard, t->agent, &tc) < 0) {
 		snprintf(t->err, sizeof(t->err), "cannot create the TCP connection limits");
 		return -1;
 	}
+	if (sip_dispatch_create(&t->dispatch, t->agent) < 0) {
+		snprintf(t->err, sizeof(t->err), "cannot create the method router");
+		return -1;
+	}
+	sip_dispatch_observe(t->dispatch, observe, t);
+	struct sip_env env = { t->root, t->agent, t->dispatch, &t->cfg };
+	if (t->hooks.start && t->hooks.start(t->hooks.arg, &env, t->err, sizeof(t->err)) < 0)
+		return -1;
+	t->started = true;
 	t->tick = su_timer_create(su_root_task(t->root), t->cfg.store_flush_ms);
 	if (!t->tick || su_timer_set_for_ever(t->tick, on_tick, t) < 0) {
-		snprintf(t->err, sizeof(t->err), "cannot start the registrar timer");
+		snprintf(t->err, sizeof(t->err), "cannot start the SIP thread's timer");
 		return -1;
 	}
 	return 0;
@@ -637,12 +395,12 @@ static void teardown(sip_thread_t *t)
 {
 	if (t->tick)
 		su_timer_destroy(t->tick);
+	if (t->started && t->hooks.stop)
+		t->hooks.stop(t->hooks.arg);
 	tcp_guard_destroy(t->tcp_guard);
-	features_destroy(t->features);
-	b2bua_destroy(t->b2bua);
-	registrar_destroy(t->registrar);
 	if (t->agent)
 		nta_agent_destroy(t->agent);
+	sip_dispatch_destroy(t->dispatch);
 	if (t->root)
 		su_root_destroy(t->root);
 }
@@ -677,6 +435,7 @@ static void *sip_main(void *arg)
 {
 	sip_thread_t *t = arg;
 
+	thread_set_role(THREAD_SIP);
 	su_init();
 	if (setup(t) < 0) {
 		teardown(t);
@@ -687,7 +446,6 @@ static void *sip_main(void *arg)
 	pthread_mutex_lock(&t->lock);
 	record_listeners(t);
 	su_task_copy(t->task, su_root_task(t->root));
-	t->start = NULL;
 	pthread_mutex_unlock(&t->lock);
 	set_state(t, 1);
 
@@ -712,22 +470,16 @@ int sip_thread_start(sip_thread_t **out, struct sip_start const *start, char *er
 	sip_thread_t *t = calloc(1, sizeof(*t));
 	int ret = 0;
 
-	if (!t) {
-		directory_destroy(start->dir);
+	if (!t)
 		return -ENOMEM;
-	}
 	t->cfg = *start->cfg;
-	t->store = start->store;
-	t->start = start;
+	t->hooks = start->hooks;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
-	if ((ret = handoff_create(&t->done, start->base)) < 0) {
-		directory_destroy(start->dir);
+	if ((ret = handoff_create(&t->done, start->base)) < 0)
 		goto fail;
-	}
 	if ((ret = -pthread_create(&t->thread, NULL, sip_main, t)) < 0) {
 		snprintf(err, errlen, "cannot start the SIP thread: %s", strerror(-ret));
-		directory_destroy(start->dir);
 		goto fail;
 	}
 	pthread_mutex_lock(&t->lock);
@@ -771,26 +523,24 @@ int sip_thread_set_trace(sip_thread_t *t, bool on)
 	return send_cmd(t, &c);
 }
 
-bool sip_thread_trace(sip_thread_t *t)
-{
-	return atomic_load(&t->trace);
-}
-
 json_t *sip_thread_status(sip_thread_t *t)
 {
 	json_t *l = json_array();
 	pthread_mutex_lock(&t->lock);
 	for (unsigned i = 0; i < t->n_listeners; i++)
 		json_array_append_new(l, json_string(t->listeners[i]));
+	sip_dispatch_t *d = t->state == 1 ? t->dispatch : NULL;
 	pthread_mutex_unlock(&t->lock);
-	return json_pack("{s:o, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "listeners", l,
-			 "tcp_connections", (json_int_t)atomic_load(&t->tcp_connections),
-			 "tcp_closed", (json_int_t)atomic_load(&t->tcp_closed), "trace",
-			 atomic_load(&t->trace), "requests", (json_int_t)atomic_load(&t->requests),
-			 "options", (json_int_t)atomic_load(&t->options), "registers",
-			 (json_int_t)atomic_load(&t->registers), "not_implemented",
-			 (json_int_t)atomic_load(&t->not_implemented), "bindings",
-			 (json_int_t)atomic_load(&t->bindings), "invites",
-			 (json_int_t)atomic_load(&t->invites), "calls",
-			 (json_int_t)atomic_load(&t->calls));
+	json_t *st = json_pack(
+		"{s:o, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I}", "listeners", l, "tcp_connections",
+		(json_int_t)atomic_load(&t->tcp_connections), "tcp_closed",
+		(json_int_t)atomic_load(&t->tcp_closed), "trace", atomic_load(&t->trace),
+		"requests", (json_int_t)(d ? sip_dispatch_count(d, sip_method_invalid) : 0),
+		"options", (json_int_t)(d ? sip_dispatch_count(d, sip_method_options) : 0),
+		"registers", (json_int_t)(d ? sip_dispatch_count(d, sip_method_register) : 0),
+		"not_implemented", (json_int_t)(d ? sip_dispatch_count(d, sip_method_unknown) : 0),
+		"invites", (json_int_t)(d ? sip_dispatch_count(d, sip_method_invite) : 0));
+	if (t->hooks.status)
+		t->hooks.status(t->hooks.arg, st);
+	return st;
 }

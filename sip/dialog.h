@@ -1,0 +1,28 @@
+/*
+ * Helpers for the dialogs sipregd answers: the server side of a dialog
+ * made from an INVITE. Used by the calls (b2bua/) and the Cisco service
+ * requests (cisco/service.c).
+ *
+ * Thread: SIP.
+ */
+#ifndef SIPREG_SIP_DIALOG_H
+#define SIPREG_SIP_DIALOG_H
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+
+/*
+ * A dialog with the sender of an INVITE (our tag on it; requests on it go to
+ * cb with magic) and the INVITE's server transaction, over the connection
+ * the INVITE came on. -1 when either cannot be made: 500 answered, msg
+ * consumed, nothing left behind.
+ */
+int sip_server_dialog(nta_agent_t *agent, msg_t *msg, sip_t *sip,
+		      int (*cb)(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip),
+		      void *magic, nta_leg_t **leg, nta_incoming_t **irq);
+
+/* Our address (for Contact, From): the first listener's URI, with user (or none). */
+url_t *sip_our_url(nta_agent_t *agent, su_home_t *home, char const *user);
+sip_contact_t *sip_our_contact(nta_agent_t *agent, su_home_t *home, char const *user);
+
+#endif
