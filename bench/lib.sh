@@ -127,8 +127,8 @@ bench() {
 		[ "$okn" -gt 0 ] && us=$(((c1 - c0) * 1000000 / HZ / okn))
 		# server CPU in % of one core over the step
 		load=$(((c1 - c0) * 1000 * 100 / HZ / ms))
-		printf '  %-8s asked %6d/s: got %6d/s, %7d ok %6d failed, %3d us CPU per %s, server at %3d%% of a core\n' \
-			"$name" "$rate" "$achieved" "$okn" "$fail" "$us" "$UNIT" "$load" >&2
+		printf '  %-8s asked %6d/s: got %6d/s, %7d ok %6d failed, %3d us CPU per %s, server at %3d%% of a core, memory %7d kB\n' \
+			"$name" "$rate" "$achieved" "$okn" "$fail" "$us" "$UNIT" "$load" "$r" >&2
 		if [ "$n" -gt 0 ] && [ $((fail * 1000)) -lt "$n" ] && [ "$achieved" -ge $((rate * 90 / 100)) ]; then
 			if [ "$achieved" -gt "$best" ]; then
 				best=$achieved
