@@ -20,6 +20,7 @@
 
 #include "b2bua/trunk.h"
 #include "registrar/registrar.h"
+#include "sip/hosts.h"
 
 typedef struct b2bua b2bua_t;
 
@@ -45,6 +46,8 @@ int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t
 void b2bua_tick(b2bua_t *b);
 void b2bua_destroy(b2bua_t *b);
 void b2bua_set_config(b2bua_t *b, struct b2bua_config const *cfg);
+/** The trunks' hosts: an INVITE from one of their addresses comes from that trunk. */
+void b2bua_set_hosts(b2bua_t *b, hosts_t const *hosts);
 
 /** An INVITE outside any dialog; takes msg. */
 void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip);

@@ -37,6 +37,7 @@ struct relay;
 #include "daemon/config.h"
 #include "daemon/digest.h"
 #include "daemon/log.h"
+#include "daemon/thread.h"
 #include "daemon/text.h"
 #include "registrar/bindings.h"
 #include "sip/grammar.h"
@@ -58,6 +59,7 @@ int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t
 		 struct b2bua_config const *cfg, b2bua_cdr_f cdr, b2bua_feature_f feature,
 		 void *arg)
 {
+	ASSERT_THREAD(SIP);
 	b2bua_t *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -1;
@@ -90,22 +92,32 @@ int b2bua_create(b2bua_t **out, su_root_t *root, nta_agent_t *agent, registrar_t
 
 void b2bua_set_config(b2bua_t *b, struct b2bua_config const *cfg)
 {
+	ASSERT_THREAD(SIP);
 	b->cfg = *cfg;
 	trunks_set_config(b->trunks, &cfg->trunks);
 }
 
+void b2bua_set_hosts(b2bua_t *b, hosts_t const *hosts)
+{
+	ASSERT_THREAD(SIP);
+	b->hosts = hosts;
+}
+
 void b2bua_directory_changed(b2bua_t *b, directory_t const *dir)
 {
+	ASSERT_THREAD(SIP);
 	trunks_sync(b->trunks, dir);
 }
 
 json_t *b2bua_trunks(b2bua_t *b, char const *name)
 {
-	return trunks_json(b->trunks, registrar_directory(b->reg), name);
+	ASSERT_THREAD(SIP);
+	return trunks_json(b->trunks, registrar_directory(b->reg), b->hosts, name);
 }
 
 json_t *b2bua_routes(b2bua_t *b)
 {
+	ASSERT_THREAD(SIP);
 	directory_t const *dir = registrar_directory(b->reg);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < directory_count_routes(dir); i++) {
@@ -177,6 +189,7 @@ static void call_free(struct call *c)
 
 void b2bua_destroy(b2bua_t *b)
 {
+	ASSERT_THREAD(SIP);
 	if (!b)
 		return;
 	while (b->calls)
@@ -191,6 +204,7 @@ void b2bua_destroy(b2bua_t *b)
 
 void b2bua_tick(b2bua_t *b)
 {
+	ASSERT_THREAD(SIP);
 	if (!b->n_cdrs)
 		return;
 	if (b->cdr_sink) {
@@ -233,6 +247,7 @@ void b2b_cdr_add(b2bua_t *b, char const *id, char const *caller, char const *dev
 
 size_t b2bua_count(b2bua_t const *b)
 {
+	ASSERT_THREAD(SIP);
 	return b->n_calls;
 }
 
@@ -343,6 +358,7 @@ void b2b_send_bye(nta_leg_t *leg, sip_contact_t const *contact)
 
 json_t *b2bua_list(b2bua_t const *b)
 {
+	ASSERT_THREAD(SIP);
 	json_t *arr = json_array();
 	time_t now = time(NULL);
 	for (struct call const *c = b->calls; c; c = c->next) {
@@ -360,11 +376,13 @@ json_t *b2bua_list(b2bua_t const *b)
 
 void b2bua_set_call_prefix(b2bua_t *b, char const *prefix)
 {
+	ASSERT_THREAD(SIP);
 	text_copy(b->id_prefix, sizeof(b->id_prefix), prefix);
 }
 
 int b2bua_hangup(b2bua_t *b, char const *id)
 {
+	ASSERT_THREAD(SIP);
 	/* A plain number names a call of this run (its id's last part). */
 	char *end;
 	unsigned long n = strtoul(id, &end, 10);

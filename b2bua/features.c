@@ -31,6 +31,7 @@ struct push;
 
 #include "b2bua/features.h"
 #include "daemon/log.h"
+#include "daemon/thread.h"
 #include "daemon/text.h"
 #include "registrar/bindings.h"
 #include "sip/reply.h"
@@ -75,6 +76,7 @@ struct features {
 int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg, b2bua_feature_f change,
 		    void *arg)
 {
+	ASSERT_THREAD(SIP);
 	features_t *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
@@ -98,6 +100,7 @@ static void push_free(struct push *p)
 
 void features_destroy(features_t *f)
 {
+	ASSERT_THREAD(SIP);
 	if (!f)
 		return;
 	while (f->pushes) {
@@ -213,6 +216,7 @@ static struct publication *publication_add(features_t *f, char const *device, ti
 
 void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 {
+	ASSERT_THREAD(SIP);
 	if (stray_in_dialog(f, msg, sip))
 		return;
 	if (!sip->sip_event || strcasecmp(sip->sip_event->o_type, "presence") != 0) {
@@ -287,6 +291,7 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 
 void features_refer(features_t *f, msg_t *msg, sip_t *sip)
 {
+	ASSERT_THREAD(SIP);
 	if (stray_in_dialog(f, msg, sip))
 		return;
 	struct dir_device const *dev = requester(f, msg, sip);
@@ -300,6 +305,7 @@ void features_refer(features_t *f, msg_t *msg, sip_t *sip)
 
 void features_notify(features_t *f, msg_t *msg, sip_t *sip)
 {
+	ASSERT_THREAD(SIP);
 	if (stray_in_dialog(f, msg, sip))
 		return;
 	char const *event = sip->sip_event ? sip->sip_event->o_type : NULL;
@@ -457,6 +463,7 @@ static void push_state(features_t *f, struct dir_device const *dev, bool with_dn
 
 void features_registered(features_t *f, struct dir_device const *dev, char const *dn)
 {
+	ASSERT_THREAD(SIP);
 	/* The remotecc channel is the CUCM-mode phones'; they register line 1 only. */
 	if (!dev->cisco || !dev->cucm_mode || !dev->lines[0] || strcmp(dev->lines[0]->dn, dn))
 		return;
@@ -474,6 +481,7 @@ static bool same_text(char const *a, char const *b)
 
 void features_directory_changed(features_t *f, directory_t const *old, directory_t const *now)
 {
+	ASSERT_THREAD(SIP);
 	size_t n = directory_count_devices(now);
 	for (size_t i = 0; i < n; i++) {
 		struct dir_device const *dev = directory_device_at(now, i);

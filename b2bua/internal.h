@@ -7,6 +7,7 @@
 #define SIPREG_B2BUA_INTERNAL_H
 
 #include "cisco/service.h"
+#include "sip/hosts.h"
 
 /* Forwards one call may follow before it is refused as a loop (482). */
 #define MAX_HOPS 5
@@ -101,6 +102,7 @@ struct b2bua {
 	char id_prefix[48];	    /* NODE-RUN of this node's calls */
 	su_timer_t *reaper;	    /* frees ended calls outside the callbacks that ended them */
 	cisco_services_t *services; /* x-cisco-serviceuri-* requests: not calls */
+	hosts_t const *hosts;	    /* the trunks' addresses, or NULL */
 	b2bua_cdr_f cdr_sink;
 	void *sink_arg;
 	trunks_t *trunks;

@@ -35,6 +35,7 @@ struct relay;
 #include "daemon/config.h"
 #include "daemon/digest.h"
 #include "daemon/log.h"
+#include "daemon/thread.h"
 #include "daemon/text.h"
 #include "registrar/bindings.h"
 #include "sip/grammar.h"
@@ -317,6 +318,7 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 
 void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 {
+	ASSERT_THREAD(SIP);
 	/* A request for a dialog we do not have (its legs are matched before this). */
 	if (sip->sip_to && sip->sip_to->a_tag) {
 		nta_msg_treply(b->agent, msg, SIP_REPLY(SIP_R_NO_TRANSACTION), TAG_END());
@@ -341,7 +343,8 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 	directory_t const *tdir = registrar_directory(b->reg);
 	char ip[64];
 	source_ip(msg, ip, sizeof(ip));
-	struct dir_trunk const *from_trunk = directory_trunk_by_addr(tdir, ip);
+	char const *owner = hosts_owner(b->hosts, ip);
+	struct dir_trunk const *from_trunk = owner ? directory_trunk(tdir, owner) : NULL;
 	if (!from_trunk)
 		from_trunk = directory_trunk_by_contact(tdir, sip->sip_request->rq_url->url_user);
 	if (from_trunk) {

@@ -19,6 +19,7 @@ struct tstate;
 #include "b2bua/trunk.h"
 #include "b2bua/uac_auth.h"
 #include "daemon/log.h"
+#include "daemon/thread.h"
 #include "daemon/text.h"
 
 #define LOG_TAG "trunk"
@@ -76,6 +77,7 @@ static void start_register(struct tstate *st);
 int trunks_create(trunks_t **out, su_root_t *root, nta_agent_t *agent,
 		  struct trunks_config const *cfg)
 {
+	ASSERT_THREAD(SIP);
 	trunks_t *ts = calloc(1, sizeof(*ts));
 	if (!ts)
 		return -1;
@@ -88,6 +90,7 @@ int trunks_create(trunks_t **out, su_root_t *root, nta_agent_t *agent,
 
 void trunks_set_config(trunks_t *ts, struct trunks_config const *cfg)
 {
+	ASSERT_THREAD(SIP);
 	ts->cfg = *cfg;
 }
 
@@ -112,12 +115,14 @@ static bool is_tcp(struct dir_trunk const *t)
 
 char *trunks_uri(su_home_t *home, struct dir_trunk const *t, char const *user)
 {
+	ASSERT_THREAD(SIP);
 	return su_sprintf(home, "sip:%s%s%s%s", user ? user : "", user ? "@" : "", t->registrar,
 			  is_tcp(t) ? ";transport=tcp" : "");
 }
 
 char *trunks_proxy_uri(su_home_t *home, struct dir_trunk const *t)
 {
+	ASSERT_THREAD(SIP);
 	if (!t->proxy)
 		return NULL;
 	return su_sprintf(home, "sip:%s;lr%s", t->proxy, is_tcp(t) ? ";transport=tcp" : "");
@@ -126,6 +131,7 @@ char *trunks_proxy_uri(su_home_t *home, struct dir_trunk const *t)
 sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_trunk const *t,
 			      char const *user)
 {
+	ASSERT_THREAD(SIP);
 	char const *where = ts->cfg.advertise;
 	char *hostport = NULL;
 	if (!where[0]) {
@@ -143,6 +149,7 @@ sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_tr
 
 char *trunks_host(su_home_t *home, struct dir_trunk const *t)
 {
+	ASSERT_THREAD(SIP);
 	return host_only(home, t->registrar);
 }
 
@@ -150,6 +157,7 @@ char *trunks_authorization(su_home_t *home, struct dir_trunk const *t,
 			   struct uac_challenge const *ch, char const *method, char const *uri,
 			   unsigned nc)
 {
+	ASSERT_THREAD(SIP);
 	char ha1[DIGEST_HEX_SIZE];
 	char const *user = t->auth_user ? t->auth_user : t->user;
 	char *auth = NULL;
@@ -186,12 +194,14 @@ static struct tstate *find(trunks_t const *ts, char const *name)
 
 bool trunks_registered(trunks_t const *ts, struct dir_trunk const *t)
 {
+	ASSERT_THREAD(SIP);
 	struct tstate const *st = find(ts, t->name);
 	return st && st->kind == TS_REGISTERED;
 }
 
 bool trunks_usable(trunks_t const *ts, struct dir_trunk const *t)
 {
+	ASSERT_THREAD(SIP);
 	return !t->do_register || trunks_registered(ts, t);
 }
 
@@ -260,6 +270,7 @@ static void state_free(struct tstate *st)
 
 void trunks_destroy(trunks_t *ts)
 {
+	ASSERT_THREAD(SIP);
 	if (!ts)
 		return;
 	while (ts->list) {
@@ -578,6 +589,7 @@ static struct tstate *state_new(trunks_t *ts, struct dir_trunk const *t)
 
 void trunks_sync(trunks_t *ts, directory_t const *dir)
 {
+	ASSERT_THREAD(SIP);
 	struct tstate *keep = NULL;
 	/* Known trunks: kept when unchanged, started again when changed, dropped when gone. */
 	while (ts->list) {
@@ -619,12 +631,12 @@ void trunks_sync(trunks_t *ts, directory_t const *dir)
 
 /* ---- what sipregctl shows ---- */
 
-static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, struct dir_trunk const *t)
+static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, hosts_t const *hosts,
+			  struct dir_trunk const *t)
 {
 	struct tstate const *st = find(ts, t->name);
 	json_t *addrs = json_array(), *dids = json_array();
-	for (size_t i = 0; i < t->n_addrs; i++)
-		json_array_append_new(addrs, json_string(t->addrs[i]));
+	hosts_addresses(hosts, t->name, addrs);
 	size_t n_dids = 0;
 	for (size_t i = 0; i < directory_count_dids(dir); i++) {
 		struct dir_did const *d = directory_did_at(dir, i);
@@ -672,14 +684,16 @@ static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, struct dir
 	return o;
 }
 
-json_t *trunks_json(trunks_t const *ts, directory_t const *dir, char const *name)
+json_t *trunks_json(trunks_t const *ts, directory_t const *dir, hosts_t const *hosts,
+		    char const *name)
 {
+	ASSERT_THREAD(SIP);
 	if (name) {
 		struct dir_trunk const *t = directory_trunk(dir, name);
-		return t ? trunk_json(ts, dir, t) : NULL;
+		return t ? trunk_json(ts, dir, hosts, t) : NULL;
 	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < directory_count_trunks(dir); i++)
-		json_array_append_new(arr, trunk_json(ts, dir, directory_trunk_at(dir, i)));
+		json_array_append_new(arr, trunk_json(ts, dir, hosts, directory_trunk_at(dir, i)));
 	return arr;
 }

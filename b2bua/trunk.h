@@ -20,6 +20,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "b2bua/uac_auth.h"
+#include "sip/hosts.h"
 #include "store/directory.h"
 
 typedef struct trunks trunks_t;
@@ -66,6 +67,7 @@ char *trunks_proxy_uri(su_home_t *home, struct dir_trunk const *t);
  * Each trunk of dir with its state as JSON objects (an array), or the one
  * named (an object; NULL when there is no such trunk).
  */
-json_t *trunks_json(trunks_t const *ts, directory_t const *dir, char const *name);
+json_t *trunks_json(trunks_t const *ts, directory_t const *dir, hosts_t const *hosts,
+		    char const *name);
 
 #endif

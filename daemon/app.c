@@ -18,6 +18,7 @@
 #include "daemon/settings.h"
 #include "daemon/thread.h"
 #include "registrar/registrar.h"
+#include "sip/hosts.h"
 
 #define LOG_TAG "sip"
 
@@ -26,8 +27,28 @@ struct app {
 	registrar_t *registrar;
 	b2bua_t *b2bua;
 	features_t *features;
+	hosts_t *hosts;			       /* the trunks' hosts, kept resolved */
 	_Atomic unsigned long bindings, calls; /* for status, from any thread */
 };
+
+/* The trunks' registrar and proxy hosts of dir, to keep resolved. */
+static void sync_hosts(app_t *a, directory_t const *dir)
+{
+	size_t n = directory_count_trunks(dir), k = 0;
+	char const **names = calloc(2 * n + 1, sizeof(*names));
+	char const **owners = calloc(2 * n + 1, sizeof(*owners));
+	if (names && owners) {
+		for (size_t i = 0; i < n; i++) {
+			struct dir_trunk const *t = directory_trunk_at(dir, i);
+			names[k] = t->registrar, owners[k++] = t->name;
+			if (t->proxy)
+				names[k] = t->proxy, owners[k++] = t->name;
+		}
+		hosts_set(a->hosts, names, owners, k);
+	}
+	free(names);
+	free(owners);
+}
 
 /* ---- write-behind: registrations and call records ---- */
 
@@ -183,6 +204,10 @@ static int app_start(void *arg, struct sip_env const *env, char *err, size_t err
 	app_t *a = arg;
 	struct app_start *st = &a->start;
 	ASSERT_THREAD(SIP);
+	if (hosts_create(&a->hosts, env->root, env->cfg->resolv_conf) < 0) {
+		snprintf(err, errlen, "cannot create the DNS resolver for the trunks' hosts");
+		return -1;
+	}
 	struct registrar_config rc;
 	app_registrar_settings(&rc, env->cfg);
 	if (registrar_create(&a->registrar, env->agent, &rc, st->nonce_secret, binding_sink, a) <
@@ -191,6 +216,8 @@ static int app_start(void *arg, struct sip_env const *env, char *err, size_t err
 		return -1;
 	}
 	registrar_set_directory(a->registrar, st->dir);
+	registrar_set_hosts(a->registrar, a->hosts);
+	sync_hosts(a, st->dir);
 	st->dir = NULL;
 	for (size_t i = 0; i < st->n_bindings; i++)
 		registrar_restore(a->registrar, &st->bindings[i]);
@@ -208,6 +235,7 @@ static int app_start(void *arg, struct sip_env const *env, char *err, size_t err
 		return -1;
 	}
 	b2bua_set_call_prefix(a->b2bua, st->call_prefix ? st->call_prefix : "sipreg-0");
+	b2bua_set_hosts(a->b2bua, a->hosts);
 	b2bua_directory_changed(a->b2bua, registrar_directory(a->registrar));
 	if (features_create(&a->features, env->agent, a->registrar, feature_changed, a) < 0) {
 		snprintf(err, errlen, "cannot create the feature handling");
@@ -277,6 +305,8 @@ static void app_stop(void *arg)
 	a->b2bua = NULL;
 	registrar_destroy(a->registrar);
 	a->registrar = NULL;
+	hosts_destroy(a->hosts);
+	a->hosts = NULL;
 }
 
 /* ---- life ---- */
@@ -332,6 +362,7 @@ void app_install_directory(sip_thread_t *t, directory_t *d)
 	ASSERT_THREAD(SIP);
 	app_t *a = sip_thread_app(t);
 	directory_t *old = registrar_swap_directory(a->registrar, d);
+	sync_hosts(a, d);
 	b2bua_directory_changed(a->b2bua, d);
 	if (a->features)
 		features_directory_changed(a->features, old, d);

@@ -116,6 +116,7 @@ static struct key_def const keys[] = {
 	{ "sip", "tcp_max_per_source", config_parse_uint, FIELD(tcp_max_per_source), 1, 1000000,
 	  false },
 	{ "sip", "tcp_backlog", config_parse_uint, FIELD(tcp_backlog), 1, 65535, false },
+	{ "sip", "resolv_conf", config_parse_path, FIELD(resolv_conf), 0, 0, false },
 	{ "trunks", "retry_min", config_parse_uint, FIELD(trunk_retry_min), 1, 3600, false },
 	{ "trunks", "retry_max", config_parse_uint, FIELD(trunk_retry_max), 1, 86400, false },
 	{ "trunks", "keepalive", config_parse_uint, FIELD(trunk_keepalive), 0, 3600, false },

@@ -32,6 +32,7 @@ struct config {
 	char realm[CONFIG_REALM_MAX];
 	char advertise[CONFIG_HOST_MAX + 8]; /* HOST[:PORT] for trunk traffic, "" none */
 	char server_header[64]; /* Server and User-Agent text ("{version}" expanded), "" none */
+	char resolv_conf[CONFIG_PATH_MAX]; /* the DNS resolver's configuration, "" the system's */
 	/* [store] */
 	char store_path[CONFIG_PATH_MAX];
 	unsigned store_flush_ms;

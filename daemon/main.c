@@ -113,6 +113,8 @@ static json_t *on_config(void *arg)
 		return NULL;
 	json_object_set_new(json_object_get(o, "registrar"), "device_contacts",
 			    json_integer(d->cfg.device_contacts));
+	json_object_set_new(json_object_get(o, "sip"), "resolv_conf",
+			    json_string(d->cfg.resolv_conf[0] ? d->cfg.resolv_conf : "(system)"));
 	json_t *sip = json_object_get(o, "sip");
 	json_object_set_new(sip, "tcp_message_timeout", json_integer(d->cfg.tcp_message_timeout));
 	json_object_set_new(sip, "tcp_idle_timeout", json_integer(d->cfg.tcp_idle_timeout));
@@ -229,12 +231,15 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	bool listen_same = next.n_listen == d->cfg.n_listen &&
 			   memcmp(next.listen, d->cfg.listen, sizeof(next.listen)) == 0;
+	char resolv[CONFIG_PATH_MAX] = "";
+	if (next.resolv_conf[0] && absolute_path(resolv, sizeof(resolv), next.resolv_conf) == 0)
+		snprintf(next.resolv_conf, sizeof(next.resolv_conf), "%s", resolv);
 	if (!listen_same || strcmp(next.store_path, d->cfg.store_path) ||
 	    strcmp(next.ctl_socket, d->cfg.ctl_socket) ||
+	    strcmp(next.resolv_conf, d->cfg.resolv_conf) ||
 	    next.store_flush_ms != d->cfg.store_flush_ms || next.tcp_backlog != d->cfg.tcp_backlog)
-		log_warning(
-			"reload: changes to [sip] listen and tcp_backlog, [store] and [ctl] take "
-			"effect at the next restart");
+		log_warning("reload: changes to [sip] listen, tcp_backlog and resolv_conf, [store] "
+			    "and [ctl] take effect at the next restart");
 	/* Keep what runs now for the keys that need a restart. */
 	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
 	next.n_listen = d->cfg.n_listen;
@@ -242,6 +247,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	snprintf(next.ctl_socket, sizeof(next.ctl_socket), "%s", d->cfg.ctl_socket);
 	next.store_flush_ms = d->cfg.store_flush_ms;
 	next.tcp_backlog = d->cfg.tcp_backlog;
+	snprintf(next.resolv_conf, sizeof(next.resolv_conf), "%s", d->cfg.resolv_conf);
 
 	d->cfg = next;
 	log_set_target(next.log_target);
@@ -344,6 +350,16 @@ static int run(struct daemon *d, bool foreground)
 	    absolute_path(d->ctl_path, sizeof(d->ctl_path), d->cfg.ctl_socket) < 0) {
 		log_error("cannot resolve the store and control socket paths");
 		return 1;
+	}
+	if (d->cfg.resolv_conf[0]) {
+		char resolv[CONFIG_PATH_MAX];
+		if (absolute_path(resolv, sizeof(resolv), d->cfg.resolv_conf) < 0 ||
+		    access(resolv, R_OK) < 0) {
+			log_error("[sip] resolv_conf %s cannot be read: %s", d->cfg.resolv_conf,
+				  strerror(errno));
+			return 1;
+		}
+		snprintf(d->cfg.resolv_conf, sizeof(d->cfg.resolv_conf), "%s", resolv);
 	}
 	if (!foreground) {
 		if (d->cfg.log_target == LOG_TARGET_STDERR)

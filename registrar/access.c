@@ -23,6 +23,7 @@
 
 #include "daemon/cidr.h"
 #include "daemon/log.h"
+#include "daemon/thread.h"
 #include "daemon/text.h"
 #include "registrar/internal.h"
 #include "sip/reply.h"
@@ -156,8 +157,7 @@ static void count_failure(struct reg_ctx *c, char const *user, char const *why)
 	 * Never banned: the ranges of [security] ban_exempt, and the trunks'
 	 * providers (their failures are the trunk's state, not an attack).
 	 */
-	if (cidr_list_match(r->cfg.ban_exempt, c->addr) ||
-	    directory_trunk_by_addr(r->dir, c->addr)) {
+	if (cidr_list_match(r->cfg.ban_exempt, c->addr) || hosts_owner(r->hosts, c->addr)) {
 		log_debug("source %s is exempt from bans", c->addr);
 		return;
 	}
@@ -285,6 +285,7 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 
 bool registrar_source_banned(registrar_t *r, msg_t *msg)
 {
+	ASSERT_THREAD(SIP);
 	char addr[64], hostport[80];
 	reg_source_of(msg, addr, sizeof(addr), hostport, sizeof(hostport));
 	return ban_is_banned(r->bans, addr, time(NULL));
@@ -310,6 +311,7 @@ static bool from_registered_source(registrar_t *r, struct dir_device const *dev,
 
 struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *sip)
 {
+	ASSERT_THREAD(SIP);
 	struct reg_ctx c = { .r = r, .msg = msg, .sip = sip, .now = time(NULL), .proxy = true };
 	char hostport[80];
 	struct dir_device const *who = NULL;
@@ -353,6 +355,7 @@ static void device_at_one(struct binding *b, void *arg)
 
 struct dir_device const *registrar_device_at(registrar_t *r, msg_t *msg, sip_t const *sip)
 {
+	ASSERT_THREAD(SIP);
 	char addr[64], hostport[80];
 	reg_source_of(msg, addr, sizeof(addr), hostport, sizeof(hostport));
 	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
@@ -369,6 +372,7 @@ struct dir_device const *registrar_device_at(registrar_t *r, msg_t *msg, sip_t c
 
 bool registrar_binding_sent(registrar_t *r, struct binding const *b, msg_t *msg)
 {
+	ASSERT_THREAD(SIP);
 	char addr[64], hostport[80], baddr[64];
 	tport_t *tp = tport_delivered_by(nta_agent_tports(r->agent), msg);
 	if (b->conn)
@@ -388,10 +392,12 @@ bool registrar_binding_sent(registrar_t *r, struct binding const *b, msg_t *msg)
 
 char const *registrar_node_mark(registrar_t const *r)
 {
+	ASSERT_THREAD(SIP);
 	return r->node_mark;
 }
 
 bool registrar_nonce_ours(registrar_t *r, char const *nonce)
 {
+	ASSERT_THREAD(SIP);
 	return auth_nonce_ours(r->auth, nonce);
 }

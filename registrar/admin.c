@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/thread.h"
 #include "registrar/internal.h"
 
 struct list_ctx {
@@ -52,6 +53,7 @@ static int cmp_entries(void const *a, void const *b)
 
 json_t *registrar_list(registrar_t *r, char const *device)
 {
+	ASSERT_THREAD(SIP);
 	struct list_ctx l = { r, json_array(), device, time(NULL) };
 	binding_foreach(r->bindings, list_one, &l);
 	/* Sorted by device and line, for people reading it. */
@@ -72,6 +74,7 @@ json_t *registrar_list(registrar_t *r, char const *device)
 
 int registrar_flush(registrar_t *r, char const *what, size_t *removed)
 {
+	ASSERT_THREAD(SIP);
 	*removed = 0;
 	struct dir_device const *dev = directory_device(r->dir, what);
 	struct dir_line const *line = dev ? NULL : directory_line(r->dir, what);
@@ -100,6 +103,7 @@ static void ban_one(char const *key, unsigned failures, long left, char const *r
 
 json_t *registrar_bans(registrar_t *r)
 {
+	ASSERT_THREAD(SIP);
 	json_t *arr = json_array();
 	ban_foreach(r->bans, time(NULL), ban_one, arr);
 	return arr;
@@ -107,6 +111,7 @@ json_t *registrar_bans(registrar_t *r)
 
 bool registrar_unban(registrar_t *r, char const *address)
 {
+	ASSERT_THREAD(SIP);
 	char key[128];
 	if (strncmp(address, "user:", 5) == 0)
 		return ban_lift(r->bans, address);
@@ -118,5 +123,6 @@ bool registrar_unban(registrar_t *r, char const *address)
 
 size_t registrar_count(registrar_t *r)
 {
+	ASSERT_THREAD(SIP);
 	return binding_count(r->bindings);
 }

@@ -17,6 +17,7 @@
 #include "registrar/ban.h"
 #include "registrar/bindings.h"
 #include "registrar/registrar.h"
+#include "sip/hosts.h"
 #include "sip/reply.h"
 
 /* A connection (TCP, TLS) bindings were made over: held open while they last. */
@@ -31,6 +32,7 @@ struct conn {
 
 struct registrar {
 	nta_agent_t *agent;
+	hosts_t const *hosts; /* the trunks' addresses (never banned), or NULL */
 	struct registrar_config cfg;
 	auth_server_t *auth;
 	ban_table_t *bans;

@@ -25,6 +25,7 @@
 #include "daemon/hash.h"
 #include "daemon/text.h"
 #include "daemon/log.h"
+#include "daemon/thread.h"
 #include "registrar/identity.h"
 #include "registrar/internal.h"
 #include "sip/reply.h"
@@ -114,6 +115,7 @@ static void set_server(registrar_t *r)
 int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_config const *cfg,
 		     char const *secret_hex, registrar_sink_f sink, void *sink_arg)
 {
+	ASSERT_THREAD(SIP);
 	registrar_t *r = calloc(1, sizeof(*r));
 	int err;
 	if (!r)
@@ -143,6 +145,7 @@ int registrar_create(registrar_t **out, nta_agent_t *agent, struct registrar_con
 
 void registrar_destroy(registrar_t *r)
 {
+	ASSERT_THREAD(SIP);
 	if (!r)
 		return;
 	/* Bindings stay in the database; only the memory goes. */
@@ -161,6 +164,7 @@ void registrar_destroy(registrar_t *r)
 
 void registrar_set_config(registrar_t *r, struct registrar_config const *cfg)
 {
+	ASSERT_THREAD(SIP);
 	r->cfg = *cfg;
 	set_server(r);
 	auth_server_set_lifetime(r->auth, cfg->nonce_lifetime);
@@ -192,11 +196,13 @@ static void collect_stale(struct binding *b, void *arg)
 
 void registrar_set_directory(registrar_t *r, directory_t *d)
 {
+	ASSERT_THREAD(SIP);
 	directory_destroy(registrar_swap_directory(r, d));
 }
 
 directory_t *registrar_swap_directory(registrar_t *r, directory_t *d)
 {
+	ASSERT_THREAD(SIP);
 	struct stale_list l = { .dir = d };
 	directory_t *old = r->dir;
 	r->dir = d;
@@ -212,6 +218,7 @@ directory_t *registrar_swap_directory(registrar_t *r, directory_t *d)
 
 void registrar_restore(registrar_t *r, struct store_binding const *s)
 {
+	ASSERT_THREAD(SIP);
 	struct binding *b;
 	struct binding_update u = {
 		.dn = s->dn,
@@ -716,6 +723,7 @@ static void handle_register(struct reg_ctx *c)
 
 void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 {
+	ASSERT_THREAD(SIP);
 	struct reg_ctx c = { .r = r, .msg = msg, .sip = sip, .now = time(NULL) };
 	char hostport[80];
 
@@ -727,34 +735,46 @@ void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 	handle_register(&c);
 }
 
+void registrar_set_hosts(registrar_t *r, hosts_t const *hosts)
+{
+	ASSERT_THREAD(SIP);
+	r->hosts = hosts;
+}
+
 void registrar_set_on_register(registrar_t *r, registrar_registered_f fn, void *arg)
 {
+	ASSERT_THREAD(SIP);
 	r->on_register = fn;
 	r->on_register_arg = arg;
 }
 
 struct binding *registrar_bindings(registrar_t *r, char const *dn)
 {
+	ASSERT_THREAD(SIP);
 	return binding_first(r->bindings, dn);
 }
 
 tport_t *registrar_binding_tport(struct binding const *b)
 {
+	ASSERT_THREAD(SIP);
 	return b->conn;
 }
 
 char const *registrar_realm(registrar_t const *r)
 {
+	ASSERT_THREAD(SIP);
 	return r->cfg.realm;
 }
 
 directory_t const *registrar_directory(registrar_t *r)
 {
+	ASSERT_THREAD(SIP);
 	return r->dir;
 }
 
 void registrar_tick(registrar_t *r, time_t now)
 {
+	ASSERT_THREAD(SIP);
 	size_t n = binding_expire(r->bindings, now);
 	if (n)
 		log_info("%zu binding%s expired", n, n == 1 ? "" : "s");

@@ -21,6 +21,7 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/tport.h>
 
+#include "sip/hosts.h"
 #include "store/directory.h"
 #include "store/store.h"
 
@@ -132,5 +133,7 @@ struct dir_device const *registrar_device_at(registrar_t *r, msg_t *msg, sip_t c
 /* Called after the 200 to a new registration (not a refresh) of dn by dev. */
 typedef void (*registrar_registered_f)(struct dir_device const *dev, char const *dn, void *arg);
 void registrar_set_on_register(registrar_t *r, registrar_registered_f fn, void *arg);
+/** The trunks' hosts: their addresses are never banned (NULL: none). */
+void registrar_set_hosts(registrar_t *r, hosts_t const *hosts);
 
 #endif

@@ -26,6 +26,7 @@ struct sip_thread;
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sresolv.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_tag.h>
@@ -363,7 +364,10 @@ static int setup(sip_thread_t *t)
 				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
 				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
 				    TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
-				    TPTAG_PONG2PING(1), TAG_END());
+				    TPTAG_PONG2PING(1),
+				    TAG_IF(t->cfg.resolv_conf[0],
+					   SRESTAG_RESOLV_CONF(t->cfg.resolv_conf)),
+				    TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		return -1;

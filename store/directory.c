@@ -48,9 +48,6 @@ static void trunk_free(struct dir_trunk *t)
 	free(t->caller_id);
 	free(t->default_dn);
 	free(t->contact_user);
-	for (size_t i = 0; i < t->n_addrs; i++)
-		free(t->addrs[i]);
-	free(t->addrs);
 	free(t);
 }
 
@@ -244,10 +241,6 @@ int directory_add_trunk(directory_t *d, struct dir_trunk const *src)
 		.do_register = src->do_register,
 		.emergency = src->emergency,
 	};
-	if (src->n_addrs && !(t->addrs = calloc(src->n_addrs, sizeof(char *))))
-		bad = true;
-	for (size_t i = 0; !bad && i < src->n_addrs; i++, t->n_addrs++)
-		t->addrs[i] = dup_opt(src->addrs[i], &bad);
 	if (!t->name || !t->registrar)
 		bad = true;
 	if (bad || push((void ***)&d->trunks, &d->n_trunks, &d->cap_trunks, t) < 0) {
@@ -463,15 +456,6 @@ struct dir_trunk const *directory_trunk_at(directory_t const *d, size_t i)
 struct dir_trunk const *directory_trunk(directory_t const *d, char const *name)
 {
 	return d ? trunk_named(d, name) : NULL;
-}
-
-struct dir_trunk const *directory_trunk_by_addr(directory_t const *d, char const *ip)
-{
-	for (size_t i = 0; d && ip && i < d->n_trunks; i++)
-		for (size_t k = 0; k < d->trunks[i]->n_addrs; k++)
-			if (!strcmp(d->trunks[i]->addrs[k], ip))
-				return d->trunks[i];
-	return NULL;
 }
 
 struct dir_trunk const *directory_trunk_by_contact(directory_t const *d, char const *user)

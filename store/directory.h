@@ -71,9 +71,6 @@ struct dir_trunk {
 	unsigned expires;
 	bool do_register;
 	bool emergency;
-	/* The addresses (IP text) of its registrar and proxy, resolved when loaded. */
-	char **addrs;
-	size_t n_addrs;
 };
 
 struct dir_did {
@@ -106,7 +103,7 @@ int directory_add_device(directory_t *d, char const *name, char const *model, un
 /** fwd may be NULL (no forwarding). */
 int directory_add_line(directory_t *d, char const *dn, char const *device, unsigned index,
 		       char const *display, struct dir_forward const *fwd);
-/** Copies t (and its strings); addrs may be empty. */
+/** Copies t (and its strings). */
 int directory_add_trunk(directory_t *d, struct dir_trunk const *t);
 /** Both for a trunk added before; dn may be NULL; trunk NULL refuses the route's calls. */
 int directory_add_did(directory_t *d, char const *number, char const *trunk, char const *dn);
@@ -129,8 +126,6 @@ size_t directory_count_trunks(directory_t const *d);
 /** The i-th trunk in name order. */
 struct dir_trunk const *directory_trunk_at(directory_t const *d, size_t i);
 struct dir_trunk const *directory_trunk(directory_t const *d, char const *name);
-/** The trunk whose registrar or proxy has this address (IP text), or NULL. */
-struct dir_trunk const *directory_trunk_by_addr(directory_t const *d, char const *ip);
 /** The trunk whose registered Contact has this user part, or NULL. */
 struct dir_trunk const *directory_trunk_by_contact(directory_t const *d, char const *user);
 struct dir_did const *directory_did(directory_t const *d, char const *number);

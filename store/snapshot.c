@@ -8,7 +8,6 @@
 #include "store/db.h"
 
 #include <ctype.h>
-#include <netdb.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,58 +62,17 @@ static enum dir_algs algs_from_text(char const *t)
 	return DIR_ALGS_DEFAULT;
 }
 
-/* The host of HOST[:PORT] or [V6][:PORT], into out. */
-static void host_of(char *out, size_t n, char const *hostport)
-{
-	if (hostport[0] == '[') {
-		snprintf(out, n, "%s", hostport + 1);
-		char *end = strchr(out, ']');
-		if (end)
-			*end = '\0';
-		return;
-	}
-	snprintf(out, n, "%s", hostport);
-	char *colon = strchr(out, ':');
-	if (colon && colon == strrchr(out, ':')) /* one colon: a port; more: a bare IPv6 */
-		*colon = '\0';
-}
-
-/* Adds the addresses a host name resolves to (or the address it is) to list. */
-static void resolve_into(char const *hostport, char **list, size_t *n, size_t max)
-{
-	char host[256];
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-	host_of(host, sizeof(host), hostport);
-	int rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc) {
-		log_warning("trunk host %s does not resolve (%s): calls from it are not "
-			    "recognised",
-			    host, gai_strerror(rc));
-		return;
-	}
-	for (struct addrinfo *ai = res; ai && *n < max; ai = ai->ai_next) {
-		char ip[64];
-		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof(ip), NULL, 0,
-				NI_NUMERICHOST))
-			continue;
-		bool seen = false;
-		for (size_t i = 0; i < *n; i++)
-			seen |= !strcmp(list[i], ip);
-		if (!seen && (list[*n] = strdup(ip)))
-			(*n)++;
-	}
-	freeaddrinfo(res);
-}
-
-/* Trunks (passwords opened, addresses resolved), DIDs and routes into d. */
+/*
+ * Trunks (passwords opened), DIDs and routes into d. Host names are not
+ * resolved here: the SIP thread keeps them resolved (sip/hosts.c), so no
+ * change waits behind a slow resolver.
+ */
 static int directory_load_trunks(store_t *s, directory_t *d, struct store_err *e)
 {
 	int err = 0;
 	sqlite3_stmt *st = db_stmt(s, SQL_DIR_TRUNKS);
 	while (err == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		char pw[STORE_PASSWORD_MAX + 1] = "", aad[128];
-		char *addrs[16];
-		size_t n_addrs = 0;
 		char const *name = db_col_text(st, 0);
 		bool has_pw = sqlite3_column_type(st, 5) == SQLITE_BLOB;
 		store_trunk_aad(aad, sizeof(aad), name);
@@ -123,9 +81,6 @@ static int directory_load_trunks(store_t *s, directory_t *d, struct store_err *e
 			log_error("cannot decrypt the password of trunk %s", name);
 			has_pw = false;
 		}
-		resolve_into(db_col_text(st, 1), addrs, &n_addrs, 8);
-		if (db_col_text(st, 2))
-			resolve_into(db_col_text(st, 2), addrs, &n_addrs, 16);
 		struct dir_trunk t = {
 			.name = (char *)name,
 			.registrar = (char *)db_col_text(st, 1),
@@ -141,13 +96,9 @@ static int directory_load_trunks(store_t *s, directory_t *d, struct store_err *e
 			.default_dn = (char *)db_col_text(st, 11),
 			.emergency = sqlite3_column_int(st, 12) != 0,
 			.contact_user = (char *)db_col_text(st, 13),
-			.addrs = addrs,
-			.n_addrs = n_addrs,
 		};
 		err = directory_add_trunk(d, &t);
 		OPENSSL_cleanse(pw, sizeof(pw));
-		for (size_t i = 0; i < n_addrs; i++)
-			free(addrs[i]);
 	}
 	sqlite3_reset(st);
 	st = db_stmt(s, SQL_DIR_DIDS);

@@ -137,6 +137,7 @@ write_conf() {
 [sip]
 listen = $SIP_ADDR:$SIP_PORT
 realm = ${REALM:-sipreg}
+${SIP_EXTRA:-}
 
 [store]
 path = $DB
