@@ -53,16 +53,20 @@ char const *sdp_origin_apply(struct sdp_origin *o, su_home_t *home, char const *
 	size_t s, e;
 	bool ok = org && org->o_username && org->o_address && org->o_address->c_address &&
 		  find_origin(body, len, &s, &e);
-	char user[64], nettype[8], addrtype[8], address[80];
+	char user[64] = "", nettype[8] = "IN", addrtype[8] = "IP4", address[80] = "";
 	unsigned long long id = 0, version = 0;
 	if (ok) {
-		/* The fields as written (sofia's parse says the line is sound). */
-		char line[256];
-		size_t n = e - s - 2 < sizeof(line) - 1 ? e - s - 2 : sizeof(line) - 1;
-		memcpy(line, body + s + 2, n);
-		line[n] = '\0';
-		ok = sscanf(line, "%63s %llu %llu %7s %7s %79s", user, &id, &version, nettype,
-			    addrtype, address) == 6;
+		sdp_connection_t const *c = org->o_address;
+		snprintf(user, sizeof(user), "%s", org->o_username);
+		snprintf(address, sizeof(address), "%s", c->c_address);
+		id = org->o_id;
+		version = org->o_version;
+		ok = c->c_nettype == sdp_net_in &&
+		     (c->c_addrtype == sdp_addr_ip4 || c->c_addrtype == sdp_addr_ip6) &&
+		     strlen(org->o_username) < sizeof(user) &&
+		     strlen(c->c_address) < sizeof(address);
+		if (c->c_addrtype == sdp_addr_ip6)
+			snprintf(addrtype, sizeof(addrtype), "IP6");
 	}
 	if (p)
 		sdp_parser_free(p);

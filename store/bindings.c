@@ -103,7 +103,7 @@ int store_binding_load(store_t *s, long long now,
 	if ((err = db_run(s, st, e, "purge old bindings")) < 0)
 		return err;
 	st = db_stmt(s, SQL_BINDING_ALL);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_row(s, st, &err, e, "read the bindings")) {
 		struct store_binding b = { .op = STORE_BINDING_UPSERT };
 		copy_col(b.dn, sizeof(b.dn), st, 0);
 		copy_col(b.device, sizeof(b.device), st, 1);
@@ -119,5 +119,5 @@ int store_binding_load(store_t *s, long long now,
 		fn(&b, arg);
 	}
 	sqlite3_reset(st);
-	return 0;
+	return err;
 }

@@ -85,12 +85,12 @@ static json_t *int_or_null(sqlite3_stmt *st, int i)
 
 int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, struct store_err *e)
 {
-	(void)e;
+	int err = 0;
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(s, SQL_CDR_LIST);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
 	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_row(s, st, &err, e, "list the call records")) {
 		json_t *o = json_pack(
 			"{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
 			(json_int_t)sqlite3_column_int64(st, 0), "call_id",
@@ -104,6 +104,10 @@ int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, st
 		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(st);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
 	*out = arr;
 	return 0;
 }

@@ -122,6 +122,16 @@ int db_tx_end(store_t *s, int err, struct store_err *e)
 	return db_run(s, db_stmt(s, SQL_COMMIT), e, "commit");
 }
 
+bool db_row(store_t *s, sqlite3_stmt *st, int *err, struct store_err *e, char const *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return true;
+	if (rc != SQLITE_DONE && *err == 0)
+		*err = db_error(s, e, what);
+	return false;
+}
+
 char const *db_col_text(sqlite3_stmt *st, int i)
 {
 	return (char const *)sqlite3_column_text(st, i);

@@ -51,6 +51,11 @@ void db_bind_text(sqlite3_stmt *st, int i, char const *v);
 int db_run(store_t *s, sqlite3_stmt *st, struct store_err *e, char const *what);
 int db_tx_begin(store_t *s, struct store_err *e);
 int db_tx_end(store_t *s, int err, struct store_err *e);
+/*
+ * Steps st: true while it gives a row. At the end *err is untouched when
+ * every row was read, or a database error (logged, e set) when a step failed.
+ */
+bool db_row(store_t *s, sqlite3_stmt *st, int *err, struct store_err *e, char const *what);
 char const *db_col_text(sqlite3_stmt *st, int i);
 json_t *db_json_text_or_null(sqlite3_stmt *st, int i);
 int db_meta_get(store_t *s, char const *key, char *out, size_t outsize);

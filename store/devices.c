@@ -220,10 +220,10 @@ int store_device_del(store_t *s, char const *name_in, struct store_err *e)
 
 int store_device_list(store_t *s, json_t **out, struct store_err *e)
 {
-	(void)e;
+	int err = 0;
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(s, SQL_DEVICE_LIST);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_row(s, st, &err, e, "list the devices")) {
 		json_array_append_new(
 			arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "name",
 				       db_col_text(st, 0), "model", db_col_text(st, 1),
@@ -233,12 +233,17 @@ int store_device_list(store_t *s, json_t **out, struct store_err *e)
 				       "bindings", sqlite3_column_int(st, 7)));
 	}
 	sqlite3_reset(st);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
 	*out = arr;
 	return 0;
 }
 
 int store_device_show(store_t *s, char const *name_in, json_t **out, struct store_err *e)
 {
+	int err = 0;
 	char name[STORE_NAME_MAX + 1];
 	struct device_row row;
 
@@ -248,7 +253,7 @@ int store_device_show(store_t *s, char const *name_in, json_t **out, struct stor
 	json_t *lines = json_array();
 	sqlite3_stmt *st = db_stmt(s, SQL_LINE_OF_DEVICE);
 	db_bind_text(st, 1, name);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_row(s, st, &err, e, "read a device's lines")) {
 		json_array_append_new(lines,
 				      json_pack("{s:i, s:s, s:o, s:o}", "index",
 						sqlite3_column_int(st, 1), "dn", db_col_text(st, 0),
@@ -256,6 +261,10 @@ int store_device_show(store_t *s, char const *name_in, json_t **out, struct stor
 						db_json_text_or_null(st, 3)));
 	}
 	sqlite3_reset(st);
+	if (err < 0) {
+		json_decref(lines);
+		return err;
+	}
 	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "name",
 			 row.name, "model", row.model, "model_lines", row.model_lines,
 			 "digest_user", row.digest_user, "auth", row.auth, "digest_algs",
@@ -267,16 +276,20 @@ int store_device_show(store_t *s, char const *name_in, json_t **out, struct stor
 
 int store_model_list(store_t *s, json_t **out, struct store_err *e)
 {
-	(void)e;
+	int err = 0;
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(s, SQL_MODEL_LIST);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_row(s, st, &err, e, "list the models")) {
 		json_array_append_new(
 			arr, json_pack("{s:s, s:i, s:s, s:b}", "name", db_col_text(st, 0), "lines",
 				       sqlite3_column_int(st, 1), "vendor", db_col_text(st, 2),
 				       "cucm_mode", sqlite3_column_int(st, 3)));
 	}
 	sqlite3_reset(st);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
 	*out = arr;
 	return 0;
 }

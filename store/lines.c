@@ -174,16 +174,20 @@ int store_line_del(store_t *s, char const *dn, struct store_err *e)
 
 int store_line_list(store_t *s, json_t **out, struct store_err *e)
 {
-	(void)e;
+	int err = 0;
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(s, SQL_LINE_LIST);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_row(s, st, &err, e, "list the lines")) {
 		json_t *o = line_json(st);
 		json_object_set_new(o, "bindings", json_integer(sqlite3_column_int(st, 5)));
 		features_json(o, st, 6);
 		json_array_append_new(arr, o);
 	}
 	sqlite3_reset(st);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
 	*out = arr;
 	return 0;
 }

@@ -71,7 +71,7 @@ static int directory_load_trunks(store_t *s, directory_t *d, struct store_err *e
 {
 	int err = 0;
 	sqlite3_stmt *st = db_stmt(s, SQL_DIR_TRUNKS);
-	while (err == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (err == 0 && db_row(s, st, &err, e, "read the trunks")) {
 		char pw[STORE_PASSWORD_MAX + 1] = "", aad[128];
 		char const *name = db_col_text(st, 0);
 		bool has_pw = sqlite3_column_type(st, 5) == SQLITE_BLOB;
@@ -102,12 +102,12 @@ static int directory_load_trunks(store_t *s, directory_t *d, struct store_err *e
 	}
 	sqlite3_reset(st);
 	st = db_stmt(s, SQL_DIR_DIDS);
-	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+	while (err == 0 && db_row(s, st, &err, e, "read the trunks"))
 		err = directory_add_did(d, db_col_text(st, 0), db_col_text(st, 1),
 					db_col_text(st, 2));
 	sqlite3_reset(st);
 	st = db_stmt(s, SQL_DIR_ROUTES);
-	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+	while (err == 0 && db_row(s, st, &err, e, "read the trunks"))
 		err = directory_add_route(d, sqlite3_column_int64(st, 0), db_col_text(st, 1),
 					  db_col_text(st, 2), (unsigned)sqlite3_column_int(st, 3),
 					  db_col_text(st, 4), sqlite3_column_int(st, 5),
@@ -125,12 +125,12 @@ int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
 	if (!d)
 		return store_seterr(e, -ENOMEM, "out of memory");
 	st = db_stmt(s, SQL_DIR_USERS);
-	while (err == 0 && sqlite3_step(st) == SQLITE_ROW)
+	while (err == 0 && db_row(s, st, &err, e, "read the directory"))
 		err = directory_add_user(d, db_col_text(st, 0), db_col_text(st, 1),
 					 db_col_text(st, 2));
 	sqlite3_reset(st);
 	st = db_stmt(s, SQL_DIR_DEVICES);
-	while (err == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (err == 0 && db_row(s, st, &err, e, "read the directory")) {
 		char const *vendor = db_col_text(st, 3);
 		err = directory_add_device(
 			d, db_col_text(st, 0), db_col_text(st, 1),
@@ -142,7 +142,7 @@ int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
 	}
 	sqlite3_reset(st);
 	st = db_stmt(s, SQL_DIR_LINES);
-	while (err == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (err == 0 && db_row(s, st, &err, e, "read the directory")) {
 		struct dir_forward fwd = {
 			.all = db_col_text(st, 4),
 			.busy = db_col_text(st, 5),

@@ -100,7 +100,7 @@ int store_users_apply_realm(store_t *s, char const *realm, struct store_err *e)
 	sqlite3_stmt *all;
 	if (sqlite3_prepare_v2(s->db, SQL_USER_ALL_SECRETS, -1, &all, NULL) != SQLITE_OK)
 		return db_tx_end(s, db_error(s, e, "read users"), e);
-	while (err == 0 && sqlite3_step(all) == SQLITE_ROW) {
+	while (err == 0 && db_row(s, all, &err, e, "read the users' secrets")) {
 		char name[STORE_NAME_MAX + 1], pw[STORE_PASSWORD_MAX + 1], aad[128];
 		snprintf(name, sizeof(name), "%s", db_col_text(all, 0));
 		user_aad(aad, sizeof(aad), name);
@@ -218,16 +218,20 @@ int store_user_del(store_t *s, char const *name, struct store_err *e)
 
 int store_user_list(store_t *s, json_t **out, struct store_err *e)
 {
-	(void)e;
+	int err = 0;
 	json_t *arr = json_array();
 	sqlite3_stmt *st = db_stmt(s, SQL_USER_LIST);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (db_row(s, st, &err, e, "list the users")) {
 		json_array_append_new(arr, json_pack("{s:s, s:I, s:o}", "name", db_col_text(st, 0),
 						     "created_at",
 						     (json_int_t)sqlite3_column_int64(st, 1),
 						     "device", db_json_text_or_null(st, 2)));
 	}
 	sqlite3_reset(st);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
 	*out = arr;
 	return 0;
 }
