@@ -122,10 +122,14 @@ static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char cons
 	char const *cid = route_caller_id(dir, t, c->caller);
 	char *host = trunks_host(home, t);
 	char const *display = c->caller_display;
-	sip_from_t *from = sip_from_format(home, "%s%s%s<sip:%s@%s>", display ? "\"" : "",
-					   display ? display : "", display ? "\" " : "", cid, host);
-	sip_to_t *to = sip_to_format(home, "<sip:%s@%s>", number, host);
-	f->ident = su_sprintf(home, "<sip:%s@%s>", cid, host);
+	/* The numbers as a URI's user part (a dialled '#' is %23). */
+	char *who = sip_uri(home, cid, host, NULL);
+	char *callee = sip_uri(home, number, host, NULL);
+	sip_from_t *from = who ? sip_from_format(home, "%s%s%s<%s>", display ? "\"" : "",
+						 display ? display : "", display ? "\" " : "", who)
+			       : NULL;
+	sip_to_t *to = callee ? sip_to_format(home, "<%s>", callee) : NULL;
+	f->ident = who ? su_sprintf(home, "<%s>", who) : NULL;
 	c->to_callee = trunks_contact(b->trunks, home, t, cid);
 	f->leg = nta_leg_tcreate(b->agent, b2b_on_b_request, f, SIPTAG_FROM(from), SIPTAG_TO(to),
 				 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());

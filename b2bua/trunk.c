@@ -20,6 +20,7 @@ struct tstate;
 #include "b2bua/uac_auth.h"
 #include "daemon/log.h"
 #include "daemon/thread.h"
+#include "sip/dialog.h"
 #include "daemon/text.h"
 
 #define LOG_TAG "trunk"
@@ -116,8 +117,7 @@ static bool is_tcp(struct dir_trunk const *t)
 char *trunks_uri(su_home_t *home, struct dir_trunk const *t, char const *user)
 {
 	ASSERT_THREAD(SIP);
-	return su_sprintf(home, "sip:%s%s%s%s", user ? user : "", user ? "@" : "", t->registrar,
-			  is_tcp(t) ? ";transport=tcp" : "");
+	return sip_uri(home, user, t->registrar, is_tcp(t) ? "transport=tcp" : NULL);
 }
 
 char *trunks_proxy_uri(su_home_t *home, struct dir_trunk const *t)
@@ -573,7 +573,7 @@ static struct tstate *state_new(trunks_t *ts, struct dir_trunk const *t)
 	st->timer = su_timer_create(su_root_task(ts->root), 1000);
 	if (t->do_register && t->user) {
 		char *host = trunks_host(st->home, t);
-		char *aor = su_sprintf(st->home, "sip:%s@%s", t->user, host);
+		char *aor = sip_uri(st->home, t->user, host, NULL);
 		st->leg = nta_leg_tcreate(
 			ts->agent, NULL, NULL, SIPTAG_FROM_STR(aor), SIPTAG_TO_STR(aor),
 			SIPTAG_CALL_ID(sip_call_id_create(st->home, NULL)), TAG_END());

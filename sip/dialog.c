@@ -38,6 +38,26 @@ int sip_server_dialog(nta_agent_t *agent, msg_t *msg, sip_t *sip,
 	return 0;
 }
 
+char *sip_uri(su_home_t *home, char const *user, char const *hostport, char const *params)
+{
+	char *esc = NULL;
+	if (user) {
+		char *raw = su_strdup(home, user);
+		if (!raw)
+			return NULL;
+		url_unescape(raw, raw);
+		esc = su_alloc(home, (size_t)url_esclen(raw, ":@") + 1);
+		if (!esc)
+			return NULL;
+		url_escape(esc, raw, ":@");
+		su_free(home, raw);
+	}
+	char *uri = su_sprintf(home, "sip:%s%s%s%s%s", esc ? esc : "", esc ? "@" : "", hostport,
+			       params ? ";" : "", params ? params : "");
+	su_free(home, esc);
+	return uri;
+}
+
 url_t *sip_our_url(nta_agent_t *agent, su_home_t *home, char const *user)
 {
 	sip_contact_t const *m = nta_agent_contact(agent);

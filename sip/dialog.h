@@ -21,6 +21,14 @@ int sip_server_dialog(nta_agent_t *agent, msg_t *msg, sip_t *sip,
 		      int (*cb)(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip),
 		      void *magic, nta_leg_t **leg, nta_incoming_t **irq);
 
+/*
+ * "sip:USER@HOSTPORT;PARAMS" (no user part for a NULL user, no parameters for
+ * NULL params) with USER written as a URI's user part must be: escapes it
+ * came with read first, then '#', '%', ':', '@', spaces and controls
+ * escaped, so a dialled "*67#" becomes "*67%23". NULL when out of memory.
+ */
+char *sip_uri(su_home_t *home, char const *user, char const *hostport, char const *params);
+
 /* Our address (for Contact, From): the first listener's URI, with user (or none). */
 url_t *sip_our_url(nta_agent_t *agent, su_home_t *home, char const *user);
 sip_contact_t *sip_our_contact(nta_agent_t *agent, su_home_t *home, char const *user);

@@ -10,6 +10,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "b2bua/route.h"
+#include "b2bua/trunk.h"
 #include "b2bua/uac_auth.h"
 #include "daemon/config.h"
 #include "daemon/digest.h"
@@ -35,6 +36,23 @@ static bool fake_registered(void *arg, struct dir_trunk const *t)
 {
 	struct fake_trunks *f = arg;
 	return t && t == f->registered;
+}
+
+/* URIs built from dialled numbers (sip/dialog.c, b2bua/trunk.c). */
+static void test_uris(void)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	struct dir_trunk t = { .name = "t", .registrar = "sip.example.net:5060" };
+	CU_ASSERT_STRING_EQUAL(trunks_uri(home, &t, "0301234"), "sip:0301234@sip.example.net:5060");
+	CU_ASSERT_STRING_EQUAL(trunks_uri(home, &t, "*67#"), "sip:*67%23@sip.example.net:5060");
+	CU_ASSERT_STRING_EQUAL(trunks_uri(home, &t, "*67%23"), "sip:*67%23@sip.example.net:5060");
+	CU_ASSERT_STRING_EQUAL(trunks_uri(home, &t, "a@b:c d"),
+			       "sip:a%40b%3Ac%20d@sip.example.net:5060");
+	CU_ASSERT_STRING_EQUAL(trunks_uri(home, &t, NULL), "sip:sip.example.net:5060");
+	t.transport = "tcp";
+	CU_ASSERT_STRING_EQUAL(trunks_uri(home, &t, "+4930"),
+			       "sip:+4930@sip.example.net:5060;transport=tcp");
+	su_home_deinit(home);
 }
 
 static void test_match(void)
@@ -432,11 +450,9 @@ static void test_store(void)
 }
 
 static CU_TestInfo const plan_tests[] = {
-	{ "pattern matching", test_match },
-	{ "pattern validity", test_pattern_valid },
-	{ "number lists", test_lists },
-	{ "configuration keys", test_config_keys },
-	CU_TEST_INFO_NULL,
+	{ "pattern matching", test_match },	  { "pattern validity", test_pattern_valid },
+	{ "number lists", test_lists },		  { "configuration keys", test_config_keys },
+	{ "URIs of dialled numbers", test_uris }, CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo const auth_tests[] = {
