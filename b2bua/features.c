@@ -30,6 +30,7 @@ struct push;
 #include <sofia-sip/tport.h>
 
 #include "b2bua/features.h"
+#include "cisco/remotecc.h"
 #include "daemon/log.h"
 #include "daemon/thread.h"
 #include "daemon/text.h"
@@ -38,11 +39,9 @@ struct push;
 
 #define LOG_TAG "features"
 
-#define REMOTECC_TYPE "application/x-cisco-remotecc-request+xml"
-#define PIDF_NS	      "urn:ietf:params:xml:ns:pidf"
+#define PIDF_NS "urn:ietf:params:xml:ns:pidf"
 /* Publications kept (one per device and entity tag) before the oldest is dropped. */
 #define MAX_PUBLICATIONS 4096
-#define BOUNDARY	 "uniqueBoundary"
 
 /* A remotecc REFER on its way to a phone, until its final response. */
 struct push {
@@ -368,26 +367,6 @@ static struct binding const *device_binding(features_t *f, struct dir_device con
 	return NULL;
 }
 
-static char *remotecc_dnd(su_home_t *home, bool on)
-{
-	return su_sprintf(home,
-			  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
-			  "<x-cisco-remotecc-request><dndupdate><state>%s</state>"
-			  "<option>callreject</option></dndupdate></x-cisco-remotecc-request>\r\n",
-			  on ? "enable" : "disable");
-}
-
-/* Forward targets are DNs (digits, letters, +*._-): nothing to escape. */
-static char *remotecc_cfwdall(su_home_t *home, unsigned index, char const *target)
-{
-	return su_sprintf(home,
-			  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
-			  "<x-cisco-remotecc-request><cfwdallupdate><linenumber>%u</linenumber>"
-			  "<fwdaddress>%s</fwdaddress><tovoicemail>off</tovoicemail>"
-			  "</cfwdallupdate></x-cisco-remotecc-request>\r\n",
-			  index, target ? target : "");
-}
-
 /*
  * Sends the device one REFER carrying its do not disturb state (with_dnd)
  * and the call forward all of the lines whose bit is set in lines (bit i
@@ -409,21 +388,12 @@ static void push_state(features_t *f, struct dir_device const *dev, bool with_dn
 	char *parts[65];
 	unsigned n = 0;
 	if (with_dnd)
-		parts[n++] = remotecc_dnd(home, dev->dnd);
+		parts[n++] = cisco_remotecc_dnd(home, dev->dnd);
 	for (unsigned i = 0; i < dev->model_lines && i < 64; i++)
 		if ((lines >> i) & 1 && dev->lines[i])
-			parts[n++] = remotecc_cfwdall(home, i + 1, dev->lines[i]->cfwd_all);
-	char const *type = REMOTECC_TYPE;
-	char *body = n == 1 ? parts[0] : su_strdup(home, "");
-	if (n > 1) {
-		for (unsigned i = 0; i < n && body; i++)
-			body = su_sprintf(home,
-					  "%s--" BOUNDARY "\r\nContent-Type: " REMOTECC_TYPE
-					  "\r\n\r\n%s",
-					  body, parts[i]);
-		body = body ? su_sprintf(home, "%s--" BOUNDARY "--\r\n", body) : NULL;
-		type = "multipart/mixed; boundary=" BOUNDARY;
-	}
+			parts[n++] = cisco_remotecc_cfwdall(home, i + 1, dev->lines[i]->cfwd_all);
+	char const *type = NULL;
+	char *body = cisco_remotecc_body(home, parts, n, &type);
 	sip_contact_t const *me = nta_agent_contact(f->agent);
 	url_t *u = url_hdup(home, me->m_url);
 	char const *host = u ? url_as_string(home, u) : NULL;
