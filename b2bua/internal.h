@@ -1,13 +1,48 @@
 /*
  * What the files of the b2bua share: a call with its B legs (forks) and the
  * in-dialog requests crossing between its two dialogs (relays). SIP thread
- * only. Include after the sofia headers with the b2bua's magic types.
+ * only. Include it before any sofia header: it sets the b2bua's magic types.
  */
 #ifndef SIPREG_B2BUA_INTERNAL_H
 #define SIPREG_B2BUA_INTERNAL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct call;
+struct fork;
+struct relay;
+#define NTA_LEG_MAGIC_T	     void
+#define NTA_OUTGOING_MAGIC_T void
+#define NTA_INCOMING_MAGIC_T struct call
+#define SU_TIMER_ARG_T	     void
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport.h>
+
+#include "b2bua/b2bua.h"
+#include "b2bua/sdp_origin.h"
+#include "b2bua/uac_auth.h"
 #include "cisco/service.h"
+#include "daemon/config.h"
+#include "daemon/digest.h"
+#include "daemon/log.h"
+#include "daemon/text.h"
+#include "daemon/thread.h"
+#include "registrar/bindings.h"
+#include "sip/dialog.h"
+#include "sip/grammar.h"
 #include "sip/hosts.h"
+#include "sip/reply.h"
+#include "store/secret.h"
 
 /* Forwards one call may follow before it is refused as a loop (482). */
 #define MAX_HOPS 5

@@ -11,39 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
-struct call;
-struct fork;
-struct relay;
-#define NTA_LEG_MAGIC_T	     void
-#define NTA_OUTGOING_MAGIC_T void
-#define NTA_INCOMING_MAGIC_T struct call
-#define SU_TIMER_ARG_T	     void
-
-#include <sofia-sip/nta.h>
-#include <sofia-sip/msg_addr.h>
-#include <sofia-sip/nta_stateless.h>
-#include <sofia-sip/nta_tport.h>
-#include <sofia-sip/sip_extra.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_wait.h>
-#include <sofia-sip/tport.h>
-
-#include "b2bua/b2bua.h"
-#include "b2bua/sdp_origin.h"
-#include "b2bua/uac_auth.h"
-#include "daemon/config.h"
-#include "daemon/digest.h"
-#include "daemon/log.h"
-#include "daemon/thread.h"
-#include "daemon/text.h"
-#include "registrar/bindings.h"
-#include "sip/grammar.h"
-#include "store/secret.h"
 #include "b2bua/internal.h"
 #include "b2bua/route.h"
-#include "sip/dialog.h"
-#include "sip/reply.h"
 
 #define LOG_TAG "b2bua"
 

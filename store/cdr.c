@@ -103,11 +103,5 @@ int store_cdr_list(store_t *s, long long since, unsigned limit, json_t **out, st
 			(json_int_t)sqlite3_column_int64(st, 10));
 		json_array_append_new(arr, o);
 	}
-	sqlite3_reset(st);
-	if (err < 0) {
-		json_decref(arr);
-		return err;
-	}
-	*out = arr;
-	return 0;
+	return db_list_done(st, err, arr, out);
 }

@@ -132,6 +132,17 @@ bool db_row(store_t *s, sqlite3_stmt *st, int *err, struct store_err *e, char co
 	return false;
 }
 
+int db_list_done(sqlite3_stmt *st, int err, json_t *arr, json_t **out)
+{
+	sqlite3_reset(st);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
+	*out = arr;
+	return 0;
+}
+
 char const *db_col_text(sqlite3_stmt *st, int i)
 {
 	return (char const *)sqlite3_column_text(st, i);

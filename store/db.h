@@ -56,6 +56,8 @@ int db_tx_end(store_t *s, int err, struct store_err *e);
  * every row was read, or a database error (logged, e set) when a step failed.
  */
 bool db_row(store_t *s, sqlite3_stmt *st, int *err, struct store_err *e, char const *what);
+/* The end of a listing: st reset; arr in *out (0), or freed when err is an error (err). */
+int db_list_done(sqlite3_stmt *st, int err, json_t *arr, json_t **out);
 char const *db_col_text(sqlite3_stmt *st, int i);
 json_t *db_json_text_or_null(sqlite3_stmt *st, int i);
 int db_meta_get(store_t *s, char const *key, char *out, size_t outsize);

@@ -232,13 +232,7 @@ int store_device_list(store_t *s, json_t **out, struct store_err *e)
 				       db_col_text(st, 5), "lines", sqlite3_column_int(st, 6),
 				       "bindings", sqlite3_column_int(st, 7)));
 	}
-	sqlite3_reset(st);
-	if (err < 0) {
-		json_decref(arr);
-		return err;
-	}
-	*out = arr;
-	return 0;
+	return db_list_done(st, err, arr, out);
 }
 
 int store_device_show(store_t *s, char const *name_in, json_t **out, struct store_err *e)
@@ -285,11 +279,5 @@ int store_model_list(store_t *s, json_t **out, struct store_err *e)
 				       sqlite3_column_int(st, 1), "vendor", db_col_text(st, 2),
 				       "cucm_mode", sqlite3_column_int(st, 3)));
 	}
-	sqlite3_reset(st);
-	if (err < 0) {
-		json_decref(arr);
-		return err;
-	}
-	*out = arr;
-	return 0;
+	return db_list_done(st, err, arr, out);
 }

@@ -183,13 +183,7 @@ int store_line_list(store_t *s, json_t **out, struct store_err *e)
 		features_json(o, st, 6);
 		json_array_append_new(arr, o);
 	}
-	sqlite3_reset(st);
-	if (err < 0) {
-		json_decref(arr);
-		return err;
-	}
-	*out = arr;
-	return 0;
+	return db_list_done(st, err, arr, out);
 }
 
 int store_line_show(store_t *s, char const *dn, json_t **out, struct store_err *e)

@@ -227,11 +227,5 @@ int store_user_list(store_t *s, json_t **out, struct store_err *e)
 						     (json_int_t)sqlite3_column_int64(st, 1),
 						     "device", db_json_text_or_null(st, 2)));
 	}
-	sqlite3_reset(st);
-	if (err < 0) {
-		json_decref(arr);
-		return err;
-	}
-	*out = arr;
-	return 0;
+	return db_list_done(st, err, arr, out);
 }
