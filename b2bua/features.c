@@ -34,7 +34,6 @@ struct push;
 #include "daemon/log.h"
 #include "daemon/thread.h"
 #include "daemon/text.h"
-#include "registrar/bindings.h"
 #include "sip/reply.h"
 
 #define LOG_TAG "features"
@@ -357,8 +356,9 @@ static struct binding const *device_binding(features_t *f, struct dir_device con
 		struct dir_line const *l = dev->lines[i];
 		if (!l)
 			continue;
-		for (struct binding *b = registrar_bindings(f->reg, l->dn); b; b = b->next) {
-			if (b->device && !strcmp(b->device, dev->name)) {
+		for (struct binding const *b = registrar_bindings(f->reg, l->dn); b;
+		     b = binding_next(b)) {
+			if (binding_device(b) && !strcmp(binding_device(b), dev->name)) {
 				*line = l;
 				return b;
 			}
@@ -411,7 +411,7 @@ static void push_state(features_t *f, struct dir_device const *dev, bool with_dn
 		if (p->leg && nta_leg_tag(p->leg, NULL))
 			p->orq = nta_outgoing_tcreate(
 				p->leg, on_push_response, p, NULL, SIP_METHOD_REFER,
-				URL_STRING_MAKE(bd->contact),
+				URL_STRING_MAKE(binding_contact(bd)),
 				SIPTAG_REFER_TO_STR(su_sprintf(home, "cid:%s", cid)),
 				SIPTAG_REFERRED_BY_STR(su_sprintf(home, "<%s>", host)),
 				SIPTAG_REQUIRE_STR("norefersub"),

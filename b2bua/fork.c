@@ -262,9 +262,9 @@ bool b2b_answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *sip,
 		struct dir_line const *line = directory_line(dir, c->target);
 		struct dir_user const *u = line && line->device ? line->device->user : NULL;
 		char const *ours = registrar_realm(b->reg);
-		struct binding *bd = registrar_bindings(b->reg, c->target);
-		while (bd && strcmp(bd->contact, f->target) != 0)
-			bd = bd->next;
+		struct binding const *bd = registrar_bindings(b->reg, c->target);
+		while (bd && strcmp(binding_contact(bd), f->target) != 0)
+			bd = binding_next(bd);
 		if (!u)
 			return false;
 		if (strcmp(ch.realm, ours) != 0) {
@@ -320,7 +320,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	su_home_t *home = c->home;
 	if (c->legs >= b->cfg.max_forks) {
 		log_notice("call %s: %u B legs opened, [calls] max_forks; %s not tried", c->id,
-			   c->legs, LOGQ(bd->contact));
+			   c->legs, LOGQ(binding_contact(bd)));
 		return -1;
 	}
 	struct fork *f = calloc(1, sizeof(*f));
@@ -329,7 +329,7 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	c->legs++;
 	f->call = c;
 	f->gen = c->gen;
-	text_copy(f->target, sizeof(f->target), bd->contact);
+	text_copy(f->target, sizeof(f->target), binding_contact(bd));
 	char const *display = c->caller_display;
 	url_t *me = sip_our_url(b->agent, home, c->caller);
 	sip_from_t *from = sip_from_create(home, (url_string_t *)me);
@@ -381,7 +381,7 @@ static void divert(struct call *c, struct dir_line const *line, char const *reas
  * Finds where a call to dn rings, following call forwarding: sets
  * c->target and returns its bindings, or NULL with the refusal in *no.
  */
-struct binding *b2b_resolve(struct call *c, char const *dn, struct refusal *no)
+struct binding const *b2b_resolve(struct call *c, char const *dn, struct refusal *no)
 {
 	b2bua_t *b = c->b;
 	directory_t const *dir = registrar_directory(b->reg);
@@ -404,7 +404,7 @@ struct binding *b2b_resolve(struct call *c, char const *dn, struct refusal *no)
 		text_copy(c->path[c->hops], sizeof(c->path[0]), line->dn);
 		text_copy(c->target, sizeof(c->target), line->dn);
 		char const *fwd = NULL, *reason = NULL;
-		struct binding *bd = NULL;
+		struct binding const *bd = NULL;
 		if (line->cfwd_all) {
 			fwd = line->cfwd_all, reason = "unconditional";
 		} else if (line->device && line->device->dnd) {
@@ -451,11 +451,11 @@ struct binding *b2b_resolve(struct call *c, char const *dn, struct refusal *no)
 }
 
 /* Forks the call to the bindings and starts the no-answer timer. */
-void b2b_ring_to(struct call *c, struct binding *bd, sip_t const *inv)
+void b2b_ring_to(struct call *c, struct binding const *bd, sip_t const *inv)
 {
 	b2bua_t *b = c->b;
 	unsigned n = 0, tried = 0;
-	for (; bd; bd = bd->next, tried++)
+	for (; bd; bd = binding_next(bd), tried++)
 		if (start_fork(c, bd, inv) == 0)
 			n++;
 	if (!n) {
@@ -499,7 +499,7 @@ bool b2b_redirect(struct call *c, char const *reason)
 	divert(c, line, reason);
 	c->hops++;
 	struct refusal no;
-	struct binding *bd = b2b_resolve(c, dn, &no);
+	struct binding const *bd = b2b_resolve(c, dn, &no);
 	if (!bd) {
 		snprintf(c->result, sizeof(c->result), "%s", no.result);
 		b2b_fail_call(c, no.status, no.phrase);

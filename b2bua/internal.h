@@ -37,7 +37,7 @@ struct relay;
 #include "daemon/log.h"
 #include "daemon/text.h"
 #include "daemon/thread.h"
-#include "registrar/bindings.h"
+#include "registrar/registrar.h"
 #include "sip/dialog.h"
 #include "sip/grammar.h"
 #include "sip/hosts.h"
@@ -173,8 +173,8 @@ void b2b_on_ring_timeout(su_root_magic_t *magic, su_timer_t *t, void *arg);
 nta_outgoing_t *b2b_send_fork_invite(struct call *c, struct fork *f, sip_t const *inv, tport_t *tp,
 				     char const *auth, bool proxy);
 bool b2b_answer_challenge(struct fork *f, nta_outgoing_t *orq, sip_t const *sip, int status);
-struct binding *b2b_resolve(struct call *c, char const *dn, struct refusal *no);
-void b2b_ring_to(struct call *c, struct binding *bd, sip_t const *inv);
+struct binding const *b2b_resolve(struct call *c, char const *dn, struct refusal *no);
+void b2b_ring_to(struct call *c, struct binding const *bd, sip_t const *inv);
 bool b2b_redirect(struct call *c, char const *reason);
 
 /* b2bua/invite.c */

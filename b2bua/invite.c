@@ -274,7 +274,7 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 	log_info("call %s from trunk %s: %s -> %s (dialled %s)", c->id, t->name, LOGQ(from),
 		 LOGQ(dn), LOGQ(dialled));
 	struct refusal no;
-	struct binding *bd = b2b_resolve(c, dn, &no);
+	struct binding const *bd = b2b_resolve(c, dn, &no);
 	if (!bd) {
 		nta_msg_treply(b->agent, msg, no.status, no.phrase, TAG_END());
 		snprintf(c->result, sizeof(c->result), "%s", no.result);
@@ -361,7 +361,7 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 
 	/* Where it rings, after forwarding; refusals are answered without a transaction. */
 	struct refusal no;
-	struct binding *bd = b2b_resolve(c, dn, &no);
+	struct binding const *bd = b2b_resolve(c, dn, &no);
 	if (!bd) {
 		if (no.status == 404)
 			log_info("call from %s to %s: no such line (404)", from_line->dn,

@@ -735,6 +735,21 @@ void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 	handle_register(&c);
 }
 
+struct binding const *binding_next(struct binding const *b)
+{
+	return b ? b->next : NULL;
+}
+
+char const *binding_contact(struct binding const *b)
+{
+	return b->contact;
+}
+
+char const *binding_device(struct binding const *b)
+{
+	return b->device;
+}
+
 void registrar_set_hosts(registrar_t *r, hosts_t const *hosts)
 {
 	ASSERT_THREAD(SIP);
@@ -748,7 +763,7 @@ void registrar_set_on_register(registrar_t *r, registrar_registered_f fn, void *
 	r->on_register_arg = arg;
 }
 
-struct binding *registrar_bindings(registrar_t *r, char const *dn)
+struct binding const *registrar_bindings(registrar_t *r, char const *dn)
 {
 	ASSERT_THREAD(SIP);
 	return binding_first(r->bindings, dn);

@@ -96,8 +96,17 @@ struct binding;
  */
 struct dir_device const *registrar_authorize(registrar_t *r, msg_t *msg, sip_t *sip);
 
-/** The bindings of a line (follow ->next), or NULL. */
-struct binding *registrar_bindings(registrar_t *r, char const *dn);
+/**
+ * The bindings of a line, or NULL; the next with binding_next(). Opaque
+ * outside the registrar: read through the functions below, valid until the
+ * SIP thread returns to its loop.
+ */
+struct binding const *registrar_bindings(registrar_t *r, char const *dn);
+struct binding const *binding_next(struct binding const *b);
+/** The contact URI as the phone sent it (without header parameters). */
+char const *binding_contact(struct binding const *b);
+/** The device that made it, or NULL. */
+char const *binding_device(struct binding const *b);
 
 /**
  * True when msg (a request or a response being delivered now) came from
