@@ -314,11 +314,16 @@ static struct call *replaced_call(b2bua_t *b, sip_replaces_t const *rp, bool *a_
 	}
 	if (!leg)
 		return NULL;
-	for (struct call *c = b->calls; c; c = c->next) {
-		if (c->a == leg || (c->winner && c->winner->leg == leg)) {
-			*a_side = c->a == leg;
-			return c;
-		}
+	/* The leg's own callback names its call: no walk through the calls. */
+	struct call *c = nta_leg_magic(leg, b2b_on_a_request);
+	if (c && c->a == leg) {
+		*a_side = true;
+		return c;
+	}
+	struct fork *f = nta_leg_magic(leg, b2b_on_b_request);
+	if (f && f->call->winner == f && f->leg == leg) {
+		*a_side = false;
+		return f->call;
 	}
 	return NULL;
 }
