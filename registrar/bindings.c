@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 
 #include "registrar/bindings.h"
+#include "registrar/registrar.h"
 
 #include "daemon/hash.h"
 #include "daemon/text.h"
@@ -561,4 +562,21 @@ void binding_foreach(binding_table_t const *t, void (*fn)(struct binding *b, voi
 				fn(b, arg);
 		}
 	}
+}
+
+/* ---- read by modules outside the registrar ---- */
+
+struct binding const *binding_next(struct binding const *b)
+{
+	return b ? b->next : NULL;
+}
+
+char const *binding_contact(struct binding const *b)
+{
+	return b->contact;
+}
+
+char const *binding_device(struct binding const *b)
+{
+	return b->device;
 }

@@ -1,7 +1,7 @@
 /*
- * The registrar: REGISTER answered statelessly, the location table written
- * behind, Cisco identity and bulk lines; authentication is access.c, the
- * connections conns.c, administration admin.c.
+ * The registrar: REGISTER answered statelessly, Cisco identity and bulk
+ * lines; authentication is access.c, the connections conns.c, the writing
+ * behind writebehind.c, administration admin.c.
  */
 #include "autoconfig.h"
 
@@ -43,63 +43,6 @@ static char const remotecc_response[] =
 	"<joinreq></joinreq></optionsind></response></x-cisco-remotecc-response>";
 
 #define CISCO_SUPPORTED "X-cisco-sis-7.0.0"
-
-/* ---- write-behind ---- */
-
-/*
- * Queues a binding's new state (or its deletion) for the store thread. A
- * binding changed twice before the batch goes out takes one slot: only its
- * last state is written.
- */
-void reg_queue_change(registrar_t *r, struct binding *b, enum store_binding_op op)
-{
-	struct store_binding *s;
-	if (r->restoring)
-		return;
-	if (b->pending_batch == r->batch && b->pending_slot < r->n_pending) {
-		s = &r->pending[b->pending_slot];
-	} else {
-		if (r->n_pending == r->cap_pending) {
-			size_t nc = r->cap_pending ? r->cap_pending * 2 : 64;
-			struct store_binding *np = realloc(r->pending, nc * sizeof(*np));
-			if (!np) {
-				log_error("out of memory: a binding change is not written to the "
-					  "database");
-				return;
-			}
-			r->pending = np;
-			r->cap_pending = nc;
-		}
-		b->pending_batch = r->batch;
-		b->pending_slot = (uint32_t)r->n_pending;
-		s = &r->pending[r->n_pending++];
-	}
-	s->op = op;
-	text_copy(s->dn, sizeof(s->dn), b->dn);
-	text_copy(s->contact, sizeof(s->contact), b->contact);
-	if (op == STORE_BINDING_DELETE)
-		return;
-	text_copy(s->device, sizeof(s->device), b->device);
-	text_copy(s->source, sizeof(s->source), b->source);
-	text_copy(s->transport, sizeof(s->transport), b->transport);
-	text_copy(s->instance, sizeof(s->instance), b->instance);
-	text_copy(s->user_agent, sizeof(s->user_agent), b->user_agent);
-	text_copy(s->call_id, sizeof(s->call_id), b->call_id);
-	s->cseq = b->cseq;
-	s->expires_at = (long long)b->expires;
-	s->derived = b->derived;
-}
-
-void reg_flush_changes(registrar_t *r)
-{
-	if (!r->n_pending || !r->sink)
-		return;
-	r->sink(r->pending, r->n_pending, r->sink_arg);
-	r->pending = NULL;
-	r->n_pending = r->cap_pending = 0;
-	if (++r->batch == 0) /* 0 marks a binding with no pending change */
-		r->batch = 1;
-}
 
 /* ---- set-up ---- */
 
@@ -733,21 +676,6 @@ void registrar_handle(registrar_t *r, msg_t *msg, sip_t *sip)
 		 c.tp && tport_name(c.tp) ? tport_name(c.tp)->tpn_proto : "udp");
 	text_copy(c.source, sizeof(c.source), hostport);
 	handle_register(&c);
-}
-
-struct binding const *binding_next(struct binding const *b)
-{
-	return b ? b->next : NULL;
-}
-
-char const *binding_contact(struct binding const *b)
-{
-	return b->contact;
-}
-
-char const *binding_device(struct binding const *b)
-{
-	return b->device;
 }
 
 void registrar_set_hosts(registrar_t *r, hosts_t const *hosts)
