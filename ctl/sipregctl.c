@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl/cli.h"
+#include "store/validate.h"
 /* ---- commands ---- */
 
 static int cmd_status(int argc, char **argv)
@@ -129,6 +130,12 @@ static int user_password_cmd(int argc, char **argv, char const *what, char const
 			      { "--weak", false, NULL, false } };
 	char pw[256];
 	cli_parse_args(argc, argv, what, pos, 1, opts, NCOLS(opts));
+	/* A name sipregd would refuse is refused before the password is asked for. */
+	struct store_err e = { 0 };
+	if (store_check_user_name(pos[0], &e) < 0) {
+		fprintf(stderr, "sipregctl: %s\n", e.msg);
+		return EXIT_REFUSED;
+	}
 	if (cli_read_password(opts[0].set, what, pos[0], pw, sizeof(pw)) < 0)
 		return EXIT_REFUSED;
 	json_t *d = cli_call(cmd, json_pack("{s:s, s:s, s:b}", "name", pos[0], "password", pw,

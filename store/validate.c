@@ -5,33 +5,16 @@
  */
 #include "autoconfig.h"
 
-#include "store/store.h"
-#include "store/db.h"
-
 #include <ctype.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <openssl/crypto.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "daemon/log.h"
-#include "daemon/text.h"
-#include "store/migrations.h"
-#include "store/secret.h"
+#include "store/validate.h"
 
-#define LOG_TAG "store"
 /* ---- validation ---- */
 
 int store_seterr(struct store_err *e, int code, char const *fmt, ...)

@@ -20,6 +20,9 @@ check "with a clear sentence" last_has "user alice already exists"
 expect_exit 1 "a user name with a colon is refused" add_user 'a:b' x
 expect_exit 1 "an empty password is refused" add_user dave ''
 expect_exit 2 "no terminal and no --password-stdin: usage" sh -c "setsid '$SIPREGCTL' -s '$SOCK' user add dave </dev/null"
+expect_exit 1 "a name sipregd would refuse is refused before any password is asked for" \
+	sh -c "setsid '$SIPREGCTL' -s '$SOCK' user add 'bad name' </dev/null"
+check "with sipregd's own words" last_has "user name must be 1 to 64 letters"
 
 # Without --password-stdin the password is asked twice on the terminal.
 prompt_add() {
