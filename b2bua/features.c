@@ -147,16 +147,11 @@ static void scan_presence(xmlNode const *n, bool *dnd, bool *available)
 	}
 }
 
-/*
- * A PIDF document's do-not-disturb state: 1 for do not disturb, 0 for
- * available, 2 when it says neither (a plain <basic>open</basic>), -1 when
- * the body is not a PIDF document at all.
- */
-static int presence_dnd(sip_payload_t const *pl)
+int features_presence_dnd(char const *data, size_t len)
 {
-	if (!pl || !pl->pl_data || !pl->pl_len || pl->pl_len > 65536)
+	if (!data || !len || len > 65536)
 		return -1;
-	xmlDoc *doc = xmlReadMemory(pl->pl_data, (int)pl->pl_len, "presence.xml", NULL,
+	xmlDoc *doc = xmlReadMemory(data, (int)len, "presence.xml", NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return -1;
@@ -244,7 +239,9 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 	}
 	int want = 2;
 	if (sip->sip_payload && sip->sip_payload->pl_len) {
-		want = presence_dnd(sip->sip_payload);
+		want = sip->sip_payload ? features_presence_dnd(sip->sip_payload->pl_data,
+								sip->sip_payload->pl_len)
+					: -1;
 		if (want < 0) {
 			log_info("PUBLISH from %s: the body is not a PIDF document (400)",
 				 dev->name);

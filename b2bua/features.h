@@ -27,6 +27,13 @@ int features_create(features_t **out, nta_agent_t *agent, registrar_t *reg, b2bu
 		    void *arg);
 void features_destroy(features_t *f);
 
+/*
+ * A PIDF document's do-not-disturb state: 1 for do not disturb, 0 for
+ * available, 2 when it says neither (a plain <basic>open</basic>), -1 when
+ * the body is not a PIDF document at all (or is over 64 kB).
+ */
+int features_presence_dnd(char const *data, size_t len);
+
 /* Requests outside any dialog; each takes msg. */
 void features_publish(features_t *f, msg_t *msg, sip_t *sip);
 void features_refer(features_t *f, msg_t *msg, sip_t *sip);

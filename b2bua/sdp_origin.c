@@ -43,11 +43,94 @@ static bool find_origin(char const *body, size_t len, size_t *start, size_t *end
 	return false;
 }
 
+/*
+ * Debian 12's sofia-sip loops for ever, allocating as it goes, on an m=
+ * line whose format list holds a byte that is no token character (fixed
+ * upstream in 2022, "fix parse m-line", not in that build): one INVITE
+ * would stop the SIP thread and eat the memory. So sofia parses only what
+ * RFC 4566 allows: lines of a lower-case letter, '=' and a value, without
+ * NUL or control characters other than TAB, m= lines exactly as its
+ * grammar has them; blank lines only at the end.
+ */
+/* RFC 4566 token characters. */
+static bool token_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("-!#$%&'*+.^_`{|}~", ch));
+}
+
+/*
+ * An m= value as RFC 4566 writes it: media SP port[/count] SP proto SP fmt
+ * (SP fmt)*, with tokens for media and formats and tokens joined by '/'
+ * for the protocol.
+ */
+static bool media_line_ok(char const *v, size_t n)
+{
+	unsigned field = 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t e = i;
+		while (e < n && v[e] != ' ')
+			e++;
+		if (e == i)
+			return false; /* two spaces in a row, or one at an end */
+		for (size_t k = i; k < e; k++) {
+			char ch = v[k];
+			bool ok = field == 1   ? (ch >= '0' && ch <= '9') || (ch == '/' && k > i)
+				  : field == 2 ? token_char(ch) || (ch == '/' && k > i && k + 1 < e)
+					       : token_char(ch);
+			if (!ok)
+				return false;
+		}
+		field++;
+		i = e + 1;
+		if (e == n - 1)
+			return false; /* a trailing space */
+	}
+	return field >= 4;
+}
+
+bool sdp_text_safe(char const *body, size_t len)
+{
+	if (!body || len > SDP_TEXT_MAX)
+		return false;
+	size_t i = 0;
+	while (i < len) {
+		size_t e = i;
+		while (e < len && body[e] != '\n')
+			e++;
+		size_t end = e > i && body[e - 1] == '\r' ? e - 1 : e;
+		if (end == i) {
+			/* A blank line: only blank lines may follow. */
+			for (size_t k = e; k < len; k++)
+				if (body[k] != '\r' && body[k] != '\n')
+					return false;
+			return true;
+		}
+		if (end - i < 2 || body[i] < 'a' || body[i] > 'z' || body[i + 1] != '=')
+			return false;
+		for (size_t k = i + 2; k < end; k++) {
+			unsigned char ch = (unsigned char)body[k];
+			if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+				return false;
+		}
+		if (body[i] == 'm' && !media_line_ok(body + i + 2, end - i - 2))
+			return false;
+		i = e + 1;
+	}
+	return true;
+}
+
+sdp_parser_t *sdp_parse_checked(su_home_t *home, char const *body, size_t len)
+{
+	return sdp_text_safe(body, len) ? sdp_parse(home, body, (issize_t)len, 0) : NULL;
+}
+
 char const *sdp_origin_apply(struct sdp_origin *o, su_home_t *home, char const *body, size_t len,
 			     size_t *out_len)
 {
 	*out_len = len;
-	sdp_parser_t *p = sdp_parse(home, body, (issize_t)len, 0);
+	sdp_parser_t *p = sdp_parse_checked(home, body, len);
 	sdp_session_t const *sdp = p ? sdp_session(p) : NULL;
 	sdp_origin_t const *org = sdp ? sdp->sdp_origin : NULL;
 	size_t s, e;

@@ -13,7 +13,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
+
+/* The longest description sipregd reads. */
+#define SDP_TEXT_MAX 16384
+
+/**
+ * True when body (len bytes) is a description sofia's parser may read
+ * safely: lines "x=value" (a lower-case letter), no NUL or control
+ * character other than TAB, m= lines as RFC 4566's grammar writes them
+ * (media port[/count] proto fmt...), blank lines only at the end, at most
+ * SDP_TEXT_MAX bytes.
+ */
+bool sdp_text_safe(char const *body, size_t len);
+/** sdp_parse() of body when sdp_text_safe(), else NULL. */
+sdp_parser_t *sdp_parse_checked(su_home_t *home, char const *body, size_t len);
 
 struct sdp_origin {
 	bool set;

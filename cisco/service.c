@@ -23,6 +23,7 @@ struct service;
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_wait.h>
 
+#include "b2bua/sdp_origin.h"
 #include "cisco/service.h"
 #include "daemon/log.h"
 #include "daemon/text.h"
@@ -173,7 +174,7 @@ static char *declining_sdp(su_home_t *home, sip_t const *inv, char const *host)
 			       (unsigned long)time(NULL), host, host);
 	unsigned streams = 0;
 	sip_payload_t const *pl = inv->sip_payload;
-	sdp_parser_t *p = pl && pl->pl_data ? sdp_parse(home, pl->pl_data, pl->pl_len, 0) : NULL;
+	sdp_parser_t *p = pl && pl->pl_data ? sdp_parse_checked(home, pl->pl_data, pl->pl_len) : NULL;
 	sdp_session_t const *sdp = p ? sdp_session(p) : NULL;
 	for (sdp_media_t const *m = sdp ? sdp->sdp_media : NULL; m && out; m = m->m_next) {
 		char const *fmt = m->m_rtpmaps ? NULL : m->m_format ? m->m_format->l_text : NULL;

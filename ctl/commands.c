@@ -34,7 +34,7 @@ static char const *arg_str(json_t *args, char const *key, bool *bad)
 	return json_string_value(v);
 }
 
-/* Describes the request for the log: its string arguments, never a password. */
+/* Describes the request for the log: its string arguments, quoted, never a password. */
 void ctl_describe(char *buf, size_t len, char const *cmd, json_t *args)
 {
 	char const *key;
@@ -45,11 +45,12 @@ void ctl_describe(char *buf, size_t len, char const *cmd, json_t *args)
 			break;
 		if (strcmp(key, "password") == 0)
 			continue;
+		/* Keys and values quoted: a request cannot write a log line of its own. */
 		if (json_is_string(v))
-			n += (size_t)snprintf(buf + n, len - n, " %s=%s", key,
-					      json_string_value(v));
+			n += (size_t)snprintf(buf + n, len - n, " %s=%s", LOGQ(key),
+					      LOGQ(json_string_value(v)));
 		else if (json_is_integer(v))
-			n += (size_t)snprintf(buf + n, len - n, " %s=%lld", key,
+			n += (size_t)snprintf(buf + n, len - n, " %s=%lld", LOGQ(key),
 					      (long long)json_integer_value(v));
 	}
 }
@@ -580,4 +581,46 @@ struct ctl_command const *ctl_command_find(char const *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+struct ctl_job *ctl_request_parse(char const *line, size_t len, char *msg, size_t msglen)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	struct ctl_job *j = NULL;
+
+	if (!req || !json_is_object(req)) {
+		snprintf(msg, msglen, "the request is not a JSON object");
+		goto out;
+	}
+	char const *cmd = json_string_value(json_object_get(req, "cmd"));
+	json_t *args = json_object_get(req, "args");
+	if (!cmd) {
+		snprintf(msg, msglen, "the request has no \"cmd\" string");
+		goto out;
+	}
+	if (args && !json_is_object(args)) {
+		snprintf(msg, msglen, "\"args\" must be an object");
+		goto out;
+	}
+	struct ctl_command const *def = ctl_command_find(cmd);
+	if (!def) {
+		snprintf(msg, msglen, "unknown command '%.60s'", cmd);
+		goto out;
+	}
+	if (def->required && !json_is_string(json_object_get(args, def->required))) {
+		snprintf(msg, msglen, "argument '%s' (a string) is required", def->required);
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		snprintf(msg, msglen, "out of memory");
+		goto out;
+	}
+	j->def = def;
+	snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
+	j->args = args ? json_incref(args) : json_object();
+out:
+	json_decref(req);
+	return j;
 }

@@ -46,6 +46,13 @@ struct ctl_command {
 /* The command called name, or NULL. */
 struct ctl_command const *ctl_command_find(char const *name);
 
+/*
+ * One request line checked and made a job (args an object, the command
+ * known, its required argument there): the job (conn NULL, for the caller
+ * to set), or NULL with the reason in msg ("out of memory" when that was it).
+ */
+struct ctl_job *ctl_request_parse(char const *line, size_t len, char *msg, size_t msglen);
+
 /* The request for the log: command and string arguments, never a password. */
 void ctl_describe(char *buf, size_t len, char const *cmd, json_t *args);
 

@@ -219,50 +219,14 @@ static int job_start(struct conn *c, struct ctl_job *j)
 
 static void handle_line(struct conn *c, char const *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	json_t *args;
-	char const *cmd;
-
-	if (!req || !json_is_object(req)) {
-		reply_err(c, "invalid", "the request is not a JSON object");
-		goto out;
-	}
-	cmd = json_string_value(json_object_get(req, "cmd"));
-	args = json_object_get(req, "args");
-	if (!cmd) {
-		reply_err(c, "invalid", "the request has no \"cmd\" string");
-		goto out;
-	}
-	if (args && !json_is_object(args)) {
-		reply_err(c, "invalid", "\"args\" must be an object");
-		goto out;
-	}
-	struct ctl_command const *def = ctl_command_find(cmd);
-	if (!def) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "unknown command '%.60s'", cmd);
-		reply_err(c, "invalid", msg);
-		goto out;
-	}
-	if (def->required && !json_is_string(json_object_get(args, def->required))) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "argument '%s' (a string) is required", def->required);
-		reply_err(c, "invalid", msg);
-		goto out;
-	}
-	struct ctl_job *j = calloc(1, sizeof(*j));
+	char msg[128];
+	struct ctl_job *j = ctl_request_parse(line, len, msg, sizeof(msg));
 	if (!j) {
-		reply_err(c, "internal", "out of memory");
-		goto out;
+		reply_err(c, strcmp(msg, "out of memory") ? "invalid" : "internal", msg);
+		return;
 	}
 	j->conn = c;
-	j->def = def;
-	snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
-	j->args = args ? json_incref(args) : json_object();
 	job_start(c, j);
-out:
-	json_decref(req);
 }
 
 /* Handles buffered request lines, one at a time. */

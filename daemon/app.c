@@ -357,6 +357,11 @@ b2bua_t *app_b2bua(sip_thread_t *t)
 	return ((app_t *)sip_thread_app(t))->b2bua;
 }
 
+b2bua_t *app_b2bua_of(app_t *a)
+{
+	return a->b2bua;
+}
+
 void app_install_directory(sip_thread_t *t, directory_t *d)
 {
 	ASSERT_THREAD(SIP);

@@ -42,6 +42,8 @@ void app_destroy(app_t *a);
 /* On the SIP thread, inside a sip_thread_call() fn. */
 registrar_t *app_registrar(sip_thread_t *t);
 b2bua_t *app_b2bua(sip_thread_t *t);
+/** The calls of an application stepped by its owner (the fuzz harnesses). */
+b2bua_t *app_b2bua_of(app_t *a);
 /** Hands a new directory to the modules (takes ownership). */
 void app_install_directory(sip_thread_t *t, directory_t *d);
 

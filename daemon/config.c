@@ -334,7 +334,11 @@ static char *ctx_reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	check_comment_value(ctx, buf);
-	if (strcspn(buf, "\r\n") > limit) {
+	/* The line without its end; a CR inside it counts (inih's buffer holds limit). */
+	size_t len = (size_t)n;
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len > limit) {
 		/* Too long for inih: read here, inih gets an empty line. */
 		if (!long_key_value(ctx, buf)) {
 			ctx_error(ctx,
@@ -346,7 +350,9 @@ static char *ctx_reader(char *str, int num, void *stream)
 		snprintf(str, (size_t)num, "\n");
 		return str;
 	}
-	memcpy(str, buf, (size_t)n + 1);
+	memcpy(str, buf, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
 	check_section(ctx, str);
 	return str;
 }

@@ -3,6 +3,8 @@
 #   scripts/dev.sh run  [CONFIGURE_FLAGS...] [-- SIPREGD_OPTIONS...]
 #                       install what is missing, build, start sipregd
 #   scripts/dev.sh test [CONFIGURE_FLAGS...]  install what is missing, build, run every test
+#   scripts/dev.sh fuzz [SECONDS]  build the fuzz harnesses (clang, libFuzzer) in
+#                       build-fuzz and run each for SECONDS (default 30)
 # "run" starts sipregd in the foreground, on its embedded defaults (database
 # and control socket in the current directory) unless options after "--"
 # say otherwise, for example: scripts/dev.sh run -- -c /srv/sipreg/sipregd.conf
@@ -77,9 +79,16 @@ test)
 	summary "$log"
 	exit "$rc"
 	;;
+fuzz)
+	seconds=${1:-30}
+	dir="$top/build-fuzz"
+	build "$dir" CC=clang-14 --enable-fuzzing --enable-werror
+	exec bash "$top/scripts/fuzz.sh" "$dir" "$seconds"
+	;;
 *)
 	echo "usage: scripts/dev.sh run [CONFIGURE_FLAGS...] [-- SIPREGD_OPTIONS...]" >&2
 	echo "       scripts/dev.sh test [CONFIGURE_FLAGS...]" >&2
+	echo "       scripts/dev.sh fuzz [SECONDS]" >&2
 	exit 2
 	;;
 esac

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages sipreg needs to build and test, when missing.
+# libclang-rt-14-dev (libFuzzer's runtime) is only recommended by clang-14,
+# and packages are installed without recommends: it is named here.
 set -eu
 
 PACKAGES="gcc libc6-dev make autoconf automake pkg-config
 libsofia-sip-ua-dev libevent-dev libssl-dev libsqlite3-dev libcunit1-dev
 libjansson-dev libinih-dev libxml2-dev
 sip-tester sipsak sqlite3 python3 procps iproute2 tar gzip fail2ban baresip-core kamailio
-twinkle-console"
+twinkle-console clang-14 libclang-rt-14-dev sipvicious"
 
 missing=""
 for p in $PACKAGES; do

@@ -71,7 +71,8 @@ static void flush_line(char const *tag)
 	pending_len = 0;
 }
 
-static void sofia_logger(void *stream, char const *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void sofia_logger(void *stream, char const *fmt,
+							       va_list ap)
 {
 	char const *tag = stream;
 	char text[2048];

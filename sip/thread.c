@@ -328,6 +328,25 @@ static void set_state(sip_thread_t *t, int state)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/*
+ * The parser also knows the extension headers (Remote-Party-ID,
+ * P-Asserted-Identity, Replaces, ...) and sipreg's method grammar. Once per
+ * process, before any message is made; the class stays for the life of the
+ * process.
+ */
+void sip_parser_extend(void)
+{
+	static bool extended;
+	if (extended)
+		return;
+	msg_mclass_t *mc = sip_extend_mclass(NULL);
+	if (mc && sip_grammar_install(mc) < 0)
+		log_warning("the SIP parser keeps sofia's method grammar");
+	if (!mc || sip_update_default_mclass(mc) < 0)
+		log_warning("the SIP parser is not extended: extension headers stay opaque");
+	extended = true;
+}
+
 static int setup(sip_thread_t *t)
 {
 	char url[128];
@@ -338,21 +357,7 @@ static int setup(sip_thread_t *t)
 		snprintf(t->err, sizeof(t->err), "cannot create the SIP event loop");
 		return -1;
 	}
-	/*
-	 * The parser also knows the extension headers (Remote-Party-ID,
-	 * P-Asserted-Identity, Replaces, ...). Once per process, before any
-	 * message is made; the class stays for the life of the process.
-	 */
-	static bool extended;
-	if (!extended) {
-		msg_mclass_t *mc = sip_extend_mclass(NULL);
-		if (mc && sip_grammar_install(mc) < 0)
-			log_warning("the SIP parser keeps sofia's method grammar");
-		if (!mc || sip_update_default_mclass(mc) < 0)
-			log_warning(
-				"the SIP parser is not extended: extension headers stay opaque");
-		extended = true;
-	}
+	sip_parser_extend();
 	/*
 	 * sofia's queue size is both the TCP listen backlog and the length of
 	 * each connection's send queue; it takes at most 1000.
@@ -360,14 +365,12 @@ static int setup(sip_thread_t *t)
 	unsigned backlog = t->cfg.tcp_backlog > 1000 ? 1000 : t->cfg.tcp_backlog;
 	url_for(url, sizeof(url), &t->cfg.listen[0]);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
-	t->agent = nta_agent_create(t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1),
-				    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-				    NTATAG_PRELOAD(SIP_MSG_PRELOAD), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
-				    TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
-				    TPTAG_PONG2PING(1),
-				    TAG_IF(t->cfg.resolv_conf[0],
-					   SRESTAG_RESOLV_CONF(t->cfg.resolv_conf)),
-				    TAG_END());
+	t->agent = nta_agent_create(
+		t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1), NTATAG_SERVER_RPORT(1),
+		NTATAG_CLIENT_RPORT(1), NTATAG_PRELOAD(SIP_MSG_PRELOAD),
+		TPTAG_UDP_RMEM(SIP_UDP_RMEM), TPTAG_UDP_WMEM(SIP_UDP_WMEM),
+		TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
+		TAG_IF(t->cfg.resolv_conf[0], SRESTAG_RESOLV_CONF(t->cfg.resolv_conf)), TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);
 		return -1;

@@ -82,6 +82,9 @@ void *sip_thread_app(sip_thread_t *t);
 /** New reloadable settings (SIP thread only): the TCP limits, then the hooks. */
 void sip_thread_apply_config(sip_thread_t *t, struct config const *cfg);
 
+/** Extends sofia's SIP parser (once per process; sip_thread_start() does it). */
+void sip_parser_extend(void);
+
 /** Stops the thread (pending transactions are dropped) and frees it. */
 void sip_thread_stop(sip_thread_t *t);
 

@@ -72,7 +72,32 @@ static void test_not_sdp(void)
 	CU_ASSERT_FALSE(o.set);
 }
 
+/* Descriptions Debian's sofia parser would loop on for ever are not handed to it. */
+static void test_parser_traps(void)
+{
+	struct sdp_origin o = { 0 };
+	char const *traps[] = {
+		"v=0\r\no=bob 1 1 IN IP4 192.0.2.4\r\ns=-\r\nt=0 0\r\nm=audio 1 R\xff\xff",
+		"v=0\r\no=bob 1 1 IN IP4 192.0.2.4\r\ns=-\r\nt=0 0\r\nm=audio 4917PTRV /2AP 0\r\n",
+		"v=0\r\no=bob 1 1 IN IP4 192.0.2.4\r\ns=-\r\nt=0 0\r\nm=audio 1 X \"a\"\r\n",
+		"v=0\r\n\r\no=bob 1 1 IN IP4 192.0.2.4\r\n",
+		"v=0\r\nx\r\n",
+	};
+	for (size_t i = 0; i < sizeof(traps) / sizeof(traps[0]); i++) {
+		CU_ASSERT_FALSE(sdp_text_safe(traps[i], strlen(traps[i])));
+		CU_ASSERT_PTR_EQUAL(apply(&o, traps[i]), traps[i]);
+	}
+	CU_ASSERT_FALSE(o.set);
+	char const *fine = SDP("o=alice 100 9 IN IP4 192.0.2.1", "5002");
+	CU_ASSERT_TRUE(sdp_text_safe(fine, strlen(fine)));
+	char const *video = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=\xc3\xa9\r\nt=0 0\r\n"
+			    "m=audio 5002/2 RTP/SAVP 0 8 101\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\n"
+			    "m=application 9 TCP/BFCP *\r\n\r\n";
+	CU_ASSERT_TRUE(sdp_text_safe(video, strlen(video)));
+}
+
 static CU_TestInfo const tests[] = {
+	{ "descriptions that would trap the parser are not parsed", test_parser_traps },
 	{ "the first description passes and sets the origin", test_first_passes },
 	{ "another party's description keeps the origin", test_other_party },
 	{ "what is no SDP passes", test_not_sdp },
