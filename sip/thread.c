@@ -52,6 +52,12 @@ struct sip_thread;
 #ifndef SIP_MSG_PRELOAD
 #define SIP_MSG_PRELOAD 1024
 #endif
+/*
+ * The largest message sipregd takes (sofia's default is 2 MB): larger ones
+ * get 413 and their connection is closed. A Cisco bulk registration is
+ * under 2 kB; a SIP message over UDP cannot exceed 64 kB anyway.
+ */
+#define SIP_MSG_MAX   (64 * 1024)
 #define MAX_LISTENERS (2 * CONFIG_MAX_LISTEN + 4)
 /*
  * UDP socket buffers: a burst (phones registering again after a power cut,
@@ -368,8 +374,8 @@ static int setup(sip_thread_t *t)
 	t->agent = nta_agent_create(
 		t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1), NTATAG_SERVER_RPORT(1),
 		NTATAG_CLIENT_RPORT(1), NTATAG_PRELOAD(SIP_MSG_PRELOAD),
-		TPTAG_UDP_RMEM(SIP_UDP_RMEM), TPTAG_UDP_WMEM(SIP_UDP_WMEM),
-		TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
+		NTATAG_MAXSIZE(SIP_MSG_MAX), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
+		TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
 		TAG_IF(t->cfg.resolv_conf[0], SRESTAG_RESOLV_CONF(t->cfg.resolv_conf)), TAG_END());
 	if (!t->agent) {
 		listen_error(t, &t->cfg.listen[0]);

@@ -25,11 +25,13 @@ def rand_hex(n):
 
 
 class Transport:
-    def __init__(self, proto, server, local, timeout, port=0):
+    def __init__(self, proto, server, local, timeout, port=0, rcvbuf=0):
         self.proto = proto
         self.server = server
         kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
         self.sock = socket.socket(socket.AF_INET, kind)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.bind((local, port))
         if proto == "tcp":
@@ -72,7 +74,7 @@ def open_session(a):
     """The transport to a.server from a.local and what a registration names:
     (transport, host, port, local host, local port, Call-ID, From tag)."""
     host, port = a.server.rsplit(":", 1)
-    t = Transport(a.transport, (host, int(port)), a.local, a.timeout)
+    t = Transport(a.transport, (host, int(port)), a.local, a.timeout, rcvbuf=a.rcvbuf)
     lhost, lport = t.local
     return t, host, port, lhost, lport, f"{rand_hex(8)}-{rand_hex(8)}@{lhost}", rand_hex(12)
 
@@ -147,6 +149,8 @@ def main():
     ap.add_argument("--hold", type=float, default=0,
                     help="keep the connection open S seconds after the last answer")
     ap.add_argument("--hold-until", help="keep the connection open until this file exists")
+    ap.add_argument("--rcvbuf", type=int, default=0,
+                    help="SO_RCVBUF of the socket (with --hold: a phone that reads nothing)")
     ap.add_argument("--expect", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=3.0)
     ap.add_argument("--show", action="store_true", help="print the last answer's headers")
