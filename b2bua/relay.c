@@ -269,10 +269,8 @@ int b2b_in_dialog(struct call *c, bool from_a, nta_incoming_t *irq, sip_t const 
 		return 481;
 	if (m == sip_method_refer && !refer_target(c, sip->sip_refer_to)) {
 		/* Not a transfer (a Cisco remotecc request in the dialog): taken, as outside. */
-		log_info("call %s: REFER to '%s' from the %s accepted, not a transfer", c->id,
-			 sip->sip_refer_to && sip->sip_refer_to->r_url->url_scheme
-				 ? sip->sip_refer_to->r_url->url_scheme
-				 : "-",
+		log_info("call %s: REFER to %s from the %s accepted, not a transfer", c->id,
+			 LOGQ(sip->sip_refer_to ? sip->sip_refer_to->r_url->url_scheme : NULL),
 			 from_a ? "caller" : "callee");
 		return sip->sip_refer_to ? 202 : 400;
 	}

@@ -66,7 +66,22 @@ static void flush_line(char const *tag)
 	}
 	if (pending_len) {
 		mask_credentials(pending);
-		log_raw(LOG_LVL_NOTICE, tag, "%s", pending);
+		/*
+		 * A traced message is text from the network: control characters
+		 * and bytes beyond ASCII are written as \xNN, so a line holds
+		 * nothing a terminal or a log reader would take for more.
+		 */
+		static __thread char clean[sizeof(pending) * 4];
+		size_t o = 0;
+		for (size_t i = 0; i < pending_len && o + 5 < sizeof(clean); i++) {
+			unsigned char ch = (unsigned char)pending[i];
+			if ((ch < 0x20 && ch != '\t') || ch >= 0x7f)
+				o += (size_t)snprintf(clean + o, sizeof(clean) - o, "\\x%02x", ch);
+			else
+				clean[o++] = (char)ch;
+		}
+		clean[o] = '\0';
+		log_raw(LOG_LVL_NOTICE, tag, "%s", clean);
 	}
 	pending_len = 0;
 }
