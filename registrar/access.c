@@ -192,31 +192,20 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 	registrar_t *r = c->r;
 	msg_auth_t const *au = our_authorization(r, c->sip, c->proxy);
 	su_home_t *home = msg_home(c->msg);
-	auth_response_t ar[1] = { { sizeof(ar) } };
+	struct auth_creds cr;
 
 	if (!au) {
 		reply_challenge(r, c->msg, c->dev, false, c->proxy, c->addr);
 		return false;
 	}
-	if (auth_digest_response_get(home, ar, au->au_params) < 0 || !ar->ar_username) {
+	if (auth_creds_parse(home, au->au_params, &cr) < 0) {
 		reg_reply_refusal(r, c->msg, SIP_R_BAD_REQUEST, false);
 		return false;
 	}
-	struct dir_user const *user = directory_user(r->dir, ar->ar_username);
+	struct dir_user const *user = directory_user(r->dir, cr.username);
 	struct dir_device const *dev = user ? user->device : NULL;
 	char ruri[512];
 	url_e(ruri, sizeof(ruri), c->sip->sip_request->rq_url);
-	struct auth_creds cr = {
-		.username = ar->ar_username,
-		.realm = ar->ar_realm,
-		.nonce = ar->ar_nonce,
-		.uri = ar->ar_uri,
-		.response = ar->ar_response,
-		.algorithm = ar->ar_algorithm,
-		.cnonce = ar->ar_cnonce,
-		.qop = ar->ar_qop,
-		.nc = ar->ar_nc,
-	};
 	struct auth_check chk = {
 		.method = c->sip->sip_request->rq_method_name,
 		.ha1_md5 = dev ? user->ha1_md5 : NULL,
@@ -234,11 +223,11 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 	 * never another host, so credentials made for another server do not
 	 * pass here.
 	 */
-	if (v == AUTH_OK && !auth_uri_matches(ar->ar_uri, ruri) &&
-	    !auth_uri_names(ar->ar_uri, r->cfg.self)) {
+	if (v == AUTH_OK && !auth_uri_matches(cr.uri, ruri) &&
+	    !auth_uri_names(cr.uri, r->cfg.self)) {
 		v = AUTH_FAILED;
 		log_info("digest uri %s names neither the Request-URI %s nor this server",
-			 LOGQ(ar->ar_uri), LOGQ(ruri));
+			 LOGQ(cr.uri), LOGQ(ruri));
 	}
 	/* An identify device's user name travels in clear: only from where it may. */
 	if (v == AUTH_OK && dev->identify && !cidr_list_match(r->cfg.identify_from, c->addr)) {
@@ -259,7 +248,7 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 		reg_reply_refusal(r, c->msg, SIP_R_BAD_REQUEST, false);
 		return false;
 	case AUTH_FAILED:
-		count_failure(c, ar->ar_username, auth_verdict_name(v));
+		count_failure(c, cr.username, auth_verdict_name(v));
 		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy, c->addr);
 		return false;
 	case AUTH_ALG_REFUSED: {
@@ -268,8 +257,8 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 			"%s from %s for user %s answered with %s, but device %s is challenged with "
 			"%s only: the client lacks the device's algorithm (device set %s "
 			"--digest-algs both, or a client that has %s); challenged again",
-			LOGQ(c->sip->sip_request->rq_method_name), c->source, LOGQ(ar->ar_username),
-			LOGQ(ar->ar_algorithm ? ar->ar_algorithm : "MD5"), dev ? dev->name : "?",
+			LOGQ(c->sip->sip_request->rq_method_name), c->source, LOGQ(cr.username),
+			LOGQ(cr.algorithm ? cr.algorithm : "MD5"), dev ? dev->name : "?",
 			sha ? "SHA-256" : "MD5", dev ? dev->name : "?", sha ? "SHA-256" : "MD5");
 		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy, c->addr);
 		return false;
@@ -277,7 +266,7 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 	default:
 		log_info("%s from %s for user %s: %s, challenged again",
 			 LOGQ(c->sip->sip_request->rq_method_name), c->source,
-			 LOGQ(ar->ar_username), auth_verdict_name(v));
+			 LOGQ(cr.username), auth_verdict_name(v));
 		reply_challenge(r, c->msg, dev ? dev : c->dev, false, c->proxy, c->addr);
 		return false;
 	}

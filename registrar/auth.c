@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sofia-sip/auth_digest.h>
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
 
@@ -380,4 +381,25 @@ bool auth_uri_names(char const *digest_uri, char const *names)
 	}
 	su_home_deinit(home);
 	return found;
+}
+
+int auth_creds_parse(void *home, char const *const *params, struct auth_creds *out)
+{
+	auth_response_t ar[1] = { { sizeof(ar) } };
+	/* sofia asserts on a header without parameters: checked here first. */
+	if (!params || auth_digest_response_get(home, ar, params) < 0 ||
+	    !ar->ar_username)
+		return -1;
+	*out = (struct auth_creds){
+		.username = ar->ar_username,
+		.realm = ar->ar_realm,
+		.nonce = ar->ar_nonce,
+		.uri = ar->ar_uri,
+		.response = ar->ar_response,
+		.algorithm = ar->ar_algorithm,
+		.cnonce = ar->ar_cnonce,
+		.qop = ar->ar_qop,
+		.nc = ar->ar_nc,
+	};
+	return 0;
 }

@@ -96,6 +96,13 @@ enum auth_verdict {
 
 char const *auth_verdict_name(enum auth_verdict v);
 
+/**
+ * The digest response in an Authorization header's parameters (params may
+ * be NULL), its strings in home or params: 0, or -1 when it has none or no
+ * username (a malformed header).
+ */
+int auth_creds_parse(void *home, char const *const *params, struct auth_creds *out);
+
 /** Verifies c; *alg_out gets the algorithm the response used. */
 enum auth_verdict auth_verify(auth_server_t *a, struct auth_creds const *c,
 			      struct auth_check const *chk, time_t now, enum digest_alg *alg_out);

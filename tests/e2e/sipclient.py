@@ -74,7 +74,7 @@ def open_session(a):
     """The transport to a.server from a.local and what a registration names:
     (transport, host, port, local host, local port, Call-ID, From tag)."""
     host, port = a.server.rsplit(":", 1)
-    t = Transport(a.transport, (host, int(port)), a.local, a.timeout, rcvbuf=a.rcvbuf)
+    t = Transport(a.transport, (host, int(port)), a.local, a.timeout, rcvbuf=getattr(a, "rcvbuf", 0))
     lhost, lport = t.local
     return t, host, port, lhost, lport, f"{rand_hex(8)}-{rand_hex(8)}@{lhost}", rand_hex(12)
 

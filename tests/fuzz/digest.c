@@ -38,25 +38,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void authorization(su_home_t *home, char const *text)
 {
 	sip_authorization_t *au = sip_authorization_make(home, text);
-	/* As the registrar picks its credentials: Digest, with a realm (sofia asserts params). */
+	/* As the registrar picks its credentials: Digest, with a realm. */
 	if (!au || !au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0 ||
 	    !msg_params_find(au->au_params, "realm="))
 		return;
-	auth_response_t ar[1] = { { sizeof(ar) } };
-	if (auth_digest_response_get(home, ar, au->au_params) < 0 || !ar->ar_username)
+	struct auth_creds cr;
+	if (auth_creds_parse(home, au->au_params, &cr) < 0)
 		return;
-	struct auth_creds cr = {
-		.username = ar->ar_username,
-		.realm = ar->ar_realm,
-		.nonce = ar->ar_nonce,
-		.uri = ar->ar_uri,
-		.response = ar->ar_response,
-		.algorithm = ar->ar_algorithm,
-		.cnonce = ar->ar_cnonce,
-		.qop = ar->ar_qop,
-		.nc = ar->ar_nc,
-	};
-	bool known = !strcmp(ar->ar_username, "alice");
+	bool known = !strcmp(cr.username, "alice");
 	struct auth_check chk = {
 		.method = "REGISTER",
 		.ha1_md5 = known ? ha1_md5 : NULL,
@@ -69,12 +58,12 @@ static void authorization(su_home_t *home, char const *text)
 	};
 	enum digest_alg alg;
 	auth_verify(server, &cr, &chk, time(NULL), &alg);
-	if (ar->ar_uri) {
-		auth_uri_matches(ar->ar_uri, "sip:100@127.0.0.1:5060");
-		auth_uri_names(ar->ar_uri, "127.0.0.1:5060 [::1]:5060 *:5062 pbx.example.com:5060");
+	if (cr.uri) {
+		auth_uri_matches(cr.uri, "sip:100@127.0.0.1:5060");
+		auth_uri_names(cr.uri, "127.0.0.1:5060 [::1]:5060 *:5062 pbx.example.com:5060");
 	}
-	if (ar->ar_nonce)
-		auth_nonce_ours(server, ar->ar_nonce);
+	if (cr.nonce)
+		auth_nonce_ours(server, cr.nonce);
 }
 
 static void challenge(su_home_t *home, char const *text)
