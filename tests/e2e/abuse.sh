@@ -114,4 +114,3 @@ check "alice herself still registers from her own address" \
 	phone --dn 1001 --user alice --password alice-secret-1 --local "$(random_addr)"
 
 check "sipregd stops cleanly" stop_sipregd
-finish

@@ -105,4 +105,3 @@ diag "bindings lost: $(lost "$WORK/reg-b.log") of $(acked_b) acknowledged under 
 check "the 30 calls ended before the load have their records" test "$(calls_ended)" -ge 30
 diag "call records after the restart: $(calls_ended)"
 check "sipregd stops cleanly" stop_sipregd
-finish

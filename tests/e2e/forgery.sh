@@ -41,4 +41,3 @@ diag "fail2ban-regex -o ip: $ips"
 check "fail2ban-regex finds the true source, never the forged one" \
 	sh -c "echo '$ips' | grep -qF '$SRC' && ! echo '$ips' | grep -qF '$FAKE'"
 check "sipregd stops cleanly" stop_sipregd
-finish

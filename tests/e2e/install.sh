@@ -58,4 +58,3 @@ check "make install again keeps the administrator's configuration" \
 check "make uninstall" make -s -C "$BUILDDIR" uninstall DESTDIR="$ROOT"
 check "leaves only the administrator's configuration" \
 	test "$(find "$ROOT" -type f)" = "$ROOT$sysconfdir/sipreg/sipregd.conf"
-finish

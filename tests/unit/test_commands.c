@@ -49,9 +49,20 @@ static void test_describe_hides_passwords(void)
 	json_t *args =
 		json_pack("{s:s, s:s, s:i}", "name", "alice", "password", "s3cret", "index", 2);
 	ctl_describe(buf, sizeof(buf), "user.add", args);
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "name=alice"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "index=2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"name\"=\"alice\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"index\"=2"));
 	CU_ASSERT_PTR_NULL(strstr(buf, "s3cret"));
+	json_decref(args);
+}
+
+/* Keys and values are quoted: a request cannot write a log line of its own. */
+static void test_describe_quotes(void)
+{
+	char buf[256];
+	json_t *args = json_pack("{s:s}", "name\n2026-01-01 x", "a\" b=\"c\nd");
+	ctl_describe(buf, sizeof(buf), "user.del", args);
+	CU_ASSERT_PTR_NULL(strpbrk(buf, "\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"a\\\" b=\\\"c\\x0ad\""));
 	json_decref(args);
 }
 
@@ -59,6 +70,7 @@ static CU_TestInfo const tests[] = {
 	{ "every command has the handler of its thread", test_each_has_its_handler },
 	{ "unknown commands, changes, required arguments", test_kinds },
 	{ "the log line of a request never holds a password", test_describe_hides_passwords },
+	{ "the log line of a request quotes keys and values", test_describe_quotes },
 	CU_TEST_INFO_NULL,
 };
 
