@@ -5,7 +5,8 @@
 # line per harness with its figures: executions, executions per second,
 # coverage (edges) and features. A crash leaves its input in
 # BUILD/fuzz-artifacts/; copy it to tests/fuzz/regress/NAME/ once fixed.
-# The last line: "N passed, N failed".
+# The last line: "N passed, N failed". FUZZ_SEED (default 1: the same
+# mutations on every run, so a CI failure can be reproduced; 0: a new seed).
 #   scripts/fuzz.sh BUILD SECONDS [NAME...]
 set -u
 build=${1:?usage: fuzz.sh BUILD SECONDS [NAME...]}
@@ -32,7 +33,7 @@ for name in $names; do
 	# -rss_limit_mb: the whole stack keeps finished transactions for 2 s.
 	ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
 		timeout $((seconds + 120)) "$bin" "${dict[@]}" -max_total_time="$seconds" \
-		-timeout=10 -rss_limit_mb=3072 -max_len=65000 -print_final_stats=1 \
+		-seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=3072 -max_len=65000 -print_final_stats=1 \
 		-artifact_prefix="$build/fuzz-artifacts/$name-" "$corpus" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
