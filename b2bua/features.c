@@ -239,9 +239,7 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 	}
 	int want = 2;
 	if (sip->sip_payload && sip->sip_payload->pl_len) {
-		want = sip->sip_payload ? features_presence_dnd(sip->sip_payload->pl_data,
-								sip->sip_payload->pl_len)
-					: -1;
+		want = features_presence_dnd(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
 		if (want < 0) {
 			log_info("PUBLISH from %s: the body is not a PIDF document (400)",
 				 dev->name);

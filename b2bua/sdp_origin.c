@@ -43,15 +43,6 @@ static bool find_origin(char const *body, size_t len, size_t *start, size_t *end
 	return false;
 }
 
-/*
- * Debian 12's sofia-sip loops for ever, allocating as it goes, on an m=
- * line whose format list holds a byte that is no token character (fixed
- * upstream in 2022, "fix parse m-line", not in that build): one INVITE
- * would stop the SIP thread and eat the memory. So sofia parses only what
- * RFC 4566 allows: lines of a lower-case letter, '=' and a value, without
- * NUL or control characters other than TAB, m= lines exactly as its
- * grammar has them; blank lines only at the end.
- */
 /* RFC 4566 token characters. */
 static bool token_char(char ch)
 {
@@ -90,6 +81,15 @@ static bool media_line_ok(char const *v, size_t n)
 	return field >= 4;
 }
 
+/*
+ * Debian 12's sofia-sip loops for ever, allocating as it goes, on an m=
+ * line whose format list holds a byte that is no token character (fixed
+ * upstream in 2022, "fix parse m-line", not in that build): one INVITE
+ * would stop the SIP thread and eat the memory. So sofia parses only what
+ * RFC 4566 allows: lines of a lower-case letter, '=' and a value, without
+ * NUL or control characters other than TAB, m= lines exactly as its
+ * grammar has them; blank lines only at the end.
+ */
 bool sdp_text_safe(char const *body, size_t len)
 {
 	if (!body || len > SDP_TEXT_MAX)

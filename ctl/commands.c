@@ -583,8 +583,10 @@ struct ctl_command const *ctl_command_find(char const *name)
 	return NULL;
 }
 
-struct ctl_job *ctl_request_parse(char const *line, size_t len, char *msg, size_t msglen)
+struct ctl_job *ctl_request_parse(char const *line, size_t len, char const **code, char *msg,
+				  size_t msglen)
 {
+	*code = "invalid";
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	struct ctl_job *j = NULL;
@@ -614,6 +616,7 @@ struct ctl_job *ctl_request_parse(char const *line, size_t len, char *msg, size_
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
+		*code = "internal";
 		snprintf(msg, msglen, "out of memory");
 		goto out;
 	}

@@ -49,9 +49,11 @@ struct ctl_command const *ctl_command_find(char const *name);
 /*
  * One request line checked and made a job (args an object, the command
  * known, its required argument there): the job (conn NULL, for the caller
- * to set), or NULL with the reason in msg ("out of memory" when that was it).
+ * to set), or NULL with the error code ("invalid", or "internal" when out
+ * of memory) in *code and the reason in msg.
  */
-struct ctl_job *ctl_request_parse(char const *line, size_t len, char *msg, size_t msglen);
+struct ctl_job *ctl_request_parse(char const *line, size_t len, char const **code, char *msg,
+				  size_t msglen);
 
 /* The request for the log: command and string arguments, never a password. */
 void ctl_describe(char *buf, size_t len, char const *cmd, json_t *args);

@@ -220,9 +220,10 @@ static int job_start(struct conn *c, struct ctl_job *j)
 static void handle_line(struct conn *c, char const *line, size_t len)
 {
 	char msg[128];
-	struct ctl_job *j = ctl_request_parse(line, len, msg, sizeof(msg));
+	char const *code;
+	struct ctl_job *j = ctl_request_parse(line, len, &code, msg, sizeof(msg));
 	if (!j) {
-		reply_err(c, strcmp(msg, "out of memory") ? "invalid" : "internal", msg);
+		reply_err(c, code, msg);
 		return;
 	}
 	j->conn = c;

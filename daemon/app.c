@@ -354,7 +354,7 @@ registrar_t *app_registrar(sip_thread_t *t)
 b2bua_t *app_b2bua(sip_thread_t *t)
 {
 	ASSERT_THREAD(SIP);
-	return ((app_t *)sip_thread_app(t))->b2bua;
+	return app_b2bua_of(sip_thread_app(t));
 }
 
 b2bua_t *app_b2bua_of(app_t *a)

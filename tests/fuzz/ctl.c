@@ -85,16 +85,16 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
 	if (size > 65536)
 		return 0;
 	char msg[128];
-	struct ctl_job *j = ctl_request_parse((char const *)data, size, msg, sizeof(msg));
+	char const *code;
+	struct ctl_job *j = ctl_request_parse((char const *)data, size, &code, msg, sizeof(msg));
 	if (!j)
 		return 0;
 	char line[512];
 	ctl_describe(line, sizeof(line), j->cmd, j->args);
 	/* No password on its way to the log (unless the request also says it elsewhere). */
 	char const *pw = json_string_value(json_object_get(j->args, "password"));
-	if (strstr(line, "\"password\"=") ||
-	    (pw && strlen(pw) >= 4 && strstr(line, pw) && !strstr(j->cmd, pw) &&
-	     !elsewhere(j->args, pw)))
+	if (strstr(line, "\"password\"=") || (pw && strlen(pw) >= 4 && strstr(line, pw) &&
+					      !strstr(j->cmd, pw) && !elsewhere(j->args, pw)))
 		abort();
 	/* Nothing a request holds can start a log line of its own. */
 	if (strpbrk(line, "\r\n"))
