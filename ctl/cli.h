@@ -51,6 +51,9 @@ int cli_done(json_t *data, char const *fmt, ...) __attribute__((format(printf, 2
 int cmd_trunk(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 
+/* ctl/cli_tls.c */
+int cmd_tls(int argc, char **argv);
+
 /* ctl/sipregctl.c */
 void cli_set_opt(json_t *args, char const *key, struct opt const *o);
 void cli_local_time(json_t *row, char const *key);

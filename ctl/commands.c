@@ -12,6 +12,8 @@
 
 #include "b2bua/b2bua.h"
 #include "ctl/commands.h"
+
+#include "ctl/cmd_tls.h"
 #include "daemon/app.h"
 #include "daemon/log.h"
 #include "registrar/registrar.h"
@@ -541,6 +543,10 @@ static struct ctl_command const commands[] = {
 	MAIN("config", local_config),
 	MAIN("log.level", local_log_level),
 	MAIN("trace", local_trace),
+	MAIN("tls.init", ctl_tls_init),
+	MAIN("tls.renew", ctl_tls_renew),
+	MAIN("tls.show", ctl_tls_show),
+	MAIN("tls.itl", ctl_tls_itl),
 	{ "status", THREAD_STORE, NULL, cmd_status, NULL, NULL, false, true },
 	STORE("user.add", cmd_user_add, true),
 	STORE("user.passwd", cmd_user_passwd, true),

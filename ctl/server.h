@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "daemon/config.h"
 #include "daemon/log.h"
 #include "sip/thread.h"
 #include "store/worker.h"
@@ -31,6 +32,8 @@ struct ctl_handlers {
 	int (*set_trace)(void *arg, bool on);
 	/** The SIP thread, for registrations and bans. */
 	sip_thread_t *(*sip)(void *arg);
+	/** The configuration in effect (for the TLS commands: [tls] dir, listeners). */
+	struct config const *(*settings)(void *arg);
 	void *arg;
 };
 

@@ -59,6 +59,17 @@ static int cmd_status(int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(counts, "bindings")));
 	printf("SIP requests  %lld\n",
 	       (long long)json_integer_value(json_object_get(sip, "requests")));
+	json_t *tls = json_object_get(d, "tls");
+	json_t *days = json_object_get(tls, "expires_in_days");
+	if (json_is_integer(days))
+		printf("certificates  %s expires in %lld days%s\n",
+		       json_string_value(json_object_get(tls, "expires_first")),
+		       (long long)json_integer_value(days),
+		       json_is_true(json_object_get(tls, "expiry_warning"))
+			       ? " (renew: sipregctl tls renew)"
+			       : "");
+	if (json_is_true(json_object_get(tls, "legacy")))
+		printf("TLS           legacy (TLS 1.0, security level 0) allowed\n");
 	json_decref(d);
 	return 0;
 }
@@ -574,7 +585,7 @@ static struct {
 	{ "trace", cmd_trace },	  { "user", cmd_user },	    { "device", cmd_device },
 	{ "line", cmd_line },	  { "reg", cmd_reg },	    { "ban", cmd_ban },
 	{ "call", cmd_call },	  { "cdr", cmd_cdr },	    { "trunk", cmd_trunk },
-	{ "route", cmd_route },
+	{ "route", cmd_route },	  { "tls", cmd_tls },
 };
 
 int main(int argc, char **argv)

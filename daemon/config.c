@@ -29,6 +29,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->realm, sizeof(cfg->realm), "sipreg");
 	snprintf(cfg->server_header, sizeof(cfg->server_header), "sipreg");
 	snprintf(cfg->store_path, sizeof(cfg->store_path), "sipreg.db");
+	snprintf(cfg->tls_dir, sizeof(cfg->tls_dir), "tls");
 	cfg->store_flush_ms = 100;
 	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "sipregd.sock");
 	cfg->log_level = LOG_LVL_INFO;
@@ -117,6 +118,11 @@ static struct key_def const keys[] = {
 	  false },
 	{ "sip", "tcp_backlog", config_parse_uint, FIELD(tcp_backlog), 1, 65535, false },
 	{ "sip", "resolv_conf", config_parse_path, FIELD(resolv_conf), 0, 0, false },
+	{ "sip", "listen_tls", config_parse_listen_tls, 0, 0, 0, false },
+	{ "sip", "allow", config_parse_cidrs, FIELD(allow), 0, 0, false },
+	{ "tls", "dir", config_parse_path, FIELD(tls_dir), 0, 0, false },
+	{ "tls", "legacy", config_parse_bool, FIELD(tls_legacy), 0, 0, false },
+	{ "tls", "trunk_ca", config_parse_opt_path, FIELD(tls_trunk_ca), 0, 0, false },
 	{ "trunks", "retry_min", config_parse_uint, FIELD(trunk_retry_min), 1, 3600, false },
 	{ "trunks", "retry_max", config_parse_uint, FIELD(trunk_retry_max), 1, 86400, false },
 	{ "trunks", "keepalive", config_parse_uint, FIELD(trunk_keepalive), 0, 3600, false },
@@ -417,6 +423,25 @@ static int ctx_run(struct parse_ctx *ctx, char *err, size_t errlen)
 			 "%s:%u: [registrar] min_expires (%u) is above max_expires (%u)", ctx->name,
 			 line, c->min_expires, c->max_expires);
 		return -EINVAL;
+	}
+
+	for (unsigned i = 0; !ctx->err_line && rc == 0 && i < c->n_listen_tls; i++) {
+		for (unsigned k = 0; k < c->n_listen; k++) {
+			if (strcmp(c->listen[k].host, c->listen_tls[i].host) ||
+			    c->listen[k].port != c->listen_tls[i].port)
+				continue;
+			unsigned line = 0;
+			for (unsigned n = 0; n < N_KEYS; n++)
+				if (keys[n].parse == config_parse_listen_tls)
+					line = ctx->set_line[n];
+			char name[96];
+			config_listen_format(&c->listen_tls[i], name, sizeof(name));
+			snprintf(err, errlen,
+				 "%s:%u: [sip] listen_tls %s is also a listen address (TCP and TLS "
+				 "cannot share a port)",
+				 ctx->name, line, name);
+			return -EINVAL;
+		}
 	}
 
 	if (rc > 0 && (!ctx->err_line || (unsigned)rc < ctx->err_line)) {

@@ -10,6 +10,7 @@
 #define SIPREG_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "daemon/log.h"
@@ -33,6 +34,13 @@ struct config {
 	char advertise[CONFIG_HOST_MAX + 8]; /* HOST[:PORT] for trunk traffic, "" none */
 	char server_header[64]; /* Server and User-Agent text ("{version}" expanded), "" none */
 	char resolv_conf[CONFIG_PATH_MAX]; /* the DNS resolver's configuration, "" the system's */
+	struct config_listen listen_tls[CONFIG_MAX_LISTEN]; /* TLS listeners, none by default */
+	unsigned n_listen_tls;
+	char allow[CONFIG_LIST_MAX]; /* CIDR ranges requests may come from, "" any */
+	/* [tls] */
+	char tls_dir[CONFIG_PATH_MAX];	    /* agent.pem, cafile.pem, the lab CA, the trust list */
+	bool tls_legacy;		    /* TLS 1.0 and security level 0, process-wide */
+	char tls_trunk_ca[CONFIG_PATH_MAX]; /* CAs for TLS trunks, "" the system's */
 	/* [store] */
 	char store_path[CONFIG_PATH_MAX];
 	unsigned store_flush_ms;

@@ -308,15 +308,14 @@ bad:
 	return -EINVAL;
 }
 
-/* A list of listeners separated by spaces or commas; appends to cfg->listen. */
-int config_parse_listen(struct config *cfg, void *field, char const *value, char *why,
-			size_t whylen, unsigned min, unsigned max)
+/* A list of listeners separated by spaces or commas, appended to arr (*n of them). */
+static int parse_listeners(struct config_listen *arr, unsigned *n, char const *value, char *why,
+			   size_t whylen)
 {
 	char buf[512];
 	char *save = NULL;
 	int err = 0;
 	bool any = false;
-	(void)field, (void)min, (void)max;
 
 	if (strlen(value) >= sizeof(buf)) {
 		snprintf(why, whylen, "the value is too long");
@@ -324,7 +323,7 @@ int config_parse_listen(struct config *cfg, void *field, char const *value, char
 	}
 	snprintf(buf, sizeof(buf), "%s", value);
 	for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
-		if (cfg->n_listen >= CONFIG_MAX_LISTEN) {
+		if (*n >= CONFIG_MAX_LISTEN) {
 			snprintf(why, whylen, "at most %d listeners are allowed",
 				 CONFIG_MAX_LISTEN);
 			return -EINVAL;
@@ -332,14 +331,13 @@ int config_parse_listen(struct config *cfg, void *field, char const *value, char
 		struct config_listen l;
 		if ((err = parse_one_listen(&l, tok, why, whylen)) < 0)
 			return err;
-		for (unsigned i = 0; i < cfg->n_listen; i++) {
-			if (strcmp(cfg->listen[i].host, l.host) == 0 &&
-			    cfg->listen[i].port == l.port) {
+		for (unsigned i = 0; i < *n; i++) {
+			if (strcmp(arr[i].host, l.host) == 0 && arr[i].port == l.port) {
 				snprintf(why, whylen, "listener '%s' is given twice", tok);
 				return -EINVAL;
 			}
 		}
-		cfg->listen[cfg->n_listen++] = l;
+		arr[(*n)++] = l;
 		any = true;
 	}
 	if (!any) {
@@ -347,4 +345,49 @@ int config_parse_listen(struct config *cfg, void *field, char const *value, char
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* [sip] listen: UDP and TCP listeners, appended to cfg->listen. */
+int config_parse_listen(struct config *cfg, void *field, char const *value, char *why,
+			size_t whylen, unsigned min, unsigned max)
+{
+	(void)field, (void)min, (void)max;
+	return parse_listeners(cfg->listen, &cfg->n_listen, value, why, whylen);
+}
+
+/* [sip] listen_tls: TLS listeners; "" for none. */
+int config_parse_listen_tls(struct config *cfg, void *field, char const *value, char *why,
+			    size_t whylen, unsigned min, unsigned max)
+{
+	(void)field, (void)min, (void)max;
+	cfg->n_listen_tls = 0;
+	if (!value[0])
+		return 0;
+	return parse_listeners(cfg->listen_tls, &cfg->n_listen_tls, value, why, whylen);
+}
+
+int config_parse_bool(struct config *cfg, void *field, char const *value, char *why,
+		      size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "on"))
+		*(bool *)field = true;
+	else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "off"))
+		*(bool *)field = false;
+	else {
+		snprintf(why, whylen, "'%s' is not yes or no", value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A path, or "" for the default. */
+int config_parse_opt_path(struct config *cfg, void *field, char const *value, char *why,
+			  size_t whylen, unsigned min, unsigned max)
+{
+	if (!value[0]) {
+		((char *)field)[0] = '\0';
+		return 0;
+	}
+	return config_parse_path(cfg, field, value, why, whylen, min, max);
 }

@@ -39,4 +39,11 @@ int config_parse_algs(struct config *cfg, void *field, char const *value, char *
 int config_parse_listen(struct config *cfg, void *field, char const *value, char *why,
 			size_t whylen, unsigned min, unsigned max);
 
+int config_parse_listen_tls(struct config *cfg, void *field, char const *value, char *why,
+			    size_t whylen, unsigned min, unsigned max);
+int config_parse_bool(struct config *cfg, void *field, char const *value, char *why,
+		      size_t whylen, unsigned min, unsigned max);
+int config_parse_opt_path(struct config *cfg, void *field, char const *value, char *why,
+			  size_t whylen, unsigned min, unsigned max);
+
 #endif

@@ -29,6 +29,8 @@
 #include "ctl/server.h"
 #include "daemon/app.h"
 #include "daemon/thread.h"
+#include "daemon/tlsd.h"
+#include "tls/tls.h"
 #include "sip/thread.h"
 #include "store/store.h"
 #include "store/worker.h"
@@ -47,6 +49,7 @@ struct daemon {
 	sip_thread_t *sip;
 	app_t *app;
 	ctl_server_t *ctl;
+	struct event *tls_daily; /* the certificates' expiry, looked at once a day */
 };
 
 static char const usage_text[] =
@@ -78,12 +81,13 @@ static int absolute_path(char *out, size_t len, char const *path)
 static json_t *on_status(void *arg)
 {
 	struct daemon *d = arg;
-	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s, s:o}", "version", PACKAGE_VERSION,
+	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s, s:o, s:o}", "version", PACKAGE_VERSION,
 			 "pid", (json_int_t)getpid(), "uptime",
 			 (json_int_t)(time(NULL) - d->started), "realm", d->cfg.realm, "store",
 			 d->store_path, "schema", d->schema, "log_level",
 			 log_level_name(log_get_level()), "sip",
-			 d->sip ? sip_thread_status(d->sip) : json_object());
+			 d->sip ? sip_thread_status(d->sip) : json_object(), "tls",
+			 tlsd_status(&d->cfg));
 }
 
 static json_t *on_config(void *arg)
@@ -167,6 +171,12 @@ static sip_thread_t *on_sip(void *arg)
 	return d->sip;
 }
 
+static struct config const *on_settings(void *arg)
+{
+	struct daemon *d = arg;
+	return &d->cfg;
+}
+
 static void apply_config(sip_thread_t *t, void *arg)
 {
 	sip_thread_apply_config(t, arg);
@@ -248,6 +258,17 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	next.store_flush_ms = d->cfg.store_flush_ms;
 	next.tcp_backlog = d->cfg.tcp_backlog;
 	snprintf(next.resolv_conf, sizeof(next.resolv_conf), "%s", d->cfg.resolv_conf);
+	if (next.n_listen_tls != d->cfg.n_listen_tls ||
+	    memcmp(next.listen_tls, d->cfg.listen_tls, sizeof(next.listen_tls)) ||
+	    next.tls_legacy != d->cfg.tls_legacy ||
+	    strcmp(next.tls_trunk_ca, d->cfg.tls_trunk_ca))
+		log_warning("reload: changes to [sip] listen_tls and [tls] take effect at the next "
+			    "restart");
+	memcpy(next.listen_tls, d->cfg.listen_tls, sizeof(next.listen_tls));
+	next.n_listen_tls = d->cfg.n_listen_tls;
+	next.tls_legacy = d->cfg.tls_legacy;
+	snprintf(next.tls_dir, sizeof(next.tls_dir), "%s", d->cfg.tls_dir);
+	snprintf(next.tls_trunk_ca, sizeof(next.tls_trunk_ca), "%s", d->cfg.tls_trunk_ca);
 
 	d->cfg = next;
 	log_set_target(next.log_target);
@@ -267,6 +288,13 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 		   "for %u s",
 		   d->config_path, log_level_name(next.log_level), next.ban_failures,
 		   next.ban_failures == 1 ? "" : "s", next.ban_window, next.ban_time);
+}
+
+static void on_tls_daily(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)fd, (void)what;
+	tlsd_expiry_check(d->cfg.tls_dir);
 }
 
 /* ---- start and stop ---- */
@@ -361,6 +389,17 @@ static int run(struct daemon *d, bool foreground)
 		}
 		snprintf(d->cfg.resolv_conf, sizeof(d->cfg.resolv_conf), "%s", resolv);
 	}
+	char warn[400];
+	if (tlsd_prepare(&d->cfg, err, sizeof(err), warn, sizeof(warn)) < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (warn[0])
+		log_warning("%s", warn);
+	if (d->cfg.tls_legacy)
+		log_warning("[tls] legacy = yes: TLS 1.0 and OpenSSL security level 0 are allowed on "
+			    "the SIP TLS listener and toward TLS trunks (sipregd's own TLS clients "
+			    "keep TLS 1.2 and level 2)");
 	if (!foreground) {
 		if (d->cfg.log_target == LOG_TARGET_STDERR)
 			log_set_target(LOG_TARGET_SYSLOG);
@@ -425,7 +464,8 @@ static int run(struct daemon *d, bool foreground)
 		log_error("%s", err);
 		goto out;
 	}
-	struct ctl_handlers h = { on_status, on_config, on_set_log_level, on_set_trace, on_sip, d };
+	struct ctl_handlers h = { on_status,	on_config,   on_set_log_level, on_set_trace,
+				  on_sip,	on_settings, d };
 	if (ctl_server_start(&d->ctl, d->base, d->ctl_path, d->store_worker, &h, err, sizeof(err)) <
 	    0) {
 		log_error("%s", err);
@@ -439,6 +479,12 @@ static int run(struct daemon *d, bool foreground)
 		log_error("cannot watch signals");
 		goto out;
 	}
+
+	d->tls_daily = event_new(d->base, -1, EV_PERSIST, on_tls_daily, d);
+	struct timeval day = { 86400, 0 };
+	if (d->tls_daily)
+		event_add(d->tls_daily, &day);
+	tlsd_expiry_check(d->cfg.tls_dir);
 
 	json_t *st = sip_thread_status(d->sip);
 	char *listeners = json_dumps(json_object_get(st, "listeners"), JSON_COMPACT);
@@ -472,6 +518,8 @@ out:
 		event_free(ev_int);
 	if (ev_hup)
 		event_free(ev_hup);
+	if (d->tls_daily)
+		event_free(d->tls_daily);
 	if (d->base)
 		event_base_free(d->base);
 	libevent_global_shutdown();
@@ -543,7 +591,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipregd: %s\n", err);
 		return 1;
 	}
+	/* Before anything initialises OpenSSL (the digest code, sofia's TLS). */
+	if (d.cfg.tls_legacy && tls_legacy_enable(err, sizeof(err)) < 0) {
+		fprintf(stderr, "sipregd: %s\n", err);
+		return 1;
+	}
 	if (check) {
+		char warn[400];
+		if (tlsd_prepare(&d.cfg, err, sizeof(err), warn, sizeof(warn)) < 0) {
+			fprintf(stderr, "sipregd: %s\n", err);
+			return 1;
+		}
+		if (warn[0])
+			fprintf(stderr, "sipregd: warning: %s\n", warn);
 		printf("%s: configuration OK\n",
 		       d.config_path ? d.config_path : "embedded defaults");
 		return 0;

@@ -149,21 +149,22 @@ static int probe_bind(struct config_listen const *l)
 	return 0;
 }
 
-static void listen_error(sip_thread_t *t, struct config_listen const *l)
+static void listen_error(sip_thread_t *t, struct config_listen const *l, bool tls)
 {
 	char name[96];
 	int err = probe_bind(l);
 	config_listen_format(l, name, sizeof(name));
-	snprintf(t->err, sizeof(t->err), "cannot listen on %s (UDP and TCP): %s", name,
-		 err ? strerror(err) : "see the log above");
+	snprintf(t->err, sizeof(t->err), "cannot listen on %s (%s): %s", name,
+		 tls ? "TLS" : "UDP and TCP", err ? strerror(err) : "see the log above");
 }
 
-static void url_for(char *buf, size_t len, struct config_listen const *l)
+static void url_for(char *buf, size_t len, struct config_listen const *l, bool tls)
 {
+	char const *scheme = tls ? "sips" : "sip";
 	if (strchr(l->host, ':'))
-		snprintf(buf, len, "sip:[%s]:%u", l->host, l->port);
+		snprintf(buf, len, "%s:[%s]:%u", scheme, l->host, l->port);
 	else
-		snprintf(buf, len, "sip:%s:%u", l->host, l->port);
+		snprintf(buf, len, "%s:%s:%u", scheme, l->host, l->port);
 }
 
 /* ---- requests ---- */
@@ -369,7 +370,7 @@ static int setup(sip_thread_t *t)
 	 * each connection's send queue; it takes at most 1000.
 	 */
 	unsigned backlog = t->cfg.tcp_backlog > 1000 ? 1000 : t->cfg.tcp_backlog;
-	url_for(url, sizeof(url), &t->cfg.listen[0]);
+	url_for(url, sizeof(url), &t->cfg.listen[0], false);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(
 		t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1), NTATAG_SERVER_RPORT(1),
@@ -378,15 +379,32 @@ static int setup(sip_thread_t *t)
 		TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
 		TAG_IF(t->cfg.resolv_conf[0], SRESTAG_RESOLV_CONF(t->cfg.resolv_conf)), TAG_END());
 	if (!t->agent) {
-		listen_error(t, &t->cfg.listen[0]);
+		listen_error(t, &t->cfg.listen[0], false);
 		return -1;
 	}
 	for (unsigned i = 1; i < t->cfg.n_listen; i++) {
-		url_for(url, sizeof(url), &t->cfg.listen[i]);
+		url_for(url, sizeof(url), &t->cfg.listen[i], false);
 		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
 					TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
 					TPTAG_PONG2PING(1), TAG_END()) < 0) {
-			listen_error(t, &t->cfg.listen[i]);
+			listen_error(t, &t->cfg.listen[i], false);
+			return -1;
+		}
+	}
+	/*
+	 * TLS: sofia reads agent.pem and cafile.pem from the directory (checked
+	 * by tls_check_dir() before the thread starts). Phones present no
+	 * certificate sipregd could check against anything (their
+	 * manufacturer's CA is not ours): incoming connections are not asked
+	 * for one; digest authenticates the phone, TLS the server.
+	 */
+	for (unsigned i = 0; i < t->cfg.n_listen_tls; i++) {
+		url_for(url, sizeof(url), &t->cfg.listen_tls[i], true);
+		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_CERTIFICATE(t->cfg.tls_dir),
+					TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
+					TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
+					TAG_END()) < 0) {
+			listen_error(t, &t->cfg.listen_tls[i], true);
 			return -1;
 		}
 	}

@@ -114,7 +114,7 @@ class Phone:
                 f"branch=z9hG4bK{rand_hex(12)};rport")
 
     def contact(self, user):
-        tp = ";transport=tcp" if self.a.transport == "tcp" else ""
+        tp = "" if self.a.transport == "udp" else ";transport=" + self.a.transport
         return f"<sip:{user}@{self.lhost}:{self.lport}{tp}>"
 
     def send_request(self, method, ruri, extra, body="", ctype=None, call_id=None,
@@ -528,7 +528,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--server", required=True)
-    ap.add_argument("--transport", default="udp", choices=["udp", "tcp"])
+    ap.add_argument("--transport", default="udp", choices=["udp", "tcp", "tls"])
     ap.add_argument("--dn", required=True)
     ap.add_argument("--user", required=True)
     ap.add_argument("--password", required=True)

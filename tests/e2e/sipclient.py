@@ -14,6 +14,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import sys
 import time
 
@@ -24,8 +25,26 @@ def rand_hex(n):
     return "".join(random.choice("0123456789abcdef") for _ in range(n))
 
 
+def tls_context(cafile=None, legacy=False):
+    """A client context: the server checked against cafile (None: not checked);
+    legacy forces TLS 1.0 at security level 0, as 7900-series firmware speaks."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    if cafile:
+        ctx.load_verify_locations(cafile)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    else:
+        ctx.verify_mode = ssl.CERT_NONE
+    if legacy:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1
+    return ctx
+
+
 class Transport:
-    def __init__(self, proto, server, local, timeout, port=0, rcvbuf=0):
+    def __init__(self, proto, server, local, timeout, port=0, rcvbuf=0, cafile=None,
+                 legacy=False):
         self.proto = proto
         self.server = server
         kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
@@ -34,8 +53,11 @@ class Transport:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.bind((local, port))
-        if proto == "tcp":
+        if proto in ("tcp", "tls"):
             self.sock.connect(server)
+        if proto == "tls":
+            self.sock = tls_context(cafile, legacy).wrap_socket(self.sock)
+            self.sock.settimeout(timeout)
         self.buf = b""
         self.local = self.sock.getsockname()
 
@@ -66,7 +88,7 @@ class Transport:
                 if not chunk:
                     return None
                 self.buf += chunk
-        except (socket.timeout, ConnectionError):
+        except (socket.timeout, ConnectionError, ssl.SSLError):
             return None
 
 
@@ -74,7 +96,8 @@ def open_session(a):
     """The transport to a.server from a.local and what a registration names:
     (transport, host, port, local host, local port, Call-ID, From tag)."""
     host, port = a.server.rsplit(":", 1)
-    t = Transport(a.transport, (host, int(port)), a.local, a.timeout, rcvbuf=getattr(a, "rcvbuf", 0))
+    t = Transport(a.transport, (host, int(port)), a.local, a.timeout, rcvbuf=getattr(a, "rcvbuf", 0),
+                  cafile=getattr(a, "cafile", None), legacy=getattr(a, "tls_legacy", False))
     lhost, lport = t.local
     return t, host, port, lhost, lport, f"{rand_hex(8)}-{rand_hex(8)}@{lhost}", rand_hex(12)
 
@@ -125,7 +148,9 @@ def authorization(ch, alg, user, password, method, uri, nc, qop, cnonce):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True, help="HOST:PORT")
-    ap.add_argument("--transport", default="udp", choices=["udp", "tcp"])
+    ap.add_argument("--transport", default="udp", choices=["udp", "tcp", "tls"])
+    ap.add_argument("--cafile", help="TLS: check the server's certificate against these CAs")
+    ap.add_argument("--tls-legacy", action="store_true", help="TLS: 1.0 only, security level 0")
     ap.add_argument("--local", default="127.0.0.1", help="local address to send from")
     ap.add_argument("--dn", required=True, help="the line registered (To user)")
     ap.add_argument("--user", help="digest user (none: never answer a challenge)")
@@ -160,7 +185,7 @@ def main():
     cseq = random.randint(100, 1000)
     ruri = f"sip:{host}:{port}"
     cuser = a.contact_user or a.dn
-    tparam = ";transport=tcp" if a.transport == "tcp" else ""
+    tparam = "" if a.transport == "udp" else ";transport=" + a.transport
     mac = a.cisco[3:].lower() if a.cisco and a.cisco.upper().startswith("SEP") else None
 
     def request(auth=None, bare=False, expires=None):

@@ -1,0 +1,33 @@
+/*
+ * The daemon's TLS duties: the certificate directory checked before the
+ * SIP thread starts, the daily look at expiry dates, what `status` shows
+ * about certificates.
+ *
+ * Thread: main.
+ */
+#ifndef SIPREG_TLSD_H
+#define SIPREG_TLSD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/config.h"
+
+/*
+ * Makes [tls] dir absolute and, when TLS listeners are configured, checks
+ * the directory (tls_check_dir()). 0, or -1 with one sentence in err.
+ * Warnings are logged (or printed by --check-config, quiet false).
+ */
+int tlsd_prepare(struct config *cfg, char *err, size_t errlen, char *warn, size_t warnlen);
+
+/* Logs a warning when a certificate of the directory ends within 30 days. */
+void tlsd_expiry_check(char const *dir);
+
+/* {"dir", "listeners", "legacy", "expires_in_days", "expiring": file} for status. */
+json_t *tlsd_status(struct config const *cfg);
+
+/* "DNS:name,IP:a,..." for a new server certificate: the name and each TLS listener's address. */
+void tlsd_default_san(struct config const *cfg, char const *cn, char *out, size_t len);
+
+#endif
