@@ -64,6 +64,17 @@ static void flush_line(char const *tag)
 		pending_len = 0;
 		return;
 	}
+	/*
+	 * A TLS peer that closes without close_notify (most phones) makes sofia
+	 * write three lines of OpenSSL's error queue; the connection's end is
+	 * logged by whoever held it. Those go to debug.
+	 */
+	if (!strncmp(pending, "tls_read: SSL_read:", 19) ||
+	    !strcmp(pending, "nta_agent: tport: Input/output error")) {
+		log_msg(LOG_LVL_DEBUG, tag, "TLS connection ended without close_notify");
+		pending_len = 0;
+		return;
+	}
 	if (pending_len) {
 		mask_credentials(pending);
 		/*

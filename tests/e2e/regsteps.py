@@ -49,7 +49,7 @@ def server_closed(sock, secs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
-    ap.add_argument("--transport", default="tcp", choices=["udp", "tcp"])
+    ap.add_argument("--transport", default="tcp", choices=["udp", "tcp", "tls"])
     ap.add_argument("--local", default="127.0.0.1")
     ap.add_argument("--dn", required=True)
     ap.add_argument("--user")
@@ -62,7 +62,7 @@ def main():
     t, host, port, lhost, lport, call_id, from_tag = open_session(a)
     state = {"cseq": random.randint(100, 1000), "ch": None, "nc": 0}
     ruri = f"sip:{host}:{port}"
-    tparam = ";transport=tcp" if a.transport == "tcp" else ""
+    tparam = "" if a.transport == "udp" else ";transport=" + a.transport
     cnonce = rand_hex(16)
 
     def contact_of(name, params=""):

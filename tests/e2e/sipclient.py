@@ -56,6 +56,7 @@ class Transport:
         if proto in ("tcp", "tls"):
             self.sock.connect(server)
         if proto == "tls":
+            self.sock.settimeout(max(timeout, 10))  # the handshake, however loaded the machine
             self.sock = tls_context(cafile, legacy).wrap_socket(self.sock)
             self.sock.settimeout(timeout)
         self.buf = b""

@@ -1,0 +1,162 @@
+#!/bin/bash
+# SIP over TLS: the lab CA made by sipregctl, the certificate directory
+# refused at start when broken, the Cisco trust list read back by an
+# independent parser, REGISTER with digest and a call over TLS, the
+# registration connection's life, TLS 1.0 refused unless [tls] legacy.
+. "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
+
+TLSDIR="$WORK/tls"
+SIP_ADDR=$(random_addr)
+SIP_PORT=$(random_port)
+TLS_PORT=$((SIP_PORT + 1))
+CONF_EXTRA="[tls]
+dir = $TLSDIR"
+start_sipregd || exit 1
+
+# ---- the lab CA ----
+check "tls init makes a CA and the certificates" \
+	ctl tls init --cn sipreg.test --san "DNS:sipreg.test,IP:$SIP_ADDR" --days 400
+for f in agent.pem ca.key sast.pem https.pem; do
+	check "$f is a file of mode 0600" test "$(stat -c %a "$TLSDIR/$f")" = 600
+done
+check "the directory is 0700" test "$(stat -c %a "$TLSDIR")" = 700
+check "the SIP certificate verifies against the lab CA" \
+	openssl verify -CAfile "$TLSDIR/ca.pem" "$TLSDIR/agent.pem"
+check "the SIP key is RSA 2048" sh -c "openssl x509 -in '$TLSDIR/agent.pem' -noout -text | grep -q 'Public-Key: (2048 bit)'"
+check "signed with SHA-256" sh -c "openssl x509 -in '$TLSDIR/agent.pem' -noout -text | grep -q 'sha256WithRSAEncryption'"
+check "the HTTPS key is EC P-256" sh -c "openssl x509 -in '$TLSDIR/https.pem' -noout -text | grep -q 'NIST CURVE: P-256'"
+check "the names asked for are in the certificate" sh -c "openssl x509 -in '$TLSDIR/agent.pem' -noout -ext subjectAltName | grep -q 'IP Address:$SIP_ADDR'"
+ctl --json tls show >"$WORK/show.json" 2>&1
+check "tls show names each certificate's use, fingerprint and expiry" \
+	sh -c "grep -q '\"use\": \"SIP over TLS' '$WORK/show.json' && grep -q '\"sha256\": \"SHA256:' '$WORK/show.json' && grep -Eq '\"days_left\": (399|400),' '$WORK/show.json'"
+FP=$(openssl x509 -in "$TLSDIR/agent.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+check "its fingerprint is the certificate's" grep -q "SHA256:$FP" "$WORK/show.json"
+check "no private key travels through the control socket" \
+	sh -c "! grep -q 'PRIVATE' '$WORK/show.json' && ! ctl --json tls itl | grep -q PRIVATE"
+expect_exit 1 "a second tls init is refused (the CA exists)" ctl tls init
+check "and says what to do" grep -q "tls renew" "$WORK/last.out"
+expect_exit 2 "tls init with a bad --days is a usage error" ctl tls init --days x
+expect_exit 1 "a bad --san is refused" ctl tls init --force --san "FOO:bar"
+
+# ---- the Cisco trust list ----
+check "the test's trust list reader reads a real ITLFile.tlv and verifies it" \
+	python3 "$E2E_DIR/itl.py" --verify "$SRCDIR/tests/fixtures/cisco-ITLFile.tlv"
+check "tls itl writes the trust list" ctl tls itl --out "$WORK/ITLFile.tlv"
+check "read back, its signature is valid against the SAST certificate" \
+	python3 "$E2E_DIR/itl.py" --verify "$WORK/ITLFile.tlv"
+python3 "$E2E_DIR/itl.py" "$WORK/ITLFile.tlv" >"$WORK/itl.txt" 2>&1
+SERIAL=$(openssl x509 -in "$TLSDIR/agent.pem" -noout -serial | cut -d= -f2 | tr A-F a-f | sed 's/^0*//')
+SAST=$(openssl x509 -in "$TLSDIR/sast.pem" -noout -serial | cut -d= -f2 | tr A-F a-f | sed 's/^0*//')
+check "it holds the SIP certificate with the CCM role" grep -q "record role CCM .*serial 0*$SERIAL " "$WORK/itl.txt"
+check "and the SAST certificate that signed it" grep -q "record role SAST .*serial 0*$SAST " "$WORK/itl.txt"
+check "SHA-1 header hash by default" grep -q "hash sha1 filename ITLFile.tlv" "$WORK/itl.txt"
+check "SHA-512 and a per-device name on request" \
+	ctl tls itl --hash sha512 --device SEP001122AABBCC --out "$WORK/dev.tlv"
+check "that one verifies too" sh -c "python3 '$E2E_DIR/itl.py' --verify '$WORK/dev.tlv' | grep -q 'hash sha512 filename ITLSEP001122AABBCC.tlv'"
+expect_exit 1 "a device name that is not SEP+MAC is refused" ctl tls itl --device '../../x'
+expect_exit 2 "an unknown hash is a usage error" ctl tls itl --hash md5
+
+# tls renew: new server certificates, same CA, same SAST key
+cp "$TLSDIR/sast.pem" "$WORK/sast.before"
+check "tls renew issues new server certificates" ctl tls renew
+check "from the same CA" openssl verify -CAfile "$TLSDIR/ca.pem" "$TLSDIR/agent.pem"
+check "with the same names" sh -c "openssl x509 -in '$TLSDIR/agent.pem' -noout -ext subjectAltName | grep -q 'IP Address:$SIP_ADDR'"
+NEWSERIAL=$(openssl x509 -in "$TLSDIR/agent.pem" -noout -serial | cut -d= -f2 | tr A-F a-f | sed 's/^0*//')
+check "a new certificate" test "$NEWSERIAL" != "$SERIAL"
+check "the SAST key is kept" cmp -s "$TLSDIR/sast.pem" "$WORK/sast.before"
+check "the new trust list lists the new certificate, signed by the same SAST" \
+	sh -c "python3 '$E2E_DIR/itl.py' --verify '$TLSDIR/ITLFile.tlv' | grep -q 'record role CCM .*serial 0*$NEWSERIAL '"
+check "sipregd stops cleanly" stop_sipregd
+
+# ---- the listener ----
+SIP_EXTRA="listen_tls = $SIP_ADDR:$TLS_PORT"
+start_sipregd || exit 1
+check "status lists the TLS listener" sh -c "'$SIPREGCTL' -s '$SOCK' status | grep -q 'tls $SIP_ADDR:$TLS_PORT'"
+check "status shows when the certificates expire" sh -c "'$SIPREGCTL' -s '$SOCK' status | grep -q 'certificates .*expires in'"
+add_phone alice alice-secret-1 alice-phone third-party-basic 1001 &&
+	add_phone bob bob-secret-22 bob-phone third-party-basic 2001 || not_ok "set-up"
+tlsphone() {
+	python3 "$E2E_DIR/sipclient.py" --server "$SIP_ADDR:$TLS_PORT" --transport tls "$@"
+}
+check "REGISTER with digest over TLS (the server's certificate verified)" \
+	tlsphone --cafile "$TLSDIR/ca.pem" --dn 1001 --user alice --password alice-secret-1 --expires 600
+check "the client closed its connection: the binding is gone" wait_for 100 sh -c "! '$SIPREGCTL' -s '$SOCK' reg list | grep -q 1001"
+check "a wrong password over TLS is refused" \
+	tlsphone --dn 1001 --user alice --password wrong-secret --expect 401
+rm -f "$WORK/held"
+tlsphone --dn 1001 --user alice --password alice-secret-1 --hold-until "$WORK/held" >"$WORK/held.out" 2>&1 &
+HOLDER=$!
+check "a held TLS registration is listed" wait_for 100 bound 1001 "transport=tls"
+check "refreshed on the same connection" \
+	python3 "$E2E_DIR/regsteps.py" --transport tls --server "$SIP_ADDR:$TLS_PORT" --dn 2001 --user bob --password bob-secret-22 -- +a +a -a
+touch "$WORK/held"
+wait "$HOLDER"
+check "closing the held connection removes its binding" wait_for 100 sh -c "! '$SIPREGCTL' -s '$SOCK' reg list | grep -q 1001"
+check "logged with its connection" log_has "connection tls/"
+
+# a call between two phones registered over TLS
+dev alice --server "$SIP_ADDR:$TLS_PORT" --transport tls --dn 1001 --user alice --password alice-secret-1 &&
+	dev bob --server "$SIP_ADDR:$TLS_PORT" --transport tls --dn 2001 --user bob --password bob-secret-22 ||
+	not_ok "TLS phones registered"
+check "both TLS phones are registered" sh -c "'$SIPREGCTL' -s '$SOCK' reg list | grep -c tls | grep -qx 2"
+dev_do alice "invite:2001"
+# The scripted phone has no socket but its TLS connection.
+check "the callee got the INVITE over its TLS connection" dev_has bob "RECV INVITE sip:2001@"
+check "sent to its TLS contact" log_has ';transport=tls"'
+check "the call was answered" dev_has alice "RESULT invite:2001 200"
+dev_do alice "bye"
+check "and hung up" dev_has bob "RECV BYE"
+dev_stop alice
+dev_stop bob
+
+# ---- protocol versions ----
+check "TLS 1.0 is refused by default" sh -c "! python3 '$E2E_DIR/sipclient.py' --server '$SIP_ADDR:$TLS_PORT' --transport tls --tls-legacy --dn 1001 --user alice --password alice-secret-1"
+check "sipregd stops cleanly" stop_sipregd
+CONF_EXTRA="[tls]
+dir = $TLSDIR
+legacy = yes"
+start_sipregd || exit 1
+check "[tls] legacy is a warning at start" log_has "[tls] legacy = yes"
+check "with legacy = yes a TLS 1.0 phone (security level 0) registers" \
+	tlsphone --tls-legacy --dn 1001 --user alice --password alice-secret-1 --expires 600
+check "status says legacy TLS is allowed" sh -c "'$SIPREGCTL' -s '$SOCK' status | grep -q legacy"
+check "sipregd stops cleanly" stop_sipregd
+
+# ---- a broken certificate directory refuses the start ----
+CONF_EXTRA="[tls]
+dir = $TLSDIR"
+write_conf
+cp -a "$TLSDIR" "$WORK/tls.good"
+refuses() { # DESCRIPTION TEXT: --check-config and a start both fail naming the file
+	expect_exit 1 "$1: --check-config fails" "$SIPREGD" --check-config -c "$CONF"
+	check "$1: the sentence names the file" grep -qF -- "$2" "$WORK/last.out"
+	expect_exit 1 "$1: sipregd does not start" "$SIPREGD" -f -c "$CONF"
+	check "$1: it says why" grep -qF -- "$2" "$WORK/last.out"
+	rm -rf "$TLSDIR" && cp -a "$WORK/tls.good" "$TLSDIR"
+}
+check "the good directory passes --check-config" "$SIPREGD" --check-config -c "$CONF"
+# a key that is not the certificate's
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.key" 2>/dev/null
+{ cat "$WORK/other.key"; openssl x509 -in "$TLSDIR/agent.pem"; } >"$TLSDIR/agent.pem.new" &&
+	mv "$TLSDIR/agent.pem.new" "$TLSDIR/agent.pem" && chmod 600 "$TLSDIR/agent.pem"
+refuses "a key of another certificate" "agent.pem: the private key does not match the certificate"
+# an expired certificate from the same CA
+openssl req -new -key "$WORK/other.key" -subj /CN=expired -out "$WORK/e.csr" 2>/dev/null &&
+	openssl x509 -req -in "$WORK/e.csr" -CA "$TLSDIR/ca.pem" -CAkey "$TLSDIR/ca.key" -days -1 \
+		-out "$WORK/e.pem" 2>/dev/null &&
+	cat "$WORK/other.key" "$WORK/e.pem" >"$TLSDIR/agent.pem"
+refuses "an expired certificate" "agent.pem: the certificate expired"
+# a chain that does not reach cafile.pem
+openssl req -x509 -newkey rsa:2048 -nodes -keyout /dev/null -subj /CN=other-ca -days 30 \
+	-out "$TLSDIR/cafile.pem" 2>/dev/null
+refuses "a chain sipregd cannot complete" "agent.pem: the certificate's chain does not reach a CA in cafile.pem"
+chmod 644 "$TLSDIR/agent.pem"
+refuses "a key readable by others" "is readable by others (mode 0644)"
+rm -f "$TLSDIR/agent.pem"
+refuses "no agent.pem" "tls init"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$WORK/short.key" 2>/dev/null
+openssl req -new -key "$WORK/short.key" -subj /CN=short -out "$WORK/s.csr" 2>/dev/null &&
+	openssl x509 -req -in "$WORK/s.csr" -CA "$TLSDIR/ca.pem" -CAkey "$TLSDIR/ca.key" -days 30 \
+		-out "$WORK/s.pem" 2>/dev/null &&
+	cat "$WORK/short.key" "$WORK/s.pem" >"$TLSDIR/agent.pem"
+refuses "an RSA key of 1024 bits" "agent.pem holds an RSA key shorter than 2048 bits"
