@@ -255,6 +255,20 @@ static size_t accepted(tcp_guard_t *g, struct listener const *ls, size_t n_ls, t
 			continue;
 		/* Found here first, whatever it has received is the start of a message. */
 		struct tconn *c = find(g, tp);
+		if (c && c->fd >= 0 && (c->fd != (int)fd || !same_peer(&c->peer, &peer))) {
+			/*
+			 * sofia freed the connection this entry was for and made a
+			 * new one at the same address before a sweep saw the old
+			 * one go: nothing of the old one's counts is the new one's.
+			 */
+			struct tconn *next = c->next;
+			uint64_t order = c->order;
+			memset(c, 0, sizeof(*c));
+			c->next = next;
+			c->tp = tp;
+			c->order = order;
+			c->opened = now;
+		}
 		if (!c && !(c = add(g, tp, now, false)))
 			continue;
 		c->peer = peer;

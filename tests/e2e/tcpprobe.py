@@ -9,11 +9,14 @@ usage: tcpprobe.py --server HOST:PORT [--local ADDR] MODE [N]
   idle       connect and send nothing
   once       one whole request at once, then nothing (idle, never unfinished)
   many N     open N connections at once, say how many sipregd closes
+  hello      (with --tls) the start of a TLS ClientHello, then silence
+With --tls, each connection completes a TLS handshake first (except hello).
 Prints "closed after S s" (or, for many, "closed K of N") once sipregd
 closes it, "open" if still open after 60 s. Exit 0 when it was closed.
 """
 import argparse
 import socket
+import ssl
 import sys
 import time
 
@@ -25,6 +28,8 @@ def gone(s):
         return data == b""
     except socket.timeout:
         return False
+    except ssl.SSLWantReadError:
+        return False
     except OSError:
         return True
 
@@ -33,7 +38,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
     ap.add_argument("--local", default="127.0.0.1")
-    ap.add_argument("mode", choices=["silent", "body", "trickle", "idle", "once", "many"])
+    ap.add_argument("--tls", action="store_true", help="speak TLS on each connection")
+    ap.add_argument("mode", choices=["silent", "body", "trickle", "idle", "once", "many",
+                                     "hello"])
     ap.add_argument("n", nargs="?", type=int, default=1)
     a = ap.parse_args()
     host, port = a.server.rsplit(":", 1)
@@ -42,6 +49,12 @@ def main():
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind((a.local, 0))
         s.connect((host, int(port)))
+        if a.tls and a.mode != "hello":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s.settimeout(10)
+            s = ctx.wrap_socket(s)
         return s
 
     def options(i):
@@ -78,7 +91,9 @@ def main():
     s = connect()
     req = ("OPTIONS sip:probe@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:5060;branch=z9hG4bKprobe\r\n"
            % (host, a.local))
-    if a.mode == "silent":
+    if a.mode == "hello":  # a record header and the first bytes of a ClientHello
+        s.sendall(bytes.fromhex("160301020001" "0001fc0303"))
+    elif a.mode == "silent":
         s.sendall(req.encode())
     elif a.mode == "body":
         s.sendall((req + "From: <sip:p@x>;tag=1\r\nTo: <sip:p@x>\r\nCall-ID: probe\r\n"

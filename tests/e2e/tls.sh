@@ -69,7 +69,10 @@ check "the new trust list lists the new certificate, signed by the same SAST" \
 check "sipregd stops cleanly" stop_sipregd
 
 # ---- the listener ----
-SIP_EXTRA="listen_tls = $SIP_ADDR:$TLS_PORT"
+SIP_EXTRA="listen_tls = $SIP_ADDR:$TLS_PORT
+tcp_message_timeout = 2
+tcp_idle_timeout = 3"
+RING_TIMEOUT=5 LINE_CALLS=100
 start_sipregd || exit 1
 check "status lists the TLS listener" sh -c "'$SIPREGCTL' -s '$SOCK' status | grep -q 'tls $SIP_ADDR:$TLS_PORT'"
 check "status shows when the certificates expire" sh -c "'$SIPREGCTL' -s '$SOCK' status | grep -q 'certificates .*expires in'"
@@ -108,6 +111,33 @@ dev_do alice "bye"
 check "and hung up" dev_has bob "RECV BYE"
 dev_stop alice
 dev_stop bob
+
+# ---- connections that misbehave: the TCP limits hold for TLS ----
+probe() { python3 "$E2E_DIR/tcpprobe.py" --server "$SIP_ADDR:$TLS_PORT" "$@"; }
+check "a handshake that never completes: closed" probe hello
+check "as an unfinished message" log_has "closed: a message was not complete within [sip] tcp_message_timeout"
+check "half a request over TLS, then silence: closed" probe --tls silent
+# The handshake is the start of the first message: a TLS connection must
+# carry a whole SIP message within tcp_message_timeout of it.
+check "a TLS connection that sends nothing after its handshake: closed" probe --tls idle
+check "a TCP connection to the TLS port that sends nothing: closed" probe idle
+check "the reason: idle without a registration" \
+	log_has "closed: no message and no registration within [sip] tcp_idle_timeout"
+rm -f "$WORK/deaf.stop"
+python3 "$E2E_DIR/sipclient.py" --server "$SIP_ADDR:$TLS_PORT" --transport tls --dn 2001 \
+	--user bob --password bob-secret-22 --rcvbuf 4096 --hold-until "$WORK/deaf.stop" \
+	>"$WORK/deaf.out" 2>&1 &
+DEAF_PID=$!
+OTHER_PIDS="$OTHER_PIDS $DEAF_PID"
+check "a TLS phone registers, then reads nothing" wait_for 100 bound 2001 transport=tls
+as_caller 1001 alice alice-secret-1
+check "30 calls to it (10 at once) each end with 480: none hangs" \
+	caller "$(refused 480)" 2001 -m 30 -r 10 -l 10 -timeout 120s
+check "meanwhile another phone registers over TLS" \
+	tlsphone --dn 1001 --user alice --password alice-secret-1
+touch "$WORK/deaf.stop"
+wait "$DEAF_PID"
+check "when the deaf phone goes, its binding goes" wait_for 100 sh -c "! '$SIPREGCTL' -s '$SOCK' reg list | grep -q 2001"
 
 # ---- protocol versions ----
 check "TLS 1.0 is refused by default" sh -c "! python3 '$E2E_DIR/sipclient.py' --server '$SIP_ADDR:$TLS_PORT' --transport tls --tls-legacy --dn 1001 --user alice --password alice-secret-1"
