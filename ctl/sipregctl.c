@@ -59,6 +59,9 @@ static int cmd_status(int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(counts, "bindings")));
 	printf("SIP requests  %lld\n",
 	       (long long)json_integer_value(json_object_get(sip, "requests")));
+	if (json_integer_value(json_object_get(sip, "not_allowed")))
+		printf("not allowed   %lld requests from outside [sip] allow, unanswered\n",
+		       (long long)json_integer_value(json_object_get(sip, "not_allowed")));
 	json_t *tls = json_object_get(d, "tls");
 	json_t *days = json_object_get(tls, "expires_in_days");
 	if (json_is_integer(days))

@@ -11,9 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/su.h>
+#include <sofia-sip/tport.h>
+
 #include "b2bua/b2bua.h"
 #include "b2bua/features.h"
 #include "daemon/app.h"
+#include "daemon/cidr.h"
 #include "daemon/log.h"
 #include "daemon/settings.h"
 #include "daemon/thread.h"
@@ -28,7 +34,10 @@ struct app {
 	b2bua_t *b2bua;
 	features_t *features;
 	hosts_t *hosts;			       /* the trunks' hosts, kept resolved */
+	nta_agent_t *agent;
+	char allow[CONFIG_LIST_MAX];	       /* [sip] allow: "" any source */
 	_Atomic unsigned long bindings, calls; /* for status, from any thread */
+	_Atomic unsigned long not_allowed;     /* requests from outside [sip] allow */
 };
 
 /* The trunks' registrar and proxy hosts of dir, to keep resolved. */
@@ -154,10 +163,35 @@ static void feature_changed(struct store_line_features const *lf, void *arg)
 
 /* ---- handlers ---- */
 
+/*
+ * [sip] allow: a request from outside the ranges gets no answer; its
+ * connection (TCP, TLS) is closed. The trunks' providers are always let in.
+ */
+static bool outside_allow(app_t *a, msg_t *msg)
+{
+	char ip[64] = "";
+	su_addrinfo_t const *ai = msg_addrinfo(msg);
+	su_sockaddr_t const *su = ai ? (su_sockaddr_t const *)ai->ai_addr : NULL;
+	if (!a->allow[0])
+		return false;
+	if (!su || !su_inet_ntop(su->su_family, SU_ADDR(su), ip, sizeof(ip)))
+		return true;
+	if (cidr_list_match(a->allow, ip) || hosts_owner(a->hosts, ip))
+		return false;
+	unsigned long n = atomic_fetch_add(&a->not_allowed, 1) + 1;
+	if (n == 1 || n % 1000 == 0)
+		log_notice("a request from %s is outside [sip] allow: not answered (%lu so far)", ip,
+			   n);
+	tport_t *tp = tport_delivered_by(nta_agent_tports(a->agent), msg);
+	if (tp && tport_is_reliable(tp) && tport_is_secondary(tp))
+		tport_shutdown(tp, 2);
+	return true;
+}
+
 static bool banned(void *ctx, msg_t *msg)
 {
 	app_t *a = ctx;
-	return registrar_source_banned(a->registrar, msg);
+	return outside_allow(a, msg) || registrar_source_banned(a->registrar, msg);
 }
 
 static void on_register(void *ctx, msg_t *msg, sip_t *sip)
@@ -208,6 +242,8 @@ static int app_start(void *arg, struct sip_env const *env, char *err, size_t err
 		snprintf(err, errlen, "cannot create the DNS resolver for the trunks' hosts");
 		return -1;
 	}
+	a->agent = env->agent;
+	snprintf(a->allow, sizeof(a->allow), "%s", env->cfg->allow);
 	struct registrar_config rc;
 	app_registrar_settings(&rc, env->cfg);
 	if (registrar_create(&a->registrar, env->agent, &rc, st->nonce_secret, binding_sink, a) <
@@ -286,6 +322,7 @@ static void app_apply_config(void *arg, struct config const *cfg)
 	struct b2bua_config bc;
 	app_b2bua_settings(&bc, cfg);
 	b2bua_set_config(a->b2bua, &bc);
+	snprintf(a->allow, sizeof(a->allow), "%s", cfg->allow);
 }
 
 static void app_status(void *arg, json_t *obj)
@@ -293,6 +330,8 @@ static void app_status(void *arg, json_t *obj)
 	app_t *a = arg;
 	json_object_set_new(obj, "bindings", json_integer((json_int_t)atomic_load(&a->bindings)));
 	json_object_set_new(obj, "calls", json_integer((json_int_t)atomic_load(&a->calls)));
+	json_object_set_new(obj, "not_allowed",
+			    json_integer((json_int_t)atomic_load(&a->not_allowed)));
 }
 
 static void app_stop(void *arg)

@@ -44,6 +44,7 @@ def main():
     ap.add_argument("n", nargs="?", type=int, default=1)
     a = ap.parse_args()
     host, port = a.server.rsplit(":", 1)
+    proto = "TLS" if a.tls else "TCP"
 
     def connect():
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -58,10 +59,10 @@ def main():
         return s
 
     def options(i):
-        return ("OPTIONS sip:probe@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:5060;branch=z9hG4bK%d%f\r\n"
+        return ("OPTIONS sip:probe@%s SIP/2.0\r\nVia: SIP/2.0/%s %s:5060;branch=z9hG4bK%d%f\r\n"
                 "From: <sip:p@x>;tag=%d\r\nTo: <sip:p@x>\r\nCall-ID: many-%d\r\n"
                 "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-                % (host, a.local, i, time.time(), i, i))
+                % (host, proto, a.local, i, time.time(), i, i))
 
     start = time.time()
     if a.mode == "many":
@@ -89,8 +90,8 @@ def main():
         print(f"closed {len(closed)} of {a.n}")
         return 0
     s = connect()
-    req = ("OPTIONS sip:probe@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:5060;branch=z9hG4bKprobe\r\n"
-           % (host, a.local))
+    req = ("OPTIONS sip:probe@%s SIP/2.0\r\nVia: SIP/2.0/%s %s:5060;branch=z9hG4bKprobe\r\n"
+           % (host, proto, a.local))
     if a.mode == "hello":  # a record header and the first bytes of a ClientHello
         s.sendall(bytes.fromhex("160301020001" "0001fc0303"))
     elif a.mode == "silent":
