@@ -143,7 +143,8 @@ static int cmd_device_add(store_t *s, struct ctl_job *j)
 	OPTIONAL(auth, "auth");
 	OPTIONAL(algs, "digest_algs");
 	OPTIONAL(qop, "qop");
-	struct store_device_spec spec = { name, model, user, auth, algs, qop };
+	OPTIONAL(transport, "transport");
+	struct store_device_spec spec = { name, model, user, auth, algs, qop, transport };
 	int err = store_device_add(s, &spec, &j->err);
 	if (err == 0) {
 		char canon[STORE_NAME_MAX + 1];
@@ -161,7 +162,8 @@ static int cmd_device_set(store_t *s, struct ctl_job *j)
 	OPTIONAL(auth, "auth");
 	OPTIONAL(algs, "digest_algs");
 	OPTIONAL(qop, "qop");
-	struct store_device_spec spec = { name, model, user, auth, algs, qop };
+	OPTIONAL(transport, "transport");
+	struct store_device_spec spec = { name, model, user, auth, algs, qop, transport };
 	return store_device_set(s, &spec, &j->err);
 }
 

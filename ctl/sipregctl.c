@@ -203,15 +203,16 @@ static int cmd_device(int argc, char **argv)
 				      { "--digest-user", true, NULL, false },
 				      { "--auth", true, NULL, false },
 				      { "--digest-algs", true, NULL, false },
-				      { "--qop", true, NULL, false } };
+				      { "--qop", true, NULL, false },
+				      { "--transport", true, NULL, false } };
 		cli_parse_args(argc, argv, add ? "device add" : "device set", pos, 1, opts,
 			       NCOLS(opts));
 		if (add && (!opts[0].set || !opts[1].set))
 			cli_usage_error("device add: --model and --digest-user are required");
 		if (!add && !opts[0].set && !opts[1].set && !opts[2].set && !opts[3].set &&
-		    !opts[4].set)
+		    !opts[4].set && !opts[5].set)
 			cli_usage_error("device set: nothing to change");
-		for (int i = 0; i < 5; i++) {
+		for (int i = 0; i < 6; i++) {
 			if (opts[i].set && !opts[i].value[0])
 				cli_usage_error("%s: %s needs a value", sub, opts[i].name);
 		}
@@ -226,12 +227,16 @@ static int cmd_device(int argc, char **argv)
 		if (opts[4].set && strcmp(opts[4].value, "auth") &&
 		    strcmp(opts[4].value, "optional"))
 			cli_usage_error("device %s: --qop is auth or optional", sub);
+		if (opts[5].set && strcmp(opts[5].value, "udp") && strcmp(opts[5].value, "tcp") &&
+		    strcmp(opts[5].value, "tls") && strcmp(opts[5].value, "any"))
+			cli_usage_error("device %s: --transport is udp, tcp, tls or any", sub);
 		json_t *args = json_pack("{s:s}", "name", pos[0]);
 		cli_set_opt(args, "model", &opts[0]);
 		cli_set_opt(args, "digest_user", &opts[1]);
 		cli_set_opt(args, "auth", &opts[2]);
 		cli_set_opt(args, "digest_algs", &opts[3]);
 		cli_set_opt(args, "qop", &opts[4]);
+		cli_set_opt(args, "transport", &opts[5]);
 		json_t *d = cli_call(add ? "device.add" : "device.set", args);
 		char const *canon = json_string_value(json_object_get(d, "name"));
 		return cli_done(d, "device %s %s", canon ? canon : pos[0],
@@ -245,7 +250,8 @@ static int cmd_device(int argc, char **argv)
 	if (strcmp(sub, "list") == 0) {
 		static struct column const cols[] = {
 			{ "NAME", "name" }, { "MODEL", "model" }, { "DIGEST USER", "digest_user" },
-			{ "AUTH", "auth" }, { "LINES", "lines" }, { "BINDINGS", "bindings" },
+			{ "AUTH", "auth" }, { "TRANSPORT", "transport" }, { "LINES", "lines" },
+			{ "BINDINGS", "bindings" },
 		};
 		cli_parse_args(argc, argv, "device list", NULL, 0, NULL, 0);
 		return cli_show(cli_call("device.list", NULL), cols, NCOLS(cols));
@@ -263,6 +269,7 @@ static int cmd_device(int argc, char **argv)
 			{ "auth", "auth" },
 			{ "digest algs", "digest_algs" },
 			{ "qop", "qop" },
+			{ "transport", "transport" },
 			{ "dnd", "dnd" },
 		};
 		static struct column const cols[] = { { "INDEX", "index" },

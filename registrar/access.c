@@ -237,6 +237,17 @@ bool reg_authenticate(struct reg_ctx *c, struct dir_device const **who)
 		reg_reply_refusal(r, c->msg, SIP_R_FORBIDDEN, dev->cisco);
 		return false;
 	}
+	/* device --transport: refused on any other, so nothing is sent to it over another. */
+	char const *proto = c->tp && tport_name(c->tp) ? tport_name(c->tp)->tpn_proto : "udp";
+	if (v == AUTH_OK && dev->transport != DIR_TP_ANY &&
+	    strcasecmp(proto, directory_transport_name(dev->transport))) {
+		log_warning("%s from %s as device %s refused: it came over %s, the device may use "
+			    "%s only (device --transport)",
+			    LOGQ(c->sip->sip_request->rq_method_name), c->source, dev->name, proto,
+			    directory_transport_name(dev->transport));
+		reg_reply_refusal(r, c->msg, SIP_R_FORBIDDEN, dev->cisco);
+		return false;
+	}
 	switch (v) {
 	case AUTH_OK:
 		*who = dev;

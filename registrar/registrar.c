@@ -124,7 +124,10 @@ static void collect_stale(struct binding *b, void *arg)
 {
 	struct stale_list *l = arg;
 	struct dir_line const *line = directory_line(l->dir, b->dn);
-	if (line && line->device && b->device && strcmp(line->device->name, b->device) == 0)
+	/* Kept while its line is still the device's, over a transport the device may use. */
+	if (line && line->device && b->device && strcmp(line->device->name, b->device) == 0 &&
+	    (line->device->transport == DIR_TP_ANY ||
+	     !strcasecmp(b->transport, directory_transport_name(line->device->transport))))
 		return;
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 16;
@@ -154,7 +157,8 @@ directory_t *registrar_swap_directory(registrar_t *r, directory_t *d)
 	for (size_t i = 0; i < l.n; i++)
 		binding_remove(r->bindings, l.items[i]);
 	if (l.n)
-		log_info("%zu binding%s removed: their lines changed", l.n, l.n == 1 ? "" : "s");
+		log_info("%zu binding%s removed: their lines or their devices' transports changed",
+			 l.n, l.n == 1 ? "" : "s");
 	free(l.items);
 	return old;
 }

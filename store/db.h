@@ -42,6 +42,7 @@ struct device_row {
 	char digest_algs[16];
 	char qop[16];
 	bool dnd;
+	char transport[8];
 };
 
 /* store/db.c */

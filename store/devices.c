@@ -37,20 +37,20 @@ static char const SQL_MODEL_LIST[] =
 	"SELECT name, lines, vendor, cucm_mode FROM model ORDER BY name";
 static char const SQL_DEVICE_GET[] =
 	"SELECT d.name, d.model, d.digest_user, d.auth, d.created_at, "
-	"d.updated_at, m.lines, coalesce(d.digest_algs, 'default'), d.qop, d.dnd "
+	"d.updated_at, m.lines, coalesce(d.digest_algs, 'default'), d.qop, d.dnd, d.transport "
 	"FROM device d JOIN model m ON m.name = d.model WHERE d.name = ?1";
 static char const SQL_DEVICE_INSERT[] =
 	"INSERT INTO device (name, model, digest_user, auth, created_at, "
 	"updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
 static char const SQL_DEVICE_UPDATE[] =
 	"UPDATE device SET model = ?2, digest_user = ?3, auth = ?4, "
-	"updated_at = ?5, digest_algs = ?6, qop = ?7 WHERE name = ?1";
+	"updated_at = ?5, digest_algs = ?6, qop = ?7, transport = ?8 WHERE name = ?1";
 static char const SQL_DEVICE_DELETE[] = "DELETE FROM device WHERE name = ?1";
 static char const SQL_DEVICE_LIST[] = "SELECT d.name, d.model, d.digest_user, d.auth, "
 				      "coalesce(d.digest_algs, 'default'), d.qop, "
 				      "(SELECT count(*) FROM line l WHERE l.device = d.name), "
-				      "(SELECT count(*) FROM binding b WHERE b.device = d.name) "
-				      "FROM device d ORDER BY d.name";
+				      "(SELECT count(*) FROM binding b WHERE b.device = d.name), "
+				      "d.transport FROM device d ORDER BY d.name";
 static char const SQL_DEVICE_MAX_INDEX[] = "SELECT max(idx) FROM line WHERE device = ?1";
 static char const SQL_LINE_OF_DEVICE[] =
 	"SELECT dn, idx, display, label FROM line WHERE device = ?1 "
@@ -73,6 +73,7 @@ bool store_device_get(store_t *s, char const *name, struct device_row *row)
 		snprintf(row->digest_algs, sizeof(row->digest_algs), "%s", db_col_text(st, 7));
 		snprintf(row->qop, sizeof(row->qop), "%s", db_col_text(st, 8));
 		row->dnd = sqlite3_column_int(st, 9) != 0;
+		snprintf(row->transport, sizeof(row->transport), "%s", db_col_text(st, 10));
 	}
 	sqlite3_reset(st);
 	return found;
@@ -136,7 +137,7 @@ int store_device_add(store_t *s, struct store_device_spec const *spec, struct st
 		db_bind_text(st, 4, spec->auth ? spec->auth : "verify");
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
 		err = db_run(s, st, e, "add the device");
-		if (err == 0 && (spec->digest_algs || spec->qop)) {
+		if (err == 0 && (spec->digest_algs || spec->qop || spec->transport)) {
 			struct store_device_spec set = *spec;
 			set.name = name;
 			set.model = set.digest_user = set.auth = NULL;
@@ -180,6 +181,7 @@ static int device_update(store_t *s, struct store_device_spec const *spec, struc
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
 	db_bind_text(st, 6, strcmp(algs, "default") ? algs : NULL);
 	db_bind_text(st, 7, spec->qop ? spec->qop : row.qop);
+	db_bind_text(st, 8, spec->transport ? spec->transport : row.transport);
 	return db_run(s, st, e, "update the device");
 }
 
@@ -225,12 +227,13 @@ int store_device_list(store_t *s, json_t **out, struct store_err *e)
 	sqlite3_stmt *st = db_stmt(s, SQL_DEVICE_LIST);
 	while (db_row(s, st, &err, e, "list the devices")) {
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "name",
+			arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "name",
 				       db_col_text(st, 0), "model", db_col_text(st, 1),
 				       "digest_user", db_col_text(st, 2), "auth",
 				       db_col_text(st, 3), "digest_algs", db_col_text(st, 4), "qop",
 				       db_col_text(st, 5), "lines", sqlite3_column_int(st, 6),
-				       "bindings", sqlite3_column_int(st, 7)));
+				       "bindings", sqlite3_column_int(st, 7), "transport",
+				       db_col_text(st, 8)));
 	}
 	return db_list_done(st, err, arr, out);
 }
@@ -259,10 +262,11 @@ int store_device_show(store_t *s, char const *name_in, json_t **out, struct stor
 		json_decref(lines);
 		return err;
 	}
-	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "name",
+	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "name",
 			 row.name, "model", row.model, "model_lines", row.model_lines,
 			 "digest_user", row.digest_user, "auth", row.auth, "digest_algs",
-			 row.digest_algs, "qop", row.qop, "dnd", row.dnd ? "on" : "off",
+			 row.digest_algs, "qop", row.qop, "dnd", row.dnd ? "on" : "off", "transport",
+			 row.transport,
 			 "created_at", (json_int_t)row.created_at, "updated_at",
 			 (json_int_t)row.updated_at, "lines", lines);
 	return 0;

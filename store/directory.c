@@ -129,10 +129,27 @@ fail:
 	return -ENOMEM;
 }
 
-int directory_add_device(directory_t *d, char const *name, char const *model, unsigned lines,
-			 bool cisco, bool cucm_mode, char const *digest_user, bool identify,
-			 bool qop_required, enum dir_algs algs, bool dnd)
+enum dir_transport directory_transport_from_text(char const *t)
 {
+	if (t && !strcmp(t, "udp"))
+		return DIR_TP_UDP;
+	if (t && !strcmp(t, "tcp"))
+		return DIR_TP_TCP;
+	if (t && !strcmp(t, "tls"))
+		return DIR_TP_TLS;
+	return DIR_TP_ANY;
+}
+
+char const *directory_transport_name(enum dir_transport t)
+{
+	static char const *const names[] = { "any", "udp", "tcp", "tls" };
+	return t <= DIR_TP_TLS ? names[t] : "any";
+}
+
+int directory_add_device(directory_t *d, struct dir_device_spec const *spec)
+{
+	char const *name = spec->name, *model = spec->model, *digest_user = spec->digest_user;
+	unsigned lines = spec->lines;
 	struct dir_device *dev = calloc(1, sizeof(*dev));
 	if (!dev || lines == 0 || lines > 64)
 		goto fail;
@@ -145,12 +162,13 @@ int directory_add_device(directory_t *d, char const *name, char const *model, un
 	    !(dev->user->name = strdup(digest_user)))
 		goto fail;
 	dev->model_lines = lines;
-	dev->cisco = cisco;
-	dev->cucm_mode = cucm_mode;
-	dev->identify = identify;
-	dev->qop_required = qop_required;
-	dev->algs = algs;
-	dev->dnd = dnd;
+	dev->cisco = spec->cisco;
+	dev->cucm_mode = spec->cucm_mode;
+	dev->identify = spec->identify;
+	dev->qop_required = spec->qop_required;
+	dev->algs = spec->algs;
+	dev->dnd = spec->dnd;
+	dev->transport = spec->transport;
 	if (push((void ***)&d->devices, &d->n_devices, &d->cap_devices, dev) == 0)
 		return 0;
 fail:

@@ -21,6 +21,14 @@ enum dir_algs {
 	DIR_ALGS_BOTH, /* SHA-256 offered first */
 };
 
+/* The transports a device may use (device --transport). */
+enum dir_transport {
+	DIR_TP_ANY = 0,
+	DIR_TP_UDP,
+	DIR_TP_TCP,
+	DIR_TP_TLS,
+};
+
 struct dir_user {
 	char *name;
 	char ha1_md5[33];
@@ -38,6 +46,7 @@ struct dir_device {
 	bool qop_required;
 	bool dnd; /* do not disturb, for every line of the device */
 	enum dir_algs algs;
+	enum dir_transport transport; /* the only one it may use, or any */
 	struct dir_user *user;
 	struct dir_line **lines; /* by index - 1; NULL where no line is configured */
 };
@@ -97,9 +106,17 @@ void directory_destroy(directory_t *d);
 /* Building (store thread). Each returns 0 or -ENOMEM / -EINVAL. */
 int directory_add_user(directory_t *d, char const *name, char const *ha1_md5,
 		       char const *ha1_sha256);
-int directory_add_device(directory_t *d, char const *name, char const *model, unsigned lines,
-			 bool cisco, bool cucm_mode, char const *digest_user, bool identify,
-			 bool qop_required, enum dir_algs algs, bool dnd);
+struct dir_device_spec {
+	char const *name, *model, *digest_user;
+	unsigned lines;
+	bool cisco, cucm_mode, identify, qop_required, dnd;
+	enum dir_algs algs;
+	enum dir_transport transport;
+};
+int directory_add_device(directory_t *d, struct dir_device_spec const *spec);
+/* "udp", "tcp", "tls" or "any" (NULL) as a dir_transport. */
+enum dir_transport directory_transport_from_text(char const *t);
+char const *directory_transport_name(enum dir_transport t);
 /** fwd may be NULL (no forwarding). */
 int directory_add_line(directory_t *d, char const *dn, char const *device, unsigned index,
 		       char const *display, struct dir_forward const *fwd);

@@ -34,7 +34,8 @@
 static char const SQL_DIR_USERS[] = "SELECT name, ha1_md5, ha1_sha256 FROM user";
 static char const SQL_DIR_DEVICES[] =
 	"SELECT d.name, d.model, m.lines, m.vendor, m.cucm_mode, d.digest_user, "
-	"d.auth, d.qop, d.digest_algs, d.dnd FROM device d JOIN model m ON m.name = d.model";
+	"d.auth, d.qop, d.digest_algs, d.dnd, d.transport FROM device d "
+	"JOIN model m ON m.name = d.model";
 static char const SQL_DIR_LINES[] =
 	"SELECT l.dn, l.device, l.idx, l.display, f.cfwd_all, f.cfwd_busy, "
 	"f.cfwd_noanswer, f.noanswer_timeout FROM line l "
@@ -132,13 +133,20 @@ int store_directory_load(store_t *s, directory_t **out, struct store_err *e)
 	st = db_stmt(s, SQL_DIR_DEVICES);
 	while (err == 0 && db_row(s, st, &err, e, "read the directory")) {
 		char const *vendor = db_col_text(st, 3);
-		err = directory_add_device(
-			d, db_col_text(st, 0), db_col_text(st, 1),
-			(unsigned)sqlite3_column_int(st, 2), vendor && !strcmp(vendor, "cisco"),
-			sqlite3_column_int(st, 4) != 0, db_col_text(st, 5),
-			!strcmp(db_col_text(st, 6), "identify"),
-			!strcmp(db_col_text(st, 7), "auth"), algs_from_text(db_col_text(st, 8)),
-			sqlite3_column_int(st, 9) != 0);
+		struct dir_device_spec ds = {
+			.name = db_col_text(st, 0),
+			.model = db_col_text(st, 1),
+			.lines = (unsigned)sqlite3_column_int(st, 2),
+			.cisco = vendor && !strcmp(vendor, "cisco"),
+			.cucm_mode = sqlite3_column_int(st, 4) != 0,
+			.digest_user = db_col_text(st, 5),
+			.identify = !strcmp(db_col_text(st, 6), "identify"),
+			.qop_required = !strcmp(db_col_text(st, 7), "auth"),
+			.algs = algs_from_text(db_col_text(st, 8)),
+			.dnd = sqlite3_column_int(st, 9) != 0,
+			.transport = directory_transport_from_text(db_col_text(st, 10)),
+		};
+		err = directory_add_device(d, &ds);
 	}
 	sqlite3_reset(st);
 	st = db_stmt(s, SQL_DIR_LINES);

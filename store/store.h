@@ -68,6 +68,7 @@ struct store_device_spec {
 	char const *auth;	 /* "verify" or "identify"; NULL: default (add) or unchanged */
 	char const *digest_algs; /* "md5", "sha256", "both", "default"; NULL: unchanged */
 	char const *qop;	 /* "auth" or "optional"; NULL: unchanged */
+	char const *transport;	 /* "udp", "tcp", "tls" or "any"; NULL: unchanged */
 };
 
 int store_device_add(store_t *s, struct store_device_spec const *spec, struct store_err *e);

@@ -119,6 +119,10 @@ int store_check_policy(struct store_device_spec const *spec, struct store_err *e
 				    a);
 	if (q && strcmp(q, "auth") && strcmp(q, "optional"))
 		return store_seterr(e, -EINVAL, "qop must be auth or optional, not '%s'", q);
+	char const *t = spec->transport;
+	if (t && strcmp(t, "udp") && strcmp(t, "tcp") && strcmp(t, "tls") && strcmp(t, "any"))
+		return store_seterr(e, -EINVAL, "transport must be udp, tcp, tls or any, not '%s'",
+				    t);
 	return 0;
 }
 

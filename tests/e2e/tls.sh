@@ -112,6 +112,27 @@ check "and hung up" dev_has bob "RECV BYE"
 dev_stop alice
 dev_stop bob
 
+# ---- device --transport ----
+check "device set --transport tls" ctl device set bob-phone --transport tls
+check "device show says so" sh -c "'$SIPREGCTL' -s '$SOCK' device show bob-phone | grep -q 'transport *tls'"
+check "that device over UDP is refused (403)" \
+	phone --dn 2001 --user bob --password bob-secret-22 --expect 403
+check "logged with the reason" log_has "the device may use tls only"
+check "over TCP too" phone --transport tcp --dn 2001 --user bob --password bob-secret-22 --expect 403
+check "over TLS it registers" tlsphone --dn 2001 --user bob --password bob-secret-22
+printf '%s\n' cisco-secret-9 | ctl user add ciscouser --password-stdin >/dev/null
+ctl device add SEP00112233CCDD --model cisco-7961 --digest-user ciscouser --transport tls >/dev/null
+ctl line add SEP00112233CCDD 3001 >/dev/null
+phone --cisco SEP00112233CCDD --dn 3001 --user ciscouser --password cisco-secret-9 --expect 503 \
+	--show >"$WORK/cisco.out" 2>&1
+check "a Cisco device limited to TLS gets 503 over UDP" grep -q "STATUS 503" "$WORK/cisco.out"
+check "with Retry-After (a refusal it would reboot on is not sent)" grep -qi "^Retry-After" "$WORK/cisco.out"
+check "a phone on UDP" phone --dn 1001 --user alice --password alice-secret-1 --expires 600
+check "device set --transport tls while it is bound over UDP" ctl device set alice-phone --transport tls
+check "its UDP binding is gone: nothing goes to it over UDP" wait_for 50 sh -c "! '$SIPREGCTL' -s '$SOCK' reg list | grep -q 1001"
+ctl device set alice-phone --transport any >/dev/null
+ctl device set bob-phone --transport any >/dev/null
+
 # ---- connections that misbehave: the TCP limits hold for TLS ----
 probe() { python3 "$E2E_DIR/tcpprobe.py" --server "$SIP_ADDR:$TLS_PORT" "$@"; }
 check "a handshake that never completes: closed" probe hello
