@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "b2bua/internal.h"
+#include "sip/srtp.h"
 
 #define LOG_TAG "b2bua"
 
@@ -268,19 +269,72 @@ void b2b_end_call(struct call *c, char const *why)
  */
 sip_payload_t const *b2b_body_toward(struct call *c, bool to_a, sip_t const *sip)
 {
+	return b2b_body_for(c, to_a, to_a ? c->a_tls : c->b_tls, sip);
+}
+
+static bool is_sdp(sip_t const *sip)
+{
+	return sip && sip->sip_payload && sip->sip_payload->pl_data && sip->sip_content_type &&
+	       sip->sip_content_type->c_type &&
+	       !strcasecmp(sip->sip_content_type->c_type, "application/sdp");
+}
+
+/* As b2b_body_toward(), for a leg whose transport is given (a B leg not yet answered). */
+sip_payload_t const *b2b_body_for(struct call *c, bool to_a, bool tls, sip_t const *sip)
+{
 	if (!sip || !sip->sip_payload)
 		return NULL;
 	sip_payload_t const *pl = sip->sip_payload;
-	if (!sip->sip_content_type || !sip->sip_content_type->c_type ||
-	    strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0 || !pl->pl_data)
+	if (!is_sdp(sip))
 		return pl;
 	size_t n;
 	char const *body = sdp_origin_apply(to_a ? &c->sdp_to_a : &c->sdp_to_b, c->home,
 					    pl->pl_data, pl->pl_len, &n);
+	/* Keys travel from TLS to TLS only. */
+	if (!(c->a_tls && tls) && srtp_has_keys(body, n)) {
+		char *plain = su_alloc(c->home, n + 1);
+		long m = plain ? srtp_strip(body, n, plain, n + 1) : -1;
+		if (m >= 0) {
+			body = plain;
+			n = (size_t)m;
+		} else {
+			return NULL; /* never the keys */
+		}
+	}
 	if (body == pl->pl_data)
 		return pl;
 	sip_payload_t *mine = sip_payload_create(c->home, body, (isize_t)n);
-	return mine ? mine : pl;
+	return mine;
+}
+
+/*
+ * An offer with SRTP keys and no way back to plain RTP cannot go to a leg
+ * without TLS (nor come back from one): that B leg is not tried.
+ */
+bool b2b_srtp_blocked(struct call *c, struct fork const *f, sip_t const *inv)
+{
+	if (!is_sdp(inv) || (c->a_tls && f->tls))
+		return false;
+	char const *d = inv->sip_payload->pl_data;
+	size_t n = inv->sip_payload->pl_len;
+	if (!srtp_has_keys(d, n) ||
+	    srtp_plain_allowed(d, n, sip_has_feature(inv->sip_supported, "X-cisco-srtp-fallback")))
+		return false;
+	log_notice("call %s: the offer carries SRTP keys only (RTP/SAVP, no fallback) and the %s "
+		   "leg is not TLS: %s not tried (keys never cross a leg without TLS)",
+		   c->id, c->a_tls ? "callee's" : "caller's", LOGQ(f->target));
+	c->srtp_refused = true;
+	return true;
+}
+
+/* The lock a Cisco phone shows: Encrypted, Authenticated or NotAuthenticated. */
+char const *b2b_security(struct call const *c, bool b_tls, sip_t const *sip)
+{
+	if (!c->a_tls || !b_tls)
+		return "NotAuthenticated";
+	return is_sdp(sip) && srtp_has_keys(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+		       ? "Encrypted"
+		       : "Authenticated";
 }
 
 /*

@@ -73,6 +73,17 @@ static void all_forks_failed(struct call *c)
 		b2b_fail_call(c, SIP_REPLY(SIP_R_UNAVAILABLE));
 }
 
+/*
+ * Cisco's lock icon (cisco-protocol.md 7): Call-Info with the call's
+ * security, on the INVITE to a phone and on the answers to a calling
+ * phone; never toward a provider.
+ */
+#define CALLINFO "Call-Info: <urn:x-cisco-remotecc:callinfo>;security="
+#define TO_CALLER_CALLINFO(c, f, sip)                                                              \
+	TAG_IF(strncmp((c)->device, "trunk:", 6),                                                  \
+	       SIPTAG_HEADER_STR(su_sprintf((c)->home, CALLINFO "%s",                              \
+					    b2b_security((c), (f)->tls, (sip)))))
+
 static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct fork *f = magic;
@@ -85,7 +96,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		    c->rel100)
 			nta_reliable_treply(c->irq, NULL, NULL, status, sip->sip_status->st_phrase,
 					    SIPTAG_CONTACT(c->to_caller),
-					    SIPTAG_REQUIRE_STR("100rel"),
+					    SIPTAG_REQUIRE_STR("100rel"), TO_CALLER_CALLINFO(c, f, sip),
 					    TAG_IF(sip->sip_payload,
 						   SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 					    TAG_IF(sip->sip_payload,
@@ -93,7 +104,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 					    TAG_END());
 		else if (status > 100 && c->state == CALL_RINGING && c->irq && f->gen == c->gen)
 			nta_incoming_treply(c->irq, status, sip->sip_status->st_phrase,
-					    SIPTAG_CONTACT(c->to_caller),
+					    SIPTAG_CONTACT(c->to_caller), TO_CALLER_CALLINFO(c, f, sip),
 					    TAG_IF(sip->sip_payload,
 						   SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
 					    TAG_IF(sip->sip_payload,
@@ -117,6 +128,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 			return 0;
 		}
 		c->winner = f;
+		c->b_tls = f->tls;
 		f->status = status;
 		snprintf(c->result, sizeof(c->result), "%s", "answered");
 		nta_leg_rtag(f->leg, sip->sip_to->a_tag);
@@ -132,6 +144,7 @@ static int on_b_invite_response(void *magic, nta_outgoing_t *orq, sip_t const *s
 		b2b_cancel_forks(c, f);
 		nta_incoming_treply(
 			c->irq, status, sip->sip_status->st_phrase, SIPTAG_CONTACT(c->to_caller),
+			TO_CALLER_CALLINFO(c, f, sip),
 			TAG_IF(sip->sip_session_expires,
 			       SIPTAG_SESSION_EXPIRES(sip->sip_session_expires)),
 			TAG_IF(sip_has_feature(sip->sip_require, "timer"),
@@ -219,7 +232,9 @@ nta_outgoing_t *b2b_send_fork_invite(struct call *c, struct fork *f, sip_t const
 		TAG_IF(sip_has_feature(inv->sip_supported, "timer"), SIPTAG_SUPPORTED_STR("timer")),
 		TAG_IF(sip_has_feature(inv->sip_require, "timer"), SIPTAG_REQUIRE_STR("timer")),
 		TAG_IF(inv->sip_payload, SIPTAG_CONTENT_TYPE(inv->sip_content_type)),
-		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(b2b_body_toward(c, false, inv))),
+		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(b2b_body_for(c, false, f->tls, inv))),
+		TAG_IF(!f->trunk, SIPTAG_HEADER_STR(su_sprintf(home, CALLINFO "%s",
+							       b2b_security(c, f->tls, inv)))),
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
 
@@ -339,6 +354,12 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 	char *ident = su_sprintf(home, "%s%s%s<%s>", display ? "\"" : "", display ? display : "",
 				 display ? "\" " : "", url_as_string(home, me));
 	tport_t *tp = registrar_binding_tport(bd);
+	f->tls = !strcasecmp(binding_transport(bd), "tls");
+	if (b2b_srtp_blocked(c, f, inv)) {
+		free(f);
+		c->legs--;
+		return -1;
+	}
 
 	f->leg = nta_leg_tcreate(b->agent, b2b_on_b_request, f, SIPTAG_FROM(from), SIPTAG_TO(to),
 				 SIPTAG_CALL_ID(sip_call_id_create(home, NULL)), TAG_END());
@@ -458,6 +479,11 @@ void b2b_ring_to(struct call *c, struct binding const *bd, sip_t const *inv)
 	for (; bd; bd = binding_next(bd), tried++)
 		if (start_fork(c, bd, inv) == 0)
 			n++;
+	if (!n && c->srtp_refused) {
+		snprintf(c->result, sizeof(c->result), "%s", "not-acceptable");
+		b2b_fail_call(c, SIP_REPLY(SIP_R_NOT_ACCEPTABLE_HERE));
+		return;
+	}
 	if (!n) {
 		b2b_fail_call(c, SIP_REPLY(SIP_R_UNAVAILABLE));
 		return;

@@ -65,6 +65,7 @@ struct fork {
 	char *ident;  /* the caller as Remote-Party-ID and P-Asserted-Identity show it */
 	char *route;  /* the trunk's outbound proxy, or NULL */
 	bool trunk;   /* toward the call's trunk (c->trunk) */
+	bool tls;     /* its INVITE goes over TLS */
 	char target[256];
 };
 
@@ -124,6 +125,9 @@ struct call {
 	/* The SDP origin each side sees, whoever the description comes from. */
 	struct sdp_origin sdp_to_a, sdp_to_b;
 	bool rel100; /* the caller requires reliable provisional answers (RFC 3262) */
+	/* The legs' transports: SRTP keys cross only from TLS to TLS (b2bua/srtp.h). */
+	bool a_tls, b_tls;
+	bool srtp_refused; /* a B leg was not tried: keys only, toward a leg without TLS */
 };
 
 struct b2bua {
@@ -161,6 +165,9 @@ void b2b_cdr_add(b2bua_t *b, char const *id, char const *caller, char const *dev
 unsigned b2b_line_calls(b2bua_t *b, char const *dn, struct call const *self);
 void b2b_end_call(struct call *c, char const *why);
 sip_payload_t const *b2b_body_toward(struct call *c, bool to_a, sip_t const *sip);
+sip_payload_t const *b2b_body_for(struct call *c, bool to_a, bool tls, sip_t const *sip);
+bool b2b_srtp_blocked(struct call *c, struct fork const *f, sip_t const *inv);
+char const *b2b_security(struct call const *c, bool b_tls, sip_t const *sip);
 void b2b_send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_of,
 		  sip_payload_t const *body);
 void b2b_send_bye(nta_leg_t *leg, sip_contact_t const *contact);

@@ -49,6 +49,8 @@ struct call *b2b_call_new(b2bua_t *b, msg_t *msg, char const *caller, char const
 	text_copy(c->device, sizeof(c->device), device);
 	/* Hop by hop: we send the caller's provisional answers reliably and take its PRACKs. */
 	c->rel100 = sip && sip_has_feature(sip->sip_require, "100rel");
+	tport_t *tp = tport_delivered_by(nta_agent_tports(b->agent), msg);
+	c->a_tls = tp && tport_name(tp) && !strcasecmp(tport_name(tp)->tpn_proto, "tls");
 	c->next = b->calls;
 	b->calls = c;
 	b->n_calls++;
@@ -88,6 +90,10 @@ static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char cons
 	f->route = trunks_proxy_uri(home, t);
 	char *target = trunks_uri(home, t, number);
 	text_copy(f->target, sizeof(f->target), target);
+	if (b2b_srtp_blocked(c, f, inv)) {
+		free(f);
+		return -2;
+	}
 	char const *cid = route_caller_id(dir, t, c->caller);
 	char *host = trunks_host(home, t);
 	char const *display = c->caller_display;
@@ -208,7 +214,13 @@ static bool route_out(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_device cons
 	if (b2b_accept_invite(c, msg, sip) < 0)
 		return true;
 	nta_incoming_treply(c->irq, SIP_REPLY(SIP_R_TRYING), TAG_END());
-	if (start_trunk_fork(c, t, number, sip) < 0) {
+	int started = start_trunk_fork(c, t, number, sip);
+	if (started == -2) {
+		snprintf(c->result, sizeof(c->result), "%s", "not-acceptable");
+		b2b_fail_call(c, SIP_REPLY(SIP_R_NOT_ACCEPTABLE_HERE));
+		return true;
+	}
+	if (started < 0) {
 		b2b_fail_call(c, SIP_REPLY(SIP_R_SERVER_ERROR));
 		return true;
 	}

@@ -10,6 +10,7 @@
 #include "ctl/cmd_tls.h"
 
 #include "daemon/log.h"
+#include "daemon/text.h"
 #include "daemon/tlsd.h"
 #include "tls/tls.h"
 
@@ -27,7 +28,7 @@
 static int fail(struct ctl_job *j, int code, char const *msg)
 {
 	j->err.code = code;
-	snprintf(j->err.msg, sizeof(j->err.msg), "%s", msg);
+	text_copy(j->err.msg, sizeof(j->err.msg), msg);
 	return code;
 }
 

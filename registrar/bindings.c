@@ -576,6 +576,11 @@ char const *binding_contact(struct binding const *b)
 	return b->contact;
 }
 
+char const *binding_transport(struct binding const *b)
+{
+	return b->transport[0] ? b->transport : "udp";
+}
+
 char const *binding_device(struct binding const *b)
 {
 	return b->device;

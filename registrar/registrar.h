@@ -107,6 +107,8 @@ struct binding const *binding_next(struct binding const *b);
 char const *binding_contact(struct binding const *b);
 /** The device that made it, or NULL. */
 char const *binding_device(struct binding const *b);
+/** The transport it was made over: "udp", "tcp" or "tls". */
+char const *binding_transport(struct binding const *b);
 
 /**
  * True when msg (a request or a response being delivered now) came from

@@ -44,6 +44,7 @@ static struct reply {
 	[SIP_R_TOO_MANY_HOPS] = { 483, "Too Many Hops", NULL, true, NULL },
 	[SIP_R_BUSY] = { 486, "Busy Here", NULL, true, "busy" },
 	[SIP_R_TERMINATED] = { 487, "Request Terminated", NULL, true, "cancelled" },
+	[SIP_R_NOT_ACCEPTABLE_HERE] = { 488, "Not Acceptable Here", NULL, true, "not-acceptable" },
 	[SIP_R_BAD_EVENT] = { 489, "Bad Event", NULL, true, NULL },
 	[SIP_R_PENDING] = { 491, "Request Pending", NULL, true, NULL },
 	[SIP_R_SERVER_ERROR] = { 500, "Internal Server Error", NULL, false, NULL },

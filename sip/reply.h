@@ -34,6 +34,7 @@ enum sip_outcome {
 	SIP_R_TOO_MANY_HOPS,
 	SIP_R_BUSY,
 	SIP_R_TERMINATED,
+	SIP_R_NOT_ACCEPTABLE_HERE, /* SRTP keys only, toward a leg that is not TLS */
 	SIP_R_BAD_EVENT,
 	SIP_R_PENDING,
 	SIP_R_SERVER_ERROR,

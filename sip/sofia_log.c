@@ -7,6 +7,7 @@
 #include <sofia-sip/su_log.h>
 
 #include "daemon/log.h"
+#include "sip/srtp.h"
 #include "sip/thread.h"
 
 /* Exported by the library but declared in no installed header. */
@@ -77,6 +78,7 @@ static void flush_line(char const *tag)
 	}
 	if (pending_len) {
 		mask_credentials(pending);
+		srtp_mask(pending); /* SRTP keys of a traced description */
 		/*
 		 * A traced message is text from the network: control characters
 		 * and bytes beyond ASCII are written as \xNN, so a line holds

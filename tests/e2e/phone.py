@@ -51,12 +51,18 @@ from sipclient import (CRLF, Transport, authorization, digest, header,  # noqa: 
 
 
 
-def sdp(dn):
-    """The phone's SDP; its origin names the DN, so a peer's log shows whose it got."""
+SRTP_KEY = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+
+
+def sdp(dn, srtp="none"):
+    """The phone's SDP; its origin names the DN, so a peer's log shows whose it got.
+    srtp: none, savp (SRTP keys only) or avp (keys, plain RTP allowed)."""
+    proto = "RTP/SAVP" if srtp == "savp" else "RTP/AVP"
     return CRLF.join([
         "v=0", f"o=callee-{dn} 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
-        f"m=audio {40000 + int(dn) % 10000 * 2 if dn.isdigit() else 40000} RTP/AVP 0 8 101",
-        "a=rtpmap:101 telephone-event/8000", "a=sendrecv", ""])
+        f"m=audio {40000 + int(dn) % 10000 * 2 if dn.isdigit() else 40000} {proto} 0 8 101",
+        "a=rtpmap:101 telephone-event/8000"] + ([SRTP_KEY] if srtp != "none" else []) +
+        ["a=sendrecv", ""])
 
 
 def uri_of(value):
@@ -102,7 +108,7 @@ class Phone:
         self.dialogs = {}  # Call-ID -> dialog (calls set up, either way)
         self.order = []  # Call-IDs of dialogs, oldest first
         self.todo = []  # work to do outside the message handler
-        self.sdp = sdp(a.dn)
+        self.sdp = sdp(a.dn, a.srtp)
 
     def say(self, line):
         self.log.write(line.replace("\r\n", " ").replace("\n", " ") + "\n")
@@ -186,7 +192,7 @@ class Phone:
             return m
         method = parts[0]
         keep = ("Diversion", "Remote-Party-ID", "P-Asserted-Identity", "Event", "Refer-To",
-                "Content-Type", "From", "Authorization", "Require")
+                "Content-Type", "From", "Authorization", "Require", "Call-Info", "Supported")
         shown = " | ".join(f"{k}: {v}" for k, v in headers if k in keep)
         self.say(f"RECV {method} {parts[1] if len(parts) > 1 else ''} {shown} BODY {body}")
         cid = header(headers, "Call-ID")[0]
@@ -425,6 +431,8 @@ class Phone:
                               body, "application/dialog-info+xml")
         elif kind == "invite":
             return self.invite(arg)
+        elif kind == "invite-fallback":  # Cisco: SRTP, plain RTP if the callee cannot
+            return self.invite(arg, ["Supported: X-cisco-srtp-fallback"])
         elif kind == "replaces":  # an INVITE naming a dialog nobody has
             return self.invite(arg, ["Replaces: no-such-call@127.0.0.1;to-tag=1;from-tag=2"])
         elif kind in ("transfer", "attended", "bye", "require"):
@@ -490,6 +498,10 @@ class Phone:
                 cseq += 1
                 continue
             break
+        if r:
+            info = header(r[1], "Call-Info")
+            self.say(f"FINAL invite:{user} {code} Call-Info: {info[0] if info else '-'} "
+                     f"BODY {r[2]}")
         self.say(f"RESULT invite:{user} {code or 'NONE'}")
         self.last_invite = code
         if r and 200 <= code < 300:
@@ -535,6 +547,8 @@ def main():
     ap.add_argument("--cisco", metavar="DEVICE", help="a CUCM-mode Cisco phone (bulk register)")
     ap.add_argument("--expires", type=int, default=120)
     ap.add_argument("--on-invite", default="answer", choices=["answer", "challenge", "busy"])
+    ap.add_argument("--srtp", default="none", choices=["none", "savp", "avp"],
+                    help="SRTP keys in the phone's descriptions")
     ap.add_argument("--challenge-alg", default="MD5", choices=["MD5", "SHA-256"])
     ap.add_argument("--challenge-realm", default="sipreg")
     ap.add_argument("--challenge-nonce", default="own", choices=["own", "server"],

@@ -107,10 +107,48 @@ dev_do alice "invite:2001"
 check "the callee got the INVITE over its TLS connection" dev_has bob "RECV INVITE sip:2001@"
 check "sent to its TLS contact" log_has ';transport=tls"'
 check "the call was answered" dev_has alice "RESULT invite:2001 200"
+check "the callee's lock: Authenticated (TLS both ways, no SRTP keys)" \
+	dev_line bob '^RECV INVITE' 'security=Authenticated'
+check "the caller's too" dev_line alice '^FINAL invite:2001' 'security=Authenticated'
 dev_do alice "bye"
 check "and hung up" dev_has bob "RECV BYE"
 dev_stop alice
 dev_stop bob
+
+# ---- SRTP keys cross from TLS to TLS only ----
+add_phone carol carol-secret-3 carol-phone third-party-basic 4001 || not_ok "set-up"
+KEY=WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz
+ctl trace on >/dev/null
+dev alice --server "$SIP_ADDR:$TLS_PORT" --transport tls --dn 1001 --user alice --password alice-secret-1 --srtp savp &&
+	dev bob --server "$SIP_ADDR:$TLS_PORT" --transport tls --dn 2001 --user bob --password bob-secret-22 --srtp savp &&
+	dev carol --dn 4001 --user carol --password carol-secret-3 ||
+	not_ok "phones registered (two over TLS, one over UDP)"
+dev_do alice "invite:2001"
+check "TLS to TLS: the callee gets the keys" dev_line bob '^RECV INVITE' "inline:$KEY"
+check "its lock: Encrypted" dev_line bob '^RECV INVITE' 'security=Encrypted'
+check "the caller's lock: Encrypted, and the answer's keys" \
+	sh -c "grep '^FINAL invite:2001 200' '$WORK/alice.log' | grep 'security=Encrypted' | grep -q 'a=crypto'"
+dev_do alice "bye"
+dev_do alice "invite:4001"
+check "keys only (RTP/SAVP) toward a UDP phone: 488" dev_has alice "RESULT invite:4001 488"
+check "logged with the reason" log_has "the offer carries SRTP keys only"
+check "the UDP phone got nothing" sh -c "! grep -q '^RECV INVITE' '$WORK/carol.log'"
+dev_do alice "invite-fallback:4001"
+check "with X-cisco-srtp-fallback the call reaches the UDP phone" dev_has carol "RECV INVITE"
+check "without the keys" sh -c "grep '^RECV INVITE' '$WORK/carol.log' | grep -v crypto | grep -q 'RTP/AVP 0 8 101'"
+check "its lock: NotAuthenticated" dev_line carol '^RECV INVITE' 'security=NotAuthenticated'
+check "answered" dev_has alice "RESULT invite:4001 200"
+dev_do alice "bye"
+dev_do carol "invite:2001"
+check "a UDP caller's answer from a TLS phone comes back without keys" \
+	sh -c "grep '^FINAL invite:2001 200' '$WORK/carol.log' | grep -v crypto | grep -q 'RTP/AVP'"
+dev_do carol "bye"
+ctl trace off >/dev/null
+check "the trace shows SRTP keys masked" log_has "inline:****"
+check "and never the key itself" sh -c "! grep -q '$KEY' '$WORK/sipregd.log'"
+dev_stop alice
+dev_stop bob
+dev_stop carol
 
 # ---- device --transport ----
 check "device set --transport tls" ctl device set bob-phone --transport tls
