@@ -113,14 +113,14 @@ int tls_check_pem(char const *agent, size_t agent_len, char const *cafile, size_
 	store = X509_STORE_new();
 	vctx = X509_STORE_CTX_new();
 	if (!store || !vctx) {
-		failf(err, errlen, "out of memory checking " TLS_AGENT);
+		failf(err, errlen, TLS_AGENT ": out of memory while checking it");
 		goto out;
 	}
 	for (size_t i = 0; i < nca; i++)
 		X509_STORE_add_cert(store, cas[i]);
 	ERR_clear_error();
 	if (!X509_STORE_CTX_init(vctx, store, certs[0], NULL)) {
-		failf(err, errlen, "out of memory checking " TLS_AGENT);
+		failf(err, errlen, TLS_AGENT ": out of memory while checking it");
 		goto out;
 	}
 	X509_STORE_CTX_set_time(vctx, 0, now);
