@@ -59,6 +59,8 @@ void b2bua_directory_changed(b2bua_t *b, directory_t const *dir);
 
 /** Trunks with their state (an array), or the one named (NULL when none). */
 json_t *b2bua_trunks(b2bua_t *b, char const *name);
+/* Keeps the result of a TLS check of trunk name (shown by b2bua_trunks()). */
+void b2bua_trunk_checked(b2bua_t *b, char const *name, char const *result);
 /** The dial plan in the order routes are tried. */
 json_t *b2bua_routes(b2bua_t *b);
 

@@ -86,6 +86,12 @@ json_t *b2bua_trunks(b2bua_t *b, char const *name)
 	return trunks_json(b->trunks, registrar_directory(b->reg), b->hosts, name);
 }
 
+void b2bua_trunk_checked(b2bua_t *b, char const *name, char const *result)
+{
+	ASSERT_THREAD(SIP);
+	trunks_checked(b->trunks, name, result);
+}
+
 json_t *b2bua_routes(b2bua_t *b)
 {
 	ASSERT_THREAD(SIP);

@@ -87,6 +87,7 @@ static int start_trunk_fork(struct call *c, struct dir_trunk const *t, char cons
 	f->call = c;
 	f->gen = c->gen;
 	f->trunk = true;
+	f->tls = trunks_is_tls(t);
 	f->route = trunks_proxy_uri(home, t);
 	char *target = trunks_uri(home, t, number);
 	text_copy(f->target, sizeof(f->target), target);

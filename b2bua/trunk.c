@@ -12,7 +12,9 @@ struct tstate;
 #define SU_TIMER_ARG_T	     struct tstate
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
+#include <sofia-sip/tport.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_wait.h>
 
@@ -51,6 +53,7 @@ struct tstate {
 	nta_outgoing_t *orq, *ka;
 	su_timer_t *timer, *ka_timer;
 	enum tstate_kind kind;
+	char tls_check[240]; /* the last `trunk test` of its TLS, "" none */
 	char reason[160];
 	char algorithm[8];
 	char seen_as[80];
@@ -109,15 +112,25 @@ static char *host_only(su_home_t *home, char const *hostport)
 	return su_strdup(home, hostport);
 }
 
-static bool is_tcp(struct dir_trunk const *t)
+/* The URI parameter naming the trunk's transport, or NULL for UDP. */
+static char const *tparam(struct dir_trunk const *t)
 {
-	return t->transport && !strcmp(t->transport, "tcp");
+	if (t->transport && !strcmp(t->transport, "tcp"))
+		return "transport=tcp";
+	if (t->transport && !strcmp(t->transport, "tls"))
+		return "transport=tls";
+	return NULL;
+}
+
+bool trunks_is_tls(struct dir_trunk const *t)
+{
+	return t->transport && !strcmp(t->transport, "tls");
 }
 
 char *trunks_uri(su_home_t *home, struct dir_trunk const *t, char const *user)
 {
 	ASSERT_THREAD(SIP);
-	return sip_uri(home, user, t->registrar, is_tcp(t) ? "transport=tcp" : NULL);
+	return sip_uri(home, user, t->registrar, tparam(t));
 }
 
 char *trunks_proxy_uri(su_home_t *home, struct dir_trunk const *t)
@@ -125,7 +138,8 @@ char *trunks_proxy_uri(su_home_t *home, struct dir_trunk const *t)
 	ASSERT_THREAD(SIP);
 	if (!t->proxy)
 		return NULL;
-	return su_sprintf(home, "sip:%s;lr%s", t->proxy, is_tcp(t) ? ";transport=tcp" : "");
+	return su_sprintf(home, "sip:%s;lr%s%s", t->proxy, tparam(t) ? ";" : "",
+			  tparam(t) ? tparam(t) : "");
 }
 
 sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_trunk const *t,
@@ -134,7 +148,16 @@ sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_tr
 	ASSERT_THREAD(SIP);
 	char const *where = ts->cfg.advertise;
 	char *hostport = NULL;
-	if (!where[0]) {
+	/* Over TLS: the address of the TLS transport requests to the provider leave by. */
+	tp_name_t tls = { .tpn_proto = "tls" };
+	tport_t *tp = trunks_is_tls(t) ? tport_primary_by_name(nta_agent_tports(ts->agent), &tls)
+				       : NULL;
+	if (tp && tport_name(tp) && !where[0]) {
+		tp_name_t const *n = tport_name(tp);
+		hostport = su_sprintf(home, "%s%s%s:%s", strchr(n->tpn_host, ':') ? "[" : "",
+				      n->tpn_host, strchr(n->tpn_host, ':') ? "]" : "", n->tpn_port);
+		where = hostport;
+	} else if (!where[0]) {
 		sip_contact_t const *m = nta_agent_contact(ts->agent);
 		url_t const *u = m ? m->m_url : NULL;
 		if (!u || !u->url_host)
@@ -143,8 +166,8 @@ sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_tr
 				      u->url_port ? u->url_port : "");
 		where = hostport;
 	}
-	return sip_contact_format(home, "<sip:%s@%s%s>", user, where,
-				  is_tcp(t) ? ";transport=tcp" : "");
+	return sip_contact_format(home, "<sip:%s@%s%s%s>", user, where, tparam(t) ? ";" : "",
+				  tparam(t) ? tparam(t) : "");
 }
 
 char *trunks_host(su_home_t *home, struct dir_trunk const *t)
@@ -661,6 +684,8 @@ static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, hosts_t co
 		json_object_set_new(o, "reason",
 				    st->reason[0] ? json_string(st->reason) : json_null());
 		json_object_set_new(o, "failures", json_integer(st->failures));
+		json_object_set_new(o, "tls_check",
+				    st->tls_check[0] ? json_string(st->tls_check) : json_null());
 		json_object_set_new(o, "stale_challenges", json_integer(st->stale_run));
 		json_object_set_new(o, "retry_interval",
 				    st->kind == TS_FAILED ? json_integer(st->retry) : json_null());
@@ -682,6 +707,14 @@ static json_t *trunk_json(trunks_t const *ts, directory_t const *dir, hosts_t co
 		json_object_set_new(o, "state", json_string("starting"));
 	}
 	return o;
+}
+
+void trunks_checked(trunks_t *ts, char const *name, char const *result)
+{
+	ASSERT_THREAD(SIP);
+	struct tstate *st = find(ts, name);
+	if (st)
+		text_copy(st->tls_check, sizeof(st->tls_check), result);
 }
 
 json_t *trunks_json(trunks_t const *ts, directory_t const *dir, hosts_t const *hosts,

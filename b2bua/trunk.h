@@ -49,7 +49,11 @@ bool trunks_registered(trunks_t const *ts, struct dir_trunk const *t);
 /** Our Contact toward the trunk for user: the advertised address or our listener. */
 sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_trunk const *t,
 			      char const *user);
-/** sip:USER@REGISTRAR (with ;transport=tcp for TCP trunks). */
+/* The result of the last `trunk test` of name, kept for trunk list and show. */
+void trunks_checked(trunks_t *ts, char const *name, char const *result);
+/* Whether the trunk is reached over TLS. */
+bool trunks_is_tls(struct dir_trunk const *t);
+/** sip:USER@REGISTRAR (with ;transport=tcp or tls for TCP and TLS trunks). */
 char *trunks_uri(su_home_t *home, struct dir_trunk const *t, char const *user);
 /** The registrar's host, without its port (brackets kept around IPv6). */
 char *trunks_host(su_home_t *home, struct dir_trunk const *t);

@@ -87,8 +87,9 @@ static int trunk_add(int argc, char **argv, bool add)
 		cli_usage_error("trunk add: --registrar is required");
 	if (!add && !any)
 		cli_usage_error("trunk set: nothing to change");
-	if (opts[6].set && strcmp(opts[6].value, "udp") && strcmp(opts[6].value, "tcp"))
-		cli_usage_error("%s: --transport is udp or tcp", what);
+	if (opts[6].set && strcmp(opts[6].value, "udp") && strcmp(opts[6].value, "tcp") &&
+	    strcmp(opts[6].value, "tls"))
+		cli_usage_error("%s: --transport is udp, tcp or tls", what);
 	if ((opts[8].set && !yes_no(opts[8].value)) || (opts[11].set && !yes_no(opts[11].value)))
 		cli_usage_error("%s: --register and --emergency are yes or no", what);
 	if (add && opts[4].set && !opts[2].set && !opts[3].set)
@@ -124,6 +125,48 @@ static int trunk_add(int argc, char **argv, bool add)
 			add ? "added" : "changed");
 }
 
+/*
+ * trunk test NAME: sipregd connects to the trunk's registrar over TLS with
+ * its own code and says what is wrong with the provider's certificate.
+ */
+static int trunk_test(char const *name)
+{
+	json_t *t = cli_call("trunk.show", json_pack("{s:s}", "name", name));
+	char const *reg = json_string_value(json_object_get(t, "registrar"));
+	char const *tp = json_string_value(json_object_get(t, "transport"));
+	if (!reg || !tp || strcmp(tp, "tls")) {
+		fprintf(stderr, "sipregctl: trunk %s uses %s, not TLS: nothing to test\n", name,
+			tp ? tp : "?");
+		json_decref(t);
+		return EXIT_REFUSED;
+	}
+	/* host[:port] or [v6]:port; 5061 by default */
+	char host[256];
+	long long port = 5061;
+	char const *end = reg[0] == '[' ? strchr(reg, ']') : NULL;
+	char const *colon = end ? strchr(end, ':') : strrchr(reg, ':');
+	size_t hl = end ? (size_t)(end - reg - 1) : colon ? (size_t)(colon - reg) : strlen(reg);
+	snprintf(host, sizeof(host), "%.*s", (int)hl, end ? reg + 1 : reg);
+	if (colon && !cli_whole_number(colon + 1, 1, 65535, &port))
+		port = 5061;
+	json_t *args = json_pack("{s:s, s:s, s:I, s:O}", "name", name, "host", host, "port",
+				 (json_int_t)port, "addresses", json_object_get(t, "addresses"));
+	json_decref(t);
+	json_t *d = cli_call("trunk.test", args);
+	bool good = json_is_true(json_object_get(d, "verified"));
+	if (cli_opt_json)
+		cli_print_json(d);
+	else
+		printf("trunk %s (%s port %lld%s%s): %s\n", name, host, port,
+		       json_string_value(json_object_get(d, "address")) ? ", address " : "",
+		       json_string_value(json_object_get(d, "address"))
+			       ? json_string_value(json_object_get(d, "address"))
+			       : "",
+		       json_string_value(json_object_get(d, "result")));
+	json_decref(d);
+	return good ? 0 : EXIT_REFUSED;
+}
+
 int cmd_trunk(int argc, char **argv)
 {
 	if (argc < 1)
@@ -137,12 +180,16 @@ int cmd_trunk(int argc, char **argv)
 		return cli_done(cli_call("trunk.del", json_pack("{s:s}", "name", pos[0])),
 				"trunk %s deleted with its DIDs and routes", pos[0]);
 	}
+	if (!strcmp(sub, "test")) {
+		cli_parse_args(argc, argv, "trunk test", pos, 1, NULL, 0);
+		return trunk_test(pos[0]);
+	}
 	if (!strcmp(sub, "list")) {
 		static struct column const cols[] = {
 			{ "NAME", "name" },	 { "REGISTRAR", "registrar" },
 			{ "USER", "user" },	 { "STATE", "state" },
 			{ "REASON", "reason" },	 { "NEXT", "next_attempt" },
-			{ "DIDS", "did_count" },
+			{ "DIDS", "did_count" }, { "TLS CHECK", "tls_check" },
 		};
 		cli_parse_args(argc, argv, "trunk list", NULL, 0, NULL, 0);
 		json_t *d = cli_call("trunk.list", NULL);
@@ -177,6 +224,7 @@ int cmd_trunk(int argc, char **argv)
 			{ "retry in", "retry_interval" },
 			{ "seen as", "seen_as" },
 			{ "keep-alive", "keepalive" },
+			{ "tls check", "tls_check" },
 		};
 		cli_parse_args(argc, argv, "trunk show", pos, 1, NULL, 0);
 		json_t *d = cli_call("trunk.show", json_pack("{s:s}", "name", pos[0]));

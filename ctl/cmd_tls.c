@@ -9,6 +9,8 @@
 
 #include "ctl/cmd_tls.h"
 
+#include "b2bua/b2bua.h"
+#include "daemon/app.h"
 #include "daemon/log.h"
 #include "daemon/text.h"
 #include "daemon/tlsd.h"
@@ -155,5 +157,60 @@ int ctl_tls_itl(struct ctl_job *j, struct ctl_handlers const *h)
 	j->data = json_pack("{s:s, s:s, s:I, s:s, s:s}", "file", name, "path", written ? path : "",
 			    "size", (json_int_t)len, "hash", hash ? hash : "sha1", "data", b64);
 	free(b64);
+	return 0;
+}
+
+/* ---- trunk.test ---- */
+
+struct trunk_checked {
+	char name[65];
+	char result[240];
+};
+
+static void record_check(sip_thread_t *t, void *arg)
+{
+	struct trunk_checked *c = arg;
+	b2bua_trunk_checked(app_b2bua(t), c->name, c->result);
+}
+
+/*
+ * trunk.test: the trunk's TLS as sofia would meet it, checked with
+ * sipregd's own code, since sofia's verification errors reach no API. The
+ * client names the host and the addresses sipregd resolved it to (trunk
+ * show); the result is kept for trunk list.
+ */
+int ctl_trunk_test(struct ctl_job *j, struct ctl_handlers const *h)
+{
+	struct config const *cfg = h->settings(h->arg);
+	char const *name = str_arg(j->args, "name"), *host = str_arg(j->args, "host");
+	json_t *port = json_object_get(j->args, "port"), *addrs = json_object_get(j->args, "addresses");
+	if (!name || !host || !json_is_integer(port) || json_integer_value(port) < 1 ||
+	    json_integer_value(port) > 65535 || !json_is_array(addrs))
+		return fail(j, -EINVAL, "name, host, port and addresses are required");
+	char const *ca = cfg->tls_trunk_ca[0] ? cfg->tls_trunk_ca : TLSD_SYSTEM_CA;
+	char why[240] = "no address: sipregd has not resolved the trunk's host";
+	char const *used = NULL;
+	int rc = -1;
+	size_t i;
+	json_t *a;
+	json_array_foreach (addrs, i, a) {
+		if (!json_is_string(a) || i >= 8)
+			continue;
+		used = json_string_value(a);
+		rc = tls_probe(host, used, (unsigned)json_integer_value(port), ca, 3000, why,
+			       sizeof(why));
+		if (rc == 0)
+			break;
+	}
+	struct trunk_checked *c = calloc(1, sizeof(*c));
+	if (c) {
+		text_copy(c->name, sizeof(c->name), name);
+		text_copy(c->result, sizeof(c->result), why);
+		if (!h->sip(h->arg) || sip_thread_call(h->sip(h->arg), record_check, free, c) < 0)
+			free(c);
+	}
+	log_notice("trunk test %s: %s %s", LOGQ(name), rc == 0 ? "good" : "failed", LOGQ(why));
+	j->data = json_pack("{s:s, s:b, s:s, s:s?}", "name", name, "verified", rc == 0, "result",
+			    why, "address", used);
 	return 0;
 }

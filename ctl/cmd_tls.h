@@ -14,5 +14,6 @@ int ctl_tls_init(struct ctl_job *j, struct ctl_handlers const *h);
 int ctl_tls_renew(struct ctl_job *j, struct ctl_handlers const *h);
 int ctl_tls_show(struct ctl_job *j, struct ctl_handlers const *h);
 int ctl_tls_itl(struct ctl_job *j, struct ctl_handlers const *h);
+int ctl_trunk_test(struct ctl_job *j, struct ctl_handlers const *h);
 
 #endif

@@ -549,6 +549,7 @@ static struct ctl_command const commands[] = {
 	MAIN("tls.renew", ctl_tls_renew),
 	MAIN("tls.show", ctl_tls_show),
 	MAIN("tls.itl", ctl_tls_itl),
+	MAIN("trunk.test", ctl_trunk_test),
 	{ "status", THREAD_STORE, NULL, cmd_status, NULL, NULL, false, true },
 	STORE("user.add", cmd_user_add, true),
 	STORE("user.passwd", cmd_user_passwd, true),

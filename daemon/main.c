@@ -396,6 +396,7 @@ static int run(struct daemon *d, bool foreground)
 	}
 	if (warn[0])
 		log_warning("%s", warn);
+	d->cfg.tls_trunks = tlsd_prepare_trunks(&d->cfg) == 0;
 	if (d->cfg.tls_legacy)
 		log_warning("[tls] legacy = yes: TLS 1.0 and OpenSSL security level 0 are allowed on "
 			    "the SIP TLS listener and toward TLS trunks (sipregd's own TLS clients "

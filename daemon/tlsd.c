@@ -8,7 +8,12 @@
 #include "daemon/tlsd.h"
 
 #include "daemon/log.h"
+#include "tls/internal.h"
 #include "tls/tls.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -39,6 +44,45 @@ int tlsd_prepare(struct config *cfg, char *err, size_t errlen, char *warn, size_
 	if (!cfg->n_listen_tls)
 		return 0;
 	return tls_check_dir(cfg->tls_dir, err, errlen, warn, warnlen);
+}
+
+int tlsd_prepare_trunks(struct config const *cfg)
+{
+	char dir[CONFIG_PATH_MAX + 16];
+	char const *ca = cfg->tls_trunk_ca[0] ? cfg->tls_trunk_ca : TLSD_SYSTEM_CA;
+	snprintf(dir, sizeof(dir), "%s/trunk", cfg->tls_dir);
+	if ((mkdir(cfg->tls_dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+		log_warning("cannot create %s: %s; TLS trunks cannot be reached", dir,
+			    strerror(errno));
+		return -1;
+	}
+	char *pem = NULL;
+	size_t len = 0;
+	int e = tls_file_read(ca[0] == '/' ? "/" : ".", ca, &pem, &len);
+	if (e < 0) {
+		log_warning("[tls] trunk_ca %s cannot be read (%s); TLS trunks cannot be reached", ca,
+			    strerror(-e));
+		return -1;
+	}
+	e = tls_file_write(dir, TLS_CAFILE, pem, len, 0644);
+	free(pem);
+	/* sofia presents agent.pem as the client certificate, when there is one. */
+	if (e == 0 && tls_file_read(cfg->tls_dir, TLS_AGENT, &pem, &len) == 0) {
+		e = tls_file_write(dir, TLS_AGENT, pem, len, 0600);
+		OPENSSL_cleanse(pem, len);
+		free(pem);
+	} else if (e == 0) {
+		char path[CONFIG_PATH_MAX + 32];
+		snprintf(path, sizeof(path), "%s/" TLS_AGENT, dir);
+		unlink(path);
+	}
+	if (e < 0) {
+		log_warning("cannot write into %s: %s; TLS trunks cannot be reached", dir,
+			    strerror(-e));
+		return -1;
+	}
+	return 0;
 }
 
 void tlsd_expiry_check(char const *dir)

@@ -8,7 +8,8 @@ PACKAGES="gcc libc6-dev make autoconf automake pkg-config
 libsofia-sip-ua-dev libevent-dev libssl-dev libsqlite3-dev libcunit1-dev
 libjansson-dev libinih-dev libxml2-dev
 sip-tester sipsak sqlite3 python3 procps iproute2 tar gzip fail2ban baresip-core kamailio
-twinkle-console clang-14 libclang-rt-14-dev sipvicious groff-base systemd"
+twinkle-console clang-14 libclang-rt-14-dev sipvicious groff-base systemd
+openssl ca-certificates stunnel4 kamailio-tls-modules"
 
 missing=""
 for p in $PACKAGES; do

@@ -320,6 +320,8 @@ static void record_listeners(sip_thread_t *t)
 	t->n_listeners = 0;
 	for (; tp && t->n_listeners < MAX_LISTENERS; tp = tport_next(tp)) {
 		tp_name_t const *n = tport_name(tp);
+		if (tport_ident(tp) && !strcmp(tport_ident(tp), SIP_TRUNK_TLS))
+			continue; /* sipregd's way out to TLS trunks, not for phones */
 		char const *host = n->tpn_host ? n->tpn_host : "?";
 		snprintf(t->listeners[t->n_listeners++], sizeof(t->listeners[0]),
 			 strchr(host, ':') && host[0] != '[' ? "%s [%s]:%s" : "%s %s:%s",
@@ -390,6 +392,26 @@ static int setup(sip_thread_t *t)
 			listen_error(t, &t->cfg.listen[i], false);
 			return -1;
 		}
+	}
+	/*
+	 * TLS toward trunks, before the listeners for phones: sofia takes the
+	 * first TLS transport for a request that names none, so a new TLS
+	 * connection sipregd opens always verifies the peer's chain against
+	 * [tls] trunk_ca and its name against the host it was sent to.
+	 */
+	if (t->cfg.tls_trunks) {
+		char dir[CONFIG_PATH_MAX + 16];
+		snprintf(dir, sizeof(dir), "%s/trunk", t->cfg.tls_dir);
+		struct config_listen any = t->cfg.listen[0];
+		any.port = 0;
+		url_for(url, sizeof(url), &any, true);
+		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_CERTIFICATE(dir),
+					TPTAG_IDENT(SIP_TRUNK_TLS),
+					TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT),
+					TPTAG_TLS_VERIFY_DATE(1), TPTAG_QUEUESIZE(backlog),
+					TAG_END()) < 0)
+			log_warning("cannot open the TLS transport toward trunks: TLS trunks "
+				    "cannot be reached");
 	}
 	/*
 	 * TLS: sofia reads agent.pem and cafile.pem from the directory (checked

@@ -165,8 +165,8 @@ static int check_trunk(struct store_trunk_spec const *t, struct store_err *e)
 	    (err = store_check_text("realm", t->realm, e)) < 0 ||
 	    (t->caller_id && (err = check_number("caller ID", t->caller_id, e)) < 0))
 		return err;
-	if (strcmp(transport, "udp") && strcmp(transport, "tcp"))
-		return store_seterr(e, -EINVAL, "transport must be udp or tcp, not '%s'",
+	if (strcmp(transport, "udp") && strcmp(transport, "tcp") && strcmp(transport, "tls"))
+		return store_seterr(e, -EINVAL, "transport must be udp, tcp or tls, not '%s'",
 				    transport);
 	if (reg && !t->user)
 		return store_seterr(e, -EINVAL, "a trunk that registers needs --user");

@@ -116,4 +116,14 @@ int tls_legacy_enable(char *err, size_t errlen);
  */
 SSL_CTX *tls_client_ctx(char const *cafile, char *err, size_t errlen);
 
+/*
+ * Connects to addr:port over TLS with sipregd's own code, as sofia would
+ * (no SNI), and verifies the peer's chain against cafile and its name
+ * against host; says in words what is wrong (name mismatch, unknown
+ * issuer, expired). 0 when verified; -1 with the reason in why. Blocks for
+ * at most about twice timeout_ms.
+ */
+int tls_probe(char const *host, char const *addr, unsigned port, char const *cafile,
+	      unsigned timeout_ms, char *why, size_t whylen);
+
 #endif
