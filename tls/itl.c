@@ -190,6 +190,7 @@ int tls_itl_build(X509 *sast_cert, EVP_PKEY *sast_key, X509 *const *certs,
 {
 	struct buf b = { 0 }, info = { 0 };
 	uint8_t *sig = NULL;
+	size_t sig_at = 0; /* where the signature element goes */
 	int rc = -1;
 
 	if (EVP_PKEY_get_base_id(sast_key) != EVP_PKEY_RSA ||
@@ -233,7 +234,7 @@ int tls_itl_build(X509 *sast_cert, EVP_PKEY *sast_key, X509 *const *certs,
 	put16(&b, 8);
 	tlv(&b, H_SIGALG, &zero, 1);
 	tlv(&b, H_MODULUS, &mod, 1);
-	size_t sig_at = b.len;
+	sig_at = b.len;
 	tlv(&b, H_FILENAME, filename, strlen(filename) + 1);
 	uint8_t ts[4] = { (uint8_t)((uint32_t)timestamp >> 24), (uint8_t)((uint32_t)timestamp >> 16),
 			  (uint8_t)((uint32_t)timestamp >> 8), (uint8_t)timestamp };
