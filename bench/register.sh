@@ -12,11 +12,17 @@
 # then its own limit, not SIPp's. SERVER_CPU=100 (or no writable CPU
 # cgroup) leaves the servers the whole core.
 #
-# usage: bench/register.sh [USERS] [SECONDS_PER_STEP]
+# usage: bench/register.sh [--tls] [USERS] [SECONDS_PER_STEP]
+# --tls: the same over TLS through stunnel, with new TLS connections per
+# second too (bench/register-tls.sh).
 # Needs what scripts/install-deps.sh installs, plus kamailio and
 # kamailio-sqlite-modules (installed here when missing). Loopback only.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = "--tls" ]; then
+	shift
+	exec bash "$top/bench/register-tls.sh" "$@"
+fi
 USERS=${1:-2000}
 STEP=${2:-8}
 RATES=${RATES:-"2000 2400 2800 3200 3600 4000 5000 6000 7000 7500 8000 8500 9000 9500 10000 10500 11000 11500 12000 12500 13000 13500 14000 14500 15000 16000 17000 18000 20000 25000"}

@@ -211,6 +211,14 @@ check "with legacy = yes a TLS 1.0 phone (security level 0) registers" \
 check "status says legacy TLS is allowed" sh -c "'$SIPREGCTL' -s '$SOCK' status | grep -q legacy"
 check "sipregd stops cleanly" stop_sipregd
 
+# ---- certificates that are about to expire ----
+check "tls renew --days 10" ctl tls renew --days 10
+check "sipregd stops cleanly" stop_sipregd
+start_sipregd || exit 1
+check "the start warns that a certificate expires within 30 days" log_has "agent.pem: the certificate expires in"
+check "status shows it, with what to do" sh -c "'$SIPREGCTL' -s '$SOCK' status | grep -q 'expires in .* days (renew: sipregctl tls renew)'"
+check "sipregd stops cleanly" stop_sipregd
+
 # ---- a broken certificate directory refuses the start ----
 CONF_EXTRA="[tls]
 dir = $TLSDIR"
