@@ -168,7 +168,7 @@ run_step() {
 	rm -f "$WORK/stat.csv"
 	t0=$(date +%s%N)
 	taskset -c 1 sipp "127.0.0.1:$port" -t "$MODE" -i 127.0.0.1 -sf "$WORK/register-tls.xml" \
-		-inf "$WORK/users.csv" -r "$rate" -rp 1000 -l $((rate * 2)) -max_socket 60000 \
+		-inf "$WORK/users.csv" -r "$rate" -rp 1000 -l $((rate * 2)) -max_socket 10000 \
 		-timeout "${STEP}s" -nostdin -nd -trace_stat -stf "$WORK/stat.csv" -fd 1 \
 		>/dev/null 2>&1
 	t1=$(date +%s%N)
