@@ -85,6 +85,48 @@ db.commit()
 PY
 }
 
+# kam_register_cfg FILE DB CORE_LINES MODULE_LINES: a Kamailio registrar for
+# the benchmarks (auth_db on SQLite DB, usrloc in memory), its listeners and
+# transports in CORE_LINES, extra modules and their settings in MODULE_LINES.
+kam_register_cfg() {
+	cat >"$1" <<KAM_EOF
+#!KAMAILIO
+debug=-1
+log_stderror=yes
+children=1
+auto_aliases=no
+$3
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+$4
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "maxfwd.so"
+loadmodule "db_sqlite.so"
+loadmodule "auth.so"
+loadmodule "auth_db.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("usrloc", "db_mode", 0)
+modparam("auth_db", "db_url", "sqlite:///$2")
+modparam("auth_db", "calculate_ha1", 0)
+modparam("auth_db", "password_column", "ha1")
+modparam("auth_db", "load_credentials", "")
+modparam("auth", "qop", "auth")
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (method == "REGISTER") {
+		if (!auth_check("sipreg", "subscriber", "0")) {
+			auth_challenge("sipreg", "1");
+			exit;
+		}
+		save("location");
+		exit;
+	}
+	sl_send_reply("501", "Not Implemented");
+}
+KAM_EOF
+}
+
 # ---- measuring ----
 pids_of() { # the server's processes: the pid and its children
 	echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"

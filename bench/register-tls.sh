@@ -92,46 +92,11 @@ require_certificate = no
 private_key = $WORK/tls/agent.pem
 certificate = $WORK/tls/agent.pem
 EOF2
-cat >"$WORK/kamailio.cfg" <<EOF2
-#!KAMAILIO
-debug=-1
-log_stderror=yes
-children=1
-tcp_children=1
+kam_register_cfg "$WORK/kamailio.cfg" "$WORK/kam.db" "tcp_children=1
 enable_tls=yes
-auto_aliases=no
 tcp_connection_lifetime=3605
-listen=tls:$ADDR:$KAM_TLS
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "tls.so"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "maxfwd.so"
-loadmodule "db_sqlite.so"
-loadmodule "auth.so"
-loadmodule "auth_db.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-modparam("tls", "config", "$WORK/kamtls.cfg")
-modparam("usrloc", "db_mode", 0)
-modparam("auth_db", "db_url", "sqlite:///$WORK/kam.db")
-modparam("auth_db", "calculate_ha1", 0)
-modparam("auth_db", "password_column", "ha1")
-modparam("auth_db", "load_credentials", "")
-modparam("auth", "qop", "auth")
-request_route {
-	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-	if (method == "REGISTER") {
-		if (!auth_check("sipreg", "subscriber", "0")) {
-			auth_challenge("sipreg", "1");
-			exit;
-		}
-		save("location");
-		exit;
-	}
-	sl_send_reply("501", "Not Implemented");
-}
-EOF2
+listen=tls:$ADDR:$KAM_TLS" "loadmodule \"tls.so\"
+modparam(\"tls\", \"config\", \"$WORK/kamtls.cfg\")"
 # shellcheck disable=SC2086
 taskset -c 0 kamailio -f "$WORK/kamailio.cfg" -DD -E ${KAM_MEM--m 1024 -M 32} -Y "$WORK/kamrun" \
 	-w "$WORK/kamrun" >"$WORK/kamailio.log" 2>&1 &

@@ -71,42 +71,8 @@ limit_cpu sipregd "$SIPREG_PID" || exit 1
 # ---- Kamailio ----
 kam_subscribers "$WORK/kam.db" 100000 "$USERS" || exit 1
 mkdir -p "$WORK/kamrun"
-cat >"$WORK/kamailio.cfg" <<EOF2
-#!KAMAILIO
-debug=-1
-log_stderror=yes
-children=1
-disable_tcp=yes
-auto_aliases=no
-listen=udp:$ADDR:$KAM_PORT
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "maxfwd.so"
-loadmodule "db_sqlite.so"
-loadmodule "auth.so"
-loadmodule "auth_db.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-modparam("usrloc", "db_mode", 0)
-modparam("auth_db", "db_url", "sqlite:///$WORK/kam.db")
-modparam("auth_db", "calculate_ha1", 0)
-modparam("auth_db", "password_column", "ha1")
-modparam("auth_db", "load_credentials", "")
-modparam("auth", "qop", "auth")
-request_route {
-	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-	if (method == "REGISTER") {
-		if (!auth_check("sipreg", "subscriber", "0")) {
-			auth_challenge("sipreg", "1");
-			exit;
-		}
-		save("location");
-		exit;
-	}
-	sl_send_reply("501", "Not Implemented");
-}
-EOF2
+kam_register_cfg "$WORK/kamailio.cfg" "$WORK/kam.db" "disable_tcp=yes
+listen=udp:$ADDR:$KAM_PORT" ""
 # KAM_MEM: Kamailio's shared and private memory options (its own defaults
 # when set empty: KAM_MEM= bench/register.sh).
 # shellcheck disable=SC2086

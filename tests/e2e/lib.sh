@@ -266,6 +266,31 @@ sys.exit(0 if any(r["dn"] == dn and part in r["contact"] for r in json.load(sys.
 ' "$1" "${2:-}"
 }
 
+# ---- Kamailio as the upstream provider (tests/e2e/kamailio/provider.cfg) ----
+
+KAM_PID=""
+KAM_N=0
+# kam_restart CFG [KAMAILIO_OPTIONS]: (re)starts Kamailio from CFG (stopping
+# the one started before) and waits until it answers on KAM_ADDR:KAM_PORT;
+# KAM_LOG is its log.
+kam_restart() {
+	local cfg=$1
+	shift
+	if [ -n "$KAM_PID" ]; then
+		kill "$KAM_PID" 2>/dev/null
+		wait_gone "$KAM_PID" 100
+		wait "$KAM_PID" 2>/dev/null
+	fi
+	KAM_N=$((KAM_N + 1))
+	KAM_LOG="$WORK/kamailio-$KAM_N.log"
+	mkdir -p "$WORK/kamrun"
+	kamailio -f "$cfg" "$@" -DD -E -n 1 -Y "$WORK/kamrun" -w "$WORK/kamrun" >"$KAM_LOG" 2>&1 &
+	KAM_PID=$!
+	OTHER_PIDS="$OTHER_PIDS $KAM_PID"
+	wait_for 100 sh -c "python3 '$E2E_DIR/sipclient.py' --server '$KAM_ADDR:$KAM_PORT' \
+		--dn probe --expires 0 --timeout 0.5"
+}
+
 # ---- scripted phones (phone.py) ----
 
 # add_phone USER PASSWORD DEVICE MODEL DN: a user, its device and a line

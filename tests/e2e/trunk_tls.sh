@@ -44,16 +44,7 @@ printf 'nameserver 127.0.0.1\nport %s\n' "$DNS_PORT" >"$WORK/resolv.conf"
 # ---- the provider ----
 KAM_PORT=$(random_port)
 KAM_TLS=$((KAM_PORT + 1))
-KAM_PID=""
-KAM_N=0
 provider() { # CERT: (re)starts Kamailio presenting CERT over TLS
-	if [ -n "$KAM_PID" ]; then
-		kill "$KAM_PID" 2>/dev/null
-		wait_gone "$KAM_PID" 100
-		wait "$KAM_PID" 2>/dev/null
-	fi
-	KAM_N=$((KAM_N + 1))
-	KAM_LOG="$WORK/kamailio-$KAM_N.log"
 	cat >"$WORK/kamtls.cfg" <<TLS_EOF
 [server:default]
 method = TLSv1.2+
@@ -67,18 +58,12 @@ method = TLSv1.2+
 verify_certificate = no
 require_certificate = no
 TLS_EOF
-	mkdir -p "$WORK/kamrun"
 	sed -e "s/@ADDR@/$KAM_ADDR/g" -e "s/@PORT@/$KAM_PORT/g" -e "s/@REALM@/provider.test/g" \
 		-e "s/@ALG@/MD5/g" -e "s/@QOP@/1/g" -e "s/@USER@/620/g" \
 		-e "s/@PASSWORD@/secret620/g" -e "s/@SIPREG@/$SIP_ADDR/g" -e "s/@MAXEXP@/3600/g" \
 		-e "s/@TLSPORT@/$KAM_TLS/g" -e "s#@TLSCFG@#$WORK/kamtls.cfg#g" \
 		"$E2E_DIR/kamailio/provider.cfg" >"$WORK/provider.cfg"
-	kamailio -f "$WORK/provider.cfg" -A WITH_TLS -DD -E -n 1 -Y "$WORK/kamrun" \
-		-w "$WORK/kamrun" >"$KAM_LOG" 2>&1 &
-	KAM_PID=$!
-	OTHER_PIDS="$OTHER_PIDS $KAM_PID"
-	wait_for 100 sh -c "python3 '$E2E_DIR/sipclient.py' --server '$KAM_ADDR:$KAM_PORT' \
-		--dn probe --expires 0 --timeout 0.5"
+	kam_restart "$WORK/provider.cfg" -A WITH_TLS
 }
 kam_has() { wait_for 100 grep -qF -- "$1" "$KAM_LOG"; }
 trunk_field() { ctl trunk show "$1" --json | json_get "$2"; }

@@ -31,29 +31,14 @@ ok "phones set up"
 KAM_ADDR=$(random_addr)
 while [ "$KAM_ADDR" = "$SIP_ADDR" ]; do KAM_ADDR=$(random_addr); done
 KAM_PORT=$(random_port)
-KAM_PID=""
-KAM_N=0
 
 # provider REALM ALG QOP [MAX_EXPIRES]: (re)starts Kamailio with that challenge.
 provider() {
-	if [ -n "$KAM_PID" ]; then
-		kill "$KAM_PID" 2>/dev/null
-		wait_gone "$KAM_PID" 100
-		wait "$KAM_PID" 2>/dev/null
-	fi
-	KAM_N=$((KAM_N + 1))
-	KAM_LOG="$WORK/kamailio-$KAM_N.log"
-	mkdir -p "$WORK/kamrun"
 	sed -e "s/@ADDR@/$KAM_ADDR/g" -e "s/@PORT@/$KAM_PORT/g" -e "s/@REALM@/$1/g" \
 		-e "s/@ALG@/$2/g" -e "s/@QOP@/$3/g" -e "s/@USER@/620/g" \
 		-e "s/@PASSWORD@/secret620/g" -e "s/@SIPREG@/$SIP_ADDR/g" -e "s/@MAXEXP@/${4:-3600}/g" \
 		"$E2E_DIR/kamailio/provider.cfg" >"$WORK/provider.cfg"
-	kamailio -f "$WORK/provider.cfg" -DD -E -n 1 -Y "$WORK/kamrun" -w "$WORK/kamrun" \
-		>"$KAM_LOG" 2>&1 &
-	KAM_PID=$!
-	OTHER_PIDS="$OTHER_PIDS $KAM_PID"
-	wait_for 100 sh -c "python3 '$E2E_DIR/sipclient.py' --server '$KAM_ADDR:$KAM_PORT' \
-		--dn probe --expires 0 --timeout 0.5"
+	kam_restart "$WORK/provider.cfg"
 }
 kam_has() { # TEXT: the provider's log holds TEXT, waited for
 	wait_for 100 grep -qF -- "$1" "$KAM_LOG"
