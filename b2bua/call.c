@@ -367,19 +367,47 @@ void b2b_send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_o
 		msg_destroy(msg);
 		return;
 	}
-	nta_outgoing_t *ack = nta_outgoing_mcreate(b->agent, NULL, NULL, NULL, msg, TAG_END());
+	tport_t *tp = b2b_leg_tport(b, leg);
+	nta_outgoing_t *ack = nta_outgoing_mcreate(b->agent, NULL, NULL, NULL, msg,
+						   TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (ack)
 		nta_outgoing_destroy(ack);
 	else
 		msg_destroy(msg);
 }
 
+/*
+ * The transport toward trunks for a dialog with a TLS trunk whose next hop
+ * is TLS (its requests must leave by the transport that verifies the
+ * provider), else NULL: sofia picks by the next hop's URI.
+ */
+tport_t *b2b_leg_tport(b2bua_t *b, nta_leg_t const *leg)
+{
+	struct fork const *f = nta_leg_magic(leg, b2b_on_b_request);
+	struct call const *c = f ? NULL : nta_leg_magic(leg, b2b_on_a_request);
+	if (!(f && f->trunk && f->tls) && !(c && c->a_tls && !strncmp(c->device, "trunk:", 6)))
+		return NULL;
+	sip_route_t const *route = NULL;
+	sip_contact_t const *target = NULL;
+	nta_leg_get_route((nta_leg_t *)leg, &route, &target);
+	url_t const *hop = route ? route->r_url : target ? target->m_url : NULL;
+	char tp[8] = "";
+	if (!hop || !(hop->url_type == url_sips ||
+		      (url_param(hop->url_params, "transport", tp, sizeof(tp)) > 0 &&
+		       !strcasecmp(tp, "tls"))))
+		return NULL;
+	return sip_trunk_tport(b->agent);
+}
+
 /* Sends BYE on a dialog, with our Contact on that side, and forgets it. */
 void b2b_send_bye(nta_leg_t *leg, sip_contact_t const *contact)
 {
-	nta_outgoing_t *orq =
-		nta_outgoing_tcreate(leg, NULL, NULL, NULL, SIP_METHOD_BYE, NULL,
-				     TAG_IF(contact, SIPTAG_CONTACT(contact)), TAG_END());
+	struct fork const *f = nta_leg_magic(leg, b2b_on_b_request);
+	struct call const *c = f ? f->call : nta_leg_magic(leg, b2b_on_a_request);
+	tport_t *tp = c ? b2b_leg_tport(c->b, leg) : NULL;
+	nta_outgoing_t *orq = nta_outgoing_tcreate(leg, NULL, NULL, NULL, SIP_METHOD_BYE, NULL,
+						   TAG_IF(contact, SIPTAG_CONTACT(contact)),
+						   TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (orq)
 		nta_outgoing_destroy(orq);
 }

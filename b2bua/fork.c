@@ -235,6 +235,7 @@ nta_outgoing_t *b2b_send_fork_invite(struct call *c, struct fork *f, sip_t const
 		TAG_IF(inv->sip_payload, SIPTAG_PAYLOAD(b2b_body_for(c, false, f->tls, inv))),
 		TAG_IF(!f->trunk, SIPTAG_HEADER_STR(su_sprintf(home, CALLINFO "%s",
 							       b2b_security(c, f->tls, inv)))),
+		TAG_IF(!tp && f->trunk && f->tls, NTATAG_TPORT(sip_trunk_tport(c->b->agent))),
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
 

@@ -171,6 +171,7 @@ char const *b2b_security(struct call const *c, bool b_tls, sip_t const *sip);
 void b2b_send_ack(b2bua_t *b, nta_leg_t *leg, uint32_t cseq, sip_t const *body_of,
 		  sip_payload_t const *body);
 void b2b_send_bye(nta_leg_t *leg, sip_contact_t const *contact);
+tport_t *b2b_leg_tport(b2bua_t *b, nta_leg_t const *leg);
 
 /* b2bua/fork.c */
 void b2b_fail_call(struct call *c, int status, char const *phrase);

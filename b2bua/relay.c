@@ -198,9 +198,10 @@ static struct relay *relay_start(struct call *c, bool from_a, nta_leg_t *to, nta
 	/* Every request we relay carries our own Contact (RFC 3261 8.1.1.8, RFC 6665 4.1.2.2). */
 	if (!contact)
 		contact = from_a ? c->to_callee : c->to_caller;
+	tport_t *tport = b2b_leg_tport(c->b, to);
 	r->orq = nta_outgoing_tcreate(
 		to, on_relay_response, r, NULL, m, sip->sip_request->rq_method_name, NULL,
-		TAG_IF(contact, SIPTAG_CONTACT(contact)),
+		TAG_IF(contact, SIPTAG_CONTACT(contact)), TAG_IF(tport, NTATAG_TPORT(tport)),
 		TAG_IF(rpid, SIPTAG_REMOTE_PARTY_ID_STR(rpid)),
 		TAG_IF(ident, SIPTAG_P_ASSERTED_IDENTITY_STR(ident)),
 		TAG_IF(refer_to, SIPTAG_REFER_TO(refer_to)),

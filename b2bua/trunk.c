@@ -149,9 +149,7 @@ sip_contact_t *trunks_contact(trunks_t const *ts, su_home_t *home, struct dir_tr
 	char const *where = ts->cfg.advertise;
 	char *hostport = NULL;
 	/* Over TLS: the address of the TLS transport requests to the provider leave by. */
-	tp_name_t tls = { .tpn_proto = "tls" };
-	tport_t *tp = trunks_is_tls(t) ? tport_primary_by_name(nta_agent_tports(ts->agent), &tls)
-				       : NULL;
+	tport_t *tp = trunks_is_tls(t) ? sip_trunk_tport(ts->agent) : NULL;
 	if (tp && tport_name(tp) && !where[0]) {
 		tp_name_t const *n = tport_name(tp);
 		hostport = su_sprintf(home, "%s%s%s:%s", strchr(n->tpn_host, ':') ? "[" : "",
@@ -254,7 +252,8 @@ static nta_outgoing_t *send_register(struct tstate *st, unsigned expires, char c
 			SIPTAG_EXPIRES_STR(su_sprintf(home, "%u", expires)),
 			TAG_IF(ts->cfg.user_agent[0], SIPTAG_USER_AGENT_STR(ts->cfg.user_agent)),
 			TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
-			TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)), TAG_END());
+			TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
+			TAG_IF(trunks_is_tls(t), NTATAG_TPORT(sip_trunk_tport(ts->agent))), TAG_END());
 	su_home_deinit(home);
 	return orq;
 }
@@ -360,7 +359,10 @@ static void on_ka_timer(su_root_magic_t *magic, su_timer_t *timer, struct tstate
 	if (ruri)
 		st->ka = nta_outgoing_tcreate(st->leg, on_keepalive_response, st,
 					      route ? URL_STRING_MAKE(route) : NULL,
-					      SIP_METHOD_OPTIONS, URL_STRING_MAKE(ruri), TAG_END());
+					      SIP_METHOD_OPTIONS, URL_STRING_MAKE(ruri),
+					      TAG_IF(trunks_is_tls(st->t),
+						     NTATAG_TPORT(sip_trunk_tport(st->ts->agent))),
+					      TAG_END());
 	su_home_deinit(home);
 }
 

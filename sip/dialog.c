@@ -74,3 +74,14 @@ sip_contact_t *sip_our_contact(nta_agent_t *agent, su_home_t *home, char const *
 	url_t *u = sip_our_url(agent, home, user);
 	return u ? sip_contact_create(home, (url_string_t *)u, NULL) : NULL;
 }
+
+tport_t *sip_trunk_tport(nta_agent_t *agent)
+{
+	/* By hand: sofia's lookup by ident compares it with primaries that have none. */
+	for (tport_t *tp = tport_primaries(nta_agent_tports(agent)); tp; tp = tport_next(tp)) {
+		char const *ident = tport_ident(tp);
+		if (ident && !strcmp(ident, SIP_TRUNK_TLS))
+			return tp;
+	}
+	return NULL;
+}

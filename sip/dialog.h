@@ -9,6 +9,7 @@
 #define SIPREG_SIP_DIALOG_H
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/tport.h>
 #include <sofia-sip/sip.h>
 
 /*
@@ -32,5 +33,20 @@ char *sip_uri(su_home_t *home, char const *user, char const *hostport, char cons
 /* Our address (for Contact, From): the first listener's URI, with user (or none). */
 url_t *sip_our_url(nta_agent_t *agent, su_home_t *home, char const *user);
 sip_contact_t *sip_our_contact(nta_agent_t *agent, su_home_t *home, char const *user);
+
+/*
+ * The ident of sipregd's TLS transport toward trunks (TPTAG_IDENT): every
+ * request to a TLS trunk is sent by it (NTATAG_TPORT(sip_trunk_tport())),
+ * so it leaves by the transport that verifies the provider's certificate.
+ */
+#define SIP_TRUNK_TLS "trunks"
+/*
+ * The ident of every other transport. sofia compares a request's ident
+ * with each transport's without checking that it has one: none may lack it.
+ */
+#define SIP_PHONES "sip"
+
+/* That transport, or NULL when there is none. */
+tport_t *sip_trunk_tport(nta_agent_t *agent);
 
 #endif

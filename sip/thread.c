@@ -39,6 +39,8 @@ struct sip_thread;
 #include "sip/tcpguard.h"
 #include "sip/thread.h"
 
+#include "sip/dialog.h"
+
 #define LOG_TAG "sip"
 
 /*
@@ -375,7 +377,8 @@ static int setup(sip_thread_t *t)
 	url_for(url, sizeof(url), &t->cfg.listen[0], false);
 	/* No transport parameter: nta binds UDP and TCP on the address. */
 	t->agent = nta_agent_create(
-		t->root, URL_STRING_MAKE(u), on_message, t, NTATAG_UA(1), NTATAG_SERVER_RPORT(1),
+		t->root, URL_STRING_MAKE(u), on_message, t, TPTAG_IDENT(SIP_PHONES), NTATAG_UA(1),
+		NTATAG_SERVER_RPORT(1),
 		NTATAG_CLIENT_RPORT(1), NTATAG_PRELOAD(SIP_MSG_PRELOAD),
 		NTATAG_MAXSIZE(SIP_MSG_MAX), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
 		TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
@@ -386,7 +389,8 @@ static int setup(sip_thread_t *t)
 	}
 	for (unsigned i = 1; i < t->cfg.n_listen; i++) {
 		url_for(url, sizeof(url), &t->cfg.listen[i], false);
-		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_UDP_RMEM(SIP_UDP_RMEM),
+		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_IDENT(SIP_PHONES),
+					TPTAG_UDP_RMEM(SIP_UDP_RMEM),
 					TPTAG_UDP_WMEM(SIP_UDP_WMEM), TPTAG_QUEUESIZE(backlog),
 					TPTAG_PONG2PING(1), TAG_END()) < 0) {
 			listen_error(t, &t->cfg.listen[i], false);
@@ -394,10 +398,30 @@ static int setup(sip_thread_t *t)
 		}
 	}
 	/*
-	 * TLS toward trunks, before the listeners for phones: sofia takes the
-	 * first TLS transport for a request that names none, so a new TLS
-	 * connection sipregd opens always verifies the peer's chain against
-	 * [tls] trunk_ca and its name against the host it was sent to.
+	 * TLS: sofia reads agent.pem and cafile.pem from the directory (checked
+	 * by tls_check_dir() before the thread starts). Phones present no
+	 * certificate sipregd could check against anything (their
+	 * manufacturer's CA is not ours): incoming connections are not asked
+	 * for one; digest authenticates the phone, TLS the server.
+	 */
+	for (unsigned i = 0; i < t->cfg.n_listen_tls; i++) {
+		url_for(url, sizeof(url), &t->cfg.listen_tls[i], true);
+		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_IDENT(SIP_PHONES),
+					TPTAG_CERTIFICATE(t->cfg.tls_dir),
+					TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
+					TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
+					TAG_END()) < 0) {
+			listen_error(t, &t->cfg.listen_tls[i], true);
+			return -1;
+		}
+	}
+	/*
+	 * TLS toward trunks: a transport of its own, after the listeners for
+	 * phones (sofia takes the first TLS transport for a request that names
+	 * none: requests to phones find their connections there). Requests to
+	 * TLS trunks name it (SIP_TRUNK_TLS); its connections verify the
+	 * provider's chain against [tls] trunk_ca and its name against the host
+	 * the request was sent to.
 	 */
 	if (t->cfg.tls_trunks) {
 		char dir[CONFIG_PATH_MAX + 16];
@@ -412,23 +436,6 @@ static int setup(sip_thread_t *t)
 					TAG_END()) < 0)
 			log_warning("cannot open the TLS transport toward trunks: TLS trunks "
 				    "cannot be reached");
-	}
-	/*
-	 * TLS: sofia reads agent.pem and cafile.pem from the directory (checked
-	 * by tls_check_dir() before the thread starts). Phones present no
-	 * certificate sipregd could check against anything (their
-	 * manufacturer's CA is not ours): incoming connections are not asked
-	 * for one; digest authenticates the phone, TLS the server.
-	 */
-	for (unsigned i = 0; i < t->cfg.n_listen_tls; i++) {
-		url_for(url, sizeof(url), &t->cfg.listen_tls[i], true);
-		if (nta_agent_add_tport(t->agent, URL_STRING_MAKE(u), TPTAG_CERTIFICATE(t->cfg.tls_dir),
-					TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
-					TPTAG_QUEUESIZE(backlog), TPTAG_PONG2PING(1),
-					TAG_END()) < 0) {
-			listen_error(t, &t->cfg.listen_tls[i], true);
-			return -1;
-		}
 	}
 	struct tcp_guard_config tc;
 	tcp_guard_settings(&tc, &t->cfg);

@@ -103,7 +103,4 @@ void sofia_log_set_level(enum log_level level);
 /** How many transactions were still open when the agent was destroyed (and resets it). */
 unsigned long sofia_log_dropped_transactions(void);
 
-/* The ident of the TLS transport toward trunks (first among TLS transports). */
-#define SIP_TRUNK_TLS "trunks"
-
 #endif

@@ -212,6 +212,7 @@ check "status says legacy TLS is allowed" sh -c "'$SIPREGCTL' -s '$SOCK' status 
 check "sipregd stops cleanly" stop_sipregd
 
 # ---- certificates that are about to expire ----
+start_sipregd || exit 1
 check "tls renew --days 10" ctl tls renew --days 10
 check "sipregd stops cleanly" stop_sipregd
 start_sipregd || exit 1
