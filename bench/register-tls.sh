@@ -132,6 +132,7 @@ run_step() {
 	local port=$1 rate=$2 t0 t1
 	rm -f "$WORK/stat.csv"
 	t0=$(date +%s%N)
+	cd "$WORK" || return # SIPp writes its files in the current directory
 	taskset -c 1 sipp "127.0.0.1:$port" -t "$MODE" -i 127.0.0.1 -sf "$WORK/register-tls.xml" \
 		-inf "$WORK/users.csv" -r "$rate" -rp 1000 -l $((rate * 2)) -max_socket 10000 \
 		-timeout "${STEP}s" -nostdin -nd -trace_stat -stf "$WORK/stat.csv" -fd 1 \
