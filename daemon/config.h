@@ -41,7 +41,7 @@ struct config {
 	char tls_dir[CONFIG_PATH_MAX];	    /* agent.pem, cafile.pem, the lab CA, the trust list */
 	bool tls_legacy;		    /* TLS 1.0 and security level 0, process-wide */
 	char tls_trunk_ca[CONFIG_PATH_MAX]; /* CAs for TLS trunks, "" the system's */
-	bool tls_trunks;		    /* (not a key) dir/trunk is ready for sofia */
+	char tls_trunk_dir[CONFIG_PATH_MAX]; /* (not a key) the trunks' TLS files, "" none */
 	/* [store] */
 	char store_path[CONFIG_PATH_MAX];
 	unsigned store_flush_ms;

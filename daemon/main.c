@@ -396,7 +396,6 @@ static int run(struct daemon *d, bool foreground)
 	}
 	if (warn[0])
 		log_warning("%s", warn);
-	d->cfg.tls_trunks = tlsd_prepare_trunks(&d->cfg) == 0;
 	if (d->cfg.tls_legacy)
 		log_warning("[tls] legacy = yes: TLS 1.0 and OpenSSL security level 0 are allowed on "
 			    "the SIP TLS listener and toward TLS trunks (sipregd's own TLS clients "
@@ -456,9 +455,11 @@ static int run(struct daemon *d, bool foreground)
 		log_error("out of memory");
 		goto out;
 	}
+	tlsd_prepare_trunks(&d->cfg);
 	struct sip_start start = { .cfg = &d->cfg, .base = d->base };
 	app_hooks(d->app, &start.hooks);
 	rc_sip = sip_thread_start(&d->sip, &start, err, sizeof(err));
+	tlsd_forget_trunks(&d->cfg); /* read by sofia: nothing stays behind */
 	free(restored.b);
 	restored.b = NULL;
 	if (rc_sip < 0) {

@@ -46,15 +46,15 @@ int tlsd_prepare(struct config *cfg, char *err, size_t errlen, char *warn, size_
 	return tls_check_dir(cfg->tls_dir, err, errlen, warn, warnlen);
 }
 
-int tlsd_prepare_trunks(struct config const *cfg)
+int tlsd_prepare_trunks(struct config *cfg)
 {
-	char dir[CONFIG_PATH_MAX + 16];
 	char const *ca = cfg->tls_trunk_ca[0] ? cfg->tls_trunk_ca : TLSD_SYSTEM_CA;
-	snprintf(dir, sizeof(dir), "%s/trunk", cfg->tls_dir);
-	if ((mkdir(cfg->tls_dir, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-		log_warning("cannot create %s: %s; TLS trunks cannot be reached", dir,
-			    strerror(errno));
+	char const *tmp = getenv("TMPDIR");
+	char dir[CONFIG_PATH_MAX];
+	cfg->tls_trunk_dir[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/sipregd-trunk-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		log_warning("cannot create %s: %s; TLS trunks cannot be reached", dir, strerror(errno));
 		return -1;
 	}
 	char *pem = NULL;
@@ -63,6 +63,7 @@ int tlsd_prepare_trunks(struct config const *cfg)
 	if (e < 0) {
 		log_warning("[tls] trunk_ca %s cannot be read (%s); TLS trunks cannot be reached", ca,
 			    strerror(-e));
+		rmdir(dir);
 		return -1;
 	}
 	e = tls_file_write(dir, TLS_CAFILE, pem, len, 0644);
@@ -72,17 +73,28 @@ int tlsd_prepare_trunks(struct config const *cfg)
 		e = tls_file_write(dir, TLS_AGENT, pem, len, 0600);
 		OPENSSL_cleanse(pem, len);
 		free(pem);
-	} else if (e == 0) {
-		char path[CONFIG_PATH_MAX + 32];
-		snprintf(path, sizeof(path), "%s/" TLS_AGENT, dir);
-		unlink(path);
 	}
+	snprintf(cfg->tls_trunk_dir, sizeof(cfg->tls_trunk_dir), "%s", dir);
 	if (e < 0) {
 		log_warning("cannot write into %s: %s; TLS trunks cannot be reached", dir,
 			    strerror(-e));
+		tlsd_forget_trunks(cfg);
 		return -1;
 	}
 	return 0;
+}
+
+void tlsd_forget_trunks(struct config *cfg)
+{
+	if (!cfg->tls_trunk_dir[0])
+		return;
+	char path[CONFIG_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/" TLS_AGENT, cfg->tls_trunk_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/" TLS_CAFILE, cfg->tls_trunk_dir);
+	unlink(path);
+	rmdir(cfg->tls_trunk_dir);
+	cfg->tls_trunk_dir[0] = '\0';
 }
 
 void tlsd_expiry_check(char const *dir)

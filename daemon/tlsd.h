@@ -24,12 +24,15 @@ int tlsd_prepare(struct config *cfg, char *err, size_t errlen, char *warn, size_
 #define TLSD_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
 /*
- * [tls] dir/trunk, the certificate directory of the TLS transport toward
- * trunks: cafile.pem is [tls] trunk_ca (the system's CAs by default),
- * agent.pem this server's, when there is one. 0, or -1 (logged): no TLS
- * toward trunks.
+ * The certificate directory of the TLS transport toward trunks, made in a
+ * private temporary directory (cfg->tls_trunk_dir): cafile.pem is [tls]
+ * trunk_ca (the system's CAs by default), agent.pem this server's, when
+ * there is one. sofia reads them when the SIP thread starts;
+ * tlsd_forget_trunks() removes them then. 0, or -1 (logged): no TLS toward
+ * trunks.
  */
-int tlsd_prepare_trunks(struct config const *cfg);
+int tlsd_prepare_trunks(struct config *cfg);
+void tlsd_forget_trunks(struct config *cfg);
 
 /* Logs a warning when a certificate of the directory ends within 30 days. */
 void tlsd_expiry_check(char const *dir);

@@ -423,9 +423,8 @@ static int setup(sip_thread_t *t)
 	 * provider's chain against [tls] trunk_ca and its name against the host
 	 * the request was sent to.
 	 */
-	if (t->cfg.tls_trunks) {
-		char dir[CONFIG_PATH_MAX + 16];
-		snprintf(dir, sizeof(dir), "%s/trunk", t->cfg.tls_dir);
+	if (t->cfg.tls_trunk_dir[0]) {
+		char const *dir = t->cfg.tls_trunk_dir;
 		struct config_listen any = t->cfg.listen[0];
 		any.port = 0;
 		url_for(url, sizeof(url), &any, true);
