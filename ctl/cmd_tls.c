@@ -27,13 +27,6 @@
 
 #define LOG_TAG "ctl"
 
-static int fail(struct ctl_job *j, int code, char const *msg)
-{
-	j->err.code = code;
-	text_copy(j->err.msg, sizeof(j->err.msg), msg);
-	return code;
-}
-
 static char const *str_arg(json_t *args, char const *key)
 {
 	json_t *v = json_object_get(args, key);
@@ -64,7 +57,7 @@ static int opts_from(struct ctl_job *j, struct config const *cfg, struct tls_ini
 	if (days) {
 		if (!json_is_integer(days) || json_integer_value(days) < 1 ||
 		    json_integer_value(days) > 36500)
-			return fail(j, -EINVAL, "days must be a whole number from 1 to 36500");
+			return ctl_job_fail(j, -EINVAL, "days must be a whole number from 1 to 36500");
 		o->days = (unsigned)json_integer_value(days);
 	}
 	o->force = json_is_true(json_object_get(j->args, "force"));
@@ -91,7 +84,7 @@ int ctl_tls_init(struct ctl_job *j, struct ctl_handlers const *h)
 	if (opts_from(j, cfg, &o, cn, sizeof(cn), san, sizeof(san), false) < 0)
 		return j->err.code;
 	if (tls_init(cfg->tls_dir, &o, err, sizeof(err)) < 0)
-		return fail(j, -EINVAL, err);
+		return ctl_job_fail(j, -EINVAL, err);
 	return after_change(j, cfg, "init");
 }
 
@@ -103,7 +96,7 @@ int ctl_tls_renew(struct ctl_job *j, struct ctl_handlers const *h)
 	if (opts_from(j, cfg, &o, cn, sizeof(cn), san, sizeof(san), true) < 0)
 		return j->err.code;
 	if (tls_renew(cfg->tls_dir, &o, err, sizeof(err)) < 0)
-		return fail(j, -EINVAL, err);
+		return ctl_job_fail(j, -EINVAL, err);
 	return after_change(j, cfg, "renew");
 }
 
@@ -113,7 +106,7 @@ int ctl_tls_show(struct ctl_job *j, struct ctl_handlers const *h)
 	char err[400];
 	json_t *certs = tls_show(cfg->tls_dir, time(NULL), err, sizeof(err));
 	if (!certs)
-		return fail(j, -ENOENT, err);
+		return ctl_job_fail(j, -ENOENT, err);
 	j->data = json_pack("{s:o, s:o}", "tls", tlsd_status(cfg), "certificates", certs);
 	return 0;
 }
@@ -124,11 +117,11 @@ int ctl_tls_itl(struct ctl_job *j, struct ctl_handlers const *h)
 	char const *hash = str_arg(j->args, "hash"), *device = str_arg(j->args, "device");
 	char name[64], err[400];
 	if (hash && strcmp(hash, "sha1") && strcmp(hash, "sha512"))
-		return fail(j, -EINVAL, "hash must be sha1 or sha512");
+		return ctl_job_fail(j, -EINVAL, "hash must be sha1 or sha512");
 	if (device) {
 		snprintf(name, sizeof(name), "ITL%.40s.tlv", device);
 		if (strncmp(device, "SEP", 3) || !tls_itl_name_ok(name))
-			return fail(j, -EINVAL, "device must be SEP and 12 hex digits");
+			return ctl_job_fail(j, -EINVAL, "device must be SEP and 12 hex digits");
 	} else {
 		snprintf(name, sizeof(name), TLS_ITL);
 	}
@@ -136,7 +129,7 @@ int ctl_tls_itl(struct ctl_job *j, struct ctl_handlers const *h)
 	size_t len = 0;
 	if (tls_itl_for_dir(cfg->tls_dir, hash && !strcmp(hash, "sha512"), name, &itl, &len, err,
 			    sizeof(err)) < 0)
-		return fail(j, -ENOENT, err);
+		return ctl_job_fail(j, -ENOENT, err);
 	char path[CONFIG_PATH_MAX + 80];
 	snprintf(path, sizeof(path), "%s/%s", cfg->tls_dir, name);
 	FILE *f = fopen(path, "wbe");
@@ -148,7 +141,7 @@ int ctl_tls_itl(struct ctl_job *j, struct ctl_handlers const *h)
 	char *b64 = malloc(4 * ((len + 2) / 3) + 1);
 	if (!b64) {
 		free(itl);
-		return fail(j, -ENOMEM, "out of memory");
+		return ctl_job_fail(j, -ENOMEM, "out of memory");
 	}
 	EVP_EncodeBlock((unsigned char *)b64, itl, (int)len);
 	free(itl);
@@ -186,7 +179,7 @@ int ctl_trunk_test(struct ctl_job *j, struct ctl_handlers const *h)
 	json_t *port = json_object_get(j->args, "port"), *addrs = json_object_get(j->args, "addresses");
 	if (!name || !host || !json_is_integer(port) || json_integer_value(port) < 1 ||
 	    json_integer_value(port) > 65535 || !json_is_array(addrs))
-		return fail(j, -EINVAL, "name, host, port and addresses are required");
+		return ctl_job_fail(j, -EINVAL, "name, host, port and addresses are required");
 	char const *ca = cfg->tls_trunk_ca[0] ? cfg->tls_trunk_ca : TLSD_SYSTEM_CA;
 	char why[240] = "no address: sipregd has not resolved the trunk's host";
 	char const *used = NULL;

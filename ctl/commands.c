@@ -16,6 +16,7 @@
 #include "ctl/cmd_tls.h"
 #include "daemon/app.h"
 #include "daemon/log.h"
+#include "daemon/text.h"
 #include "registrar/registrar.h"
 #include "store/store.h"
 
@@ -488,10 +489,10 @@ static void sip_route_list(struct ctl_job *j, sip_thread_t *t)
 
 /* ---- commands run on the main thread ---- */
 
-static int fail(struct ctl_job *j, int code, char const *msg)
+int ctl_job_fail(struct ctl_job *j, int code, char const *msg)
 {
 	j->err.code = code;
-	snprintf(j->err.msg, sizeof(j->err.msg), "%s", msg);
+	text_copy(j->err.msg, sizeof(j->err.msg), msg);
 	return code;
 }
 
@@ -507,7 +508,7 @@ static int local_log_level(struct ctl_job *j, struct ctl_handlers const *h)
 	char const *level = arg_str(j->args, "level", &bad);
 	enum log_level l;
 	if (!level || log_level_parse(&l, level) < 0)
-		return fail(j, -EINVAL, "level must be one of error, warning, notice, info, debug");
+		return ctl_job_fail(j, -EINVAL, "level must be one of error, warning, notice, info, debug");
 	if (h->set_log_level)
 		h->set_log_level(h->arg, l);
 	log_notice("log level set to %s", log_level_name(l));
@@ -519,9 +520,9 @@ static int local_trace(struct ctl_job *j, struct ctl_handlers const *h)
 {
 	json_t *on = json_object_get(j->args, "on");
 	if (!json_is_boolean(on))
-		return fail(j, -EINVAL, "argument 'on' (true or false) is required");
+		return ctl_job_fail(j, -EINVAL, "argument 'on' (true or false) is required");
 	if (!h->set_trace || h->set_trace(h->arg, json_is_true(on)) < 0)
-		return fail(j, -EIO, "the SIP thread did not take the command");
+		return ctl_job_fail(j, -EIO, "the SIP thread did not take the command");
 	j->data = json_pack("{s:b}", "trace", json_is_true(on));
 	return 0;
 }

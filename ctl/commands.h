@@ -55,6 +55,9 @@ struct ctl_command const *ctl_command_find(char const *name);
 struct ctl_job *ctl_request_parse(char const *line, size_t len, char const **code, char *msg,
 				  size_t msglen);
 
+/* Sets the job's error (code and one sentence) and returns code. */
+int ctl_job_fail(struct ctl_job *j, int code, char const *msg);
+
 /* The request for the log: command and string arguments, never a password. */
 void ctl_describe(char *buf, size_t len, char const *cmd, json_t *args);
 
