@@ -300,7 +300,7 @@ void stack_open(void)
 	 * (sipregd: only with it), so the seeds' Via ports need not match.
 	 */
 	S.agent =
-		nta_agent_create(S.root, URL_STRING_MAKE(u), on_message, NULL, NTATAG_UA(1),
+		nta_agent_create(S.root, URL_STRING_MAKE(u), on_message, NULL, NTATAG_UA(1), TPTAG_STUN_SERVER(0),
 				 NTATAG_SERVER_RPORT(2), NTATAG_CLIENT_RPORT(1), NTATAG_SIP_T1(30),
 				 NTATAG_SIP_T1X64(64 * 30), NTATAG_SIP_T2(120), NTATAG_SIP_T4(150),
 				 SRESTAG_RESOLV_CONF(S.cfg.resolv_conf), TAG_END());
