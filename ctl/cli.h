@@ -54,6 +54,9 @@ int cmd_route(int argc, char **argv);
 /* ctl/cli_tls.c */
 int cmd_tls(int argc, char **argv);
 
+/* ctl/cli_ha.c */
+int cmd_ha(int argc, char **argv);
+
 /* ctl/sipregctl.c */
 void cli_set_opt(json_t *args, char const *key, struct opt const *o);
 void cli_local_time(json_t *row, char const *key);

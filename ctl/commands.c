@@ -13,6 +13,7 @@
 #include "b2bua/b2bua.h"
 #include "ctl/commands.h"
 
+#include "ctl/cmd_ha.h"
 #include "ctl/cmd_tls.h"
 #include "daemon/app.h"
 #include "daemon/log.h"
@@ -551,6 +552,10 @@ static struct ctl_command const commands[] = {
 	MAIN("tls.show", ctl_tls_show),
 	MAIN("tls.itl", ctl_tls_itl),
 	MAIN("trunk.test", ctl_trunk_test),
+	MAIN("ha.status", ctl_ha_status),
+	MAIN("ha.invite", ctl_ha_invite),
+	MAIN("ha.join", ctl_ha_join),
+	MAIN("ha.promote", ctl_ha_promote),
 	{ "status", THREAD_STORE, NULL, cmd_status, NULL, NULL, false, true },
 	STORE("user.add", cmd_user_add, true),
 	STORE("user.passwd", cmd_user_passwd, true),

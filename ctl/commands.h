@@ -55,6 +55,12 @@ struct ctl_command const *ctl_command_find(char const *name);
 struct ctl_job *ctl_request_parse(char const *line, size_t len, char const **code, char *msg,
 				  size_t msglen);
 
+/* A main-thread handler's answer will come later: it calls ctl_job_resume(). */
+#define CTL_PENDING 1
+
+/* Main thread: a pending job is done (data or err set); its client is answered. */
+void ctl_job_resume(struct ctl_job *j);
+
 /* Sets the job's error (code and one sentence) and returns code. */
 int ctl_job_fail(struct ctl_job *j, int code, char const *msg);
 

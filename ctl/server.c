@@ -24,6 +24,7 @@
 
 #include "ctl/commands.h"
 #include "daemon/change.h"
+#include "ha/ha.h"
 #include "daemon/log.h"
 #include "daemon/thread.h"
 #include "store/store.h"
@@ -147,6 +148,11 @@ static void job_finish(void *arg)
 	conn_process(c);
 }
 
+void ctl_job_resume(struct ctl_job *j)
+{
+	job_finish(j);
+}
+
 static void job_run_store(store_t *s, void *arg)
 {
 	struct ctl_job *j = arg;
@@ -188,8 +194,23 @@ static int job_start(struct conn *c, struct ctl_job *j)
 	ctl_server_t *srv = c->srv;
 	struct ctl_command const *def = j->def;
 	int err = 0;
+	if (def->thread == THREAD_STORE && def->changes && srv->h.ha) {
+		char const *why = ha_write_refusal(srv->h.ha(srv->h.arg));
+		if (why) {
+			char what[512];
+			ctl_describe(what, sizeof(what), j->cmd, j->args);
+			log_info("%s: refused: %s", what, why);
+			reply_err(c, "refused", why);
+			job_free(j);
+			return -1;
+		}
+	}
 	if (def->thread == THREAD_MAIN) {
-		def->local(j, &srv->h);
+		if (def->local(j, &srv->h) == CTL_PENDING) {
+			c->busy = true;
+			bufferevent_disable(c->bev, EV_READ);
+			return 0;
+		}
 		job_answer(j);
 		return 0;
 	}

@@ -34,6 +34,8 @@ struct ctl_handlers {
 	sip_thread_t *(*sip)(void *arg);
 	/** The configuration in effect (for the TLS commands: [tls] dir, listeners). */
 	struct config const *(*settings)(void *arg);
+	/** The node of a pair, or NULL when it runs alone. */
+	struct ha *(*ha)(void *arg);
 	void *arg;
 };
 

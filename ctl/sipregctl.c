@@ -595,7 +595,7 @@ static struct {
 	{ "trace", cmd_trace },	  { "user", cmd_user },	    { "device", cmd_device },
 	{ "line", cmd_line },	  { "reg", cmd_reg },	    { "ban", cmd_ban },
 	{ "call", cmd_call },	  { "cdr", cmd_cdr },	    { "trunk", cmd_trunk },
-	{ "route", cmd_route },	  { "tls", cmd_tls },
+	{ "route", cmd_route },	  { "tls", cmd_tls },	    { "ha", cmd_ha },
 };
 
 int main(int argc, char **argv)

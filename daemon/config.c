@@ -58,6 +58,8 @@ void config_defaults(struct config *cfg)
 	cfg->trunk_retry_min = 30;
 	cfg->trunk_retry_max = 1800;
 	cfg->trunk_keepalive = 30;
+	cfg->ha_journal_keep = 10000;
+	cfg->ha_journal_age = 86400;
 	snprintf(cfg->emergency, sizeof(cfg->emergency), "112 911");
 	snprintf(cfg->restricted, sizeof(cfg->restricted), "00 + 011 0900 0137 0180 0190 1900");
 }
@@ -155,6 +157,12 @@ static struct key_def const keys[] = {
 	{ "security", "ban_window", config_parse_uint, FIELD(ban_window), 1, 86400, false },
 	{ "security", "ban_time", config_parse_uint, FIELD(ban_time), 1, 31536000, false },
 	{ "security", "ban_exempt", config_parse_cidrs, FIELD(ban_exempt), 0, 0, false },
+	{ "ha", "role", config_parse_ha_role, FIELD(ha_role), 0, 0, false },
+	{ "ha", "listen", config_parse_hostport, FIELD(ha_listen), 0, 0, false },
+	{ "ha", "peer", config_parse_hostport, FIELD(ha_peer), 0, 0, false },
+	{ "ha", "node_id", config_parse_node_id, FIELD(ha_node_id), 0, 0, false },
+	{ "ha", "journal_keep", config_parse_uint, FIELD(ha_journal_keep), 100, 10000000, false },
+	{ "ha", "journal_age", config_parse_uint, FIELD(ha_journal_age), 60, 31536000, false },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -78,6 +78,13 @@ struct config {
 	unsigned ban_window;
 	unsigned ban_time;
 	char ban_exempt[CONFIG_LIST_MAX]; /* CIDR ranges never banned */
+	/* [ha] */
+	enum config_ha_role { HA_ROLE_STANDALONE = 0, HA_ROLE_PRIMARY, HA_ROLE_BACKUP } ha_role;
+	struct config_listen ha_listen; /* the node link's address; port 0: none */
+	struct config_listen ha_peer;	/* the other node's; port 0: none */
+	char ha_node_id[33];		/* this node's name ("" the host name's first label) */
+	unsigned ha_journal_keep;	/* changes kept for a backup that was away */
+	unsigned ha_journal_age;	/* seconds they are kept at most */
 };
 
 /** Fills in the embedded defaults. */

@@ -391,3 +391,54 @@ int config_parse_opt_path(struct config *cfg, void *field, char const *value, ch
 	}
 	return config_parse_path(cfg, field, value, why, whylen, min, max);
 }
+
+int config_parse_ha_role(struct config *cfg, void *field, char const *value, char *why,
+			 size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	static char const *const names[] = { "standalone", "primary", "backup" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(value, names[i])) {
+			*(enum config_ha_role *)field = (enum config_ha_role)i;
+			return 0;
+		}
+	snprintf(why, whylen, "'%s' is not standalone, primary or backup", value);
+	return -EINVAL;
+}
+
+/* One HOST:PORT (numeric address), or "" for none. */
+int config_parse_hostport(struct config *cfg, void *field, char const *value, char *why,
+			  size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	struct config_listen one[CONFIG_MAX_LISTEN];
+	unsigned n = 0;
+	memset(field, 0, sizeof(struct config_listen));
+	if (!value[0])
+		return 0;
+	int err = parse_listeners(one, &n, value, why, whylen);
+	if (err < 0)
+		return err;
+	if (n != 1) {
+		snprintf(why, whylen, "one address:port is expected, not %u", n);
+		return -EINVAL;
+	}
+	memcpy(field, &one[0], sizeof(one[0]));
+	return 0;
+}
+
+/* A node's name: 1 to 32 letters, digits and '-' (it goes into call ids). */
+int config_parse_node_id(struct config *cfg, void *field, char const *value, char *why,
+			 size_t whylen, unsigned min, unsigned max)
+{
+	(void)cfg, (void)min, (void)max;
+	size_t n = strlen(value);
+	if (n < 1 || n > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789-") != n) {
+		snprintf(why, whylen,
+			 "a node id is 1 to 32 letters, digits and '-', not '%s'", value);
+		return -EINVAL;
+	}
+	snprintf(field, 33, "%s", value);
+	return 0;
+}

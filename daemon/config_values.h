@@ -45,5 +45,11 @@ int config_parse_bool(struct config *cfg, void *field, char const *value, char *
 		      size_t whylen, unsigned min, unsigned max);
 int config_parse_opt_path(struct config *cfg, void *field, char const *value, char *why,
 			  size_t whylen, unsigned min, unsigned max);
+int config_parse_ha_role(struct config *cfg, void *field, char const *value, char *why,
+			 size_t whylen, unsigned min, unsigned max);
+int config_parse_hostport(struct config *cfg, void *field, char const *value, char *why,
+			  size_t whylen, unsigned min, unsigned max);
+int config_parse_node_id(struct config *cfg, void *field, char const *value, char *why,
+			 size_t whylen, unsigned min, unsigned max);
 
 #endif

@@ -30,6 +30,7 @@
 #include "daemon/app.h"
 #include "daemon/thread.h"
 #include "daemon/tlsd.h"
+#include "ha/ha.h"
 #include "tls/tls.h"
 #include "sip/thread.h"
 #include "store/store.h"
@@ -50,6 +51,7 @@ struct daemon {
 	app_t *app;
 	ctl_server_t *ctl;
 	struct event *tls_daily; /* the certificates' expiry, looked at once a day */
+	ha_t *ha;		 /* the node of a pair; NULL alone */
 };
 
 static char const usage_text[] =
@@ -88,6 +90,12 @@ static json_t *on_status(void *arg)
 			 log_level_name(log_get_level()), "sip",
 			 d->sip ? sip_thread_status(d->sip) : json_object(), "tls",
 			 tlsd_status(&d->cfg));
+}
+
+static ha_t *on_ha(void *arg)
+{
+	struct daemon *d = arg;
+	return d->ha;
 }
 
 static json_t *on_config(void *arg)
@@ -430,7 +438,14 @@ static int run(struct daemon *d, bool foreground)
 	}
 	char node[33], call_prefix[64];
 	unsigned long long run = 0;
-	node_name(node, sizeof(node));
+	if (d->cfg.ha_node_id[0])
+		snprintf(node, sizeof(node), "%s", d->cfg.ha_node_id);
+	else
+		node_name(node, sizeof(node));
+	if (ha_create(&d->ha, &d->cfg, node, store, d->store_path, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
 	if (store_next_run(store, node, &run, &serr) < 0) {
 		log_error("%s", serr.msg);
 		goto out;
@@ -466,8 +481,12 @@ static int run(struct daemon *d, bool foreground)
 		log_error("%s", err);
 		goto out;
 	}
-	struct ctl_handlers h = { on_status,	on_config,   on_set_log_level, on_set_trace,
-				  on_sip,	on_settings, d };
+	if (ha_run(d->ha, d->base, d->store_worker, &as.changes, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	struct ctl_handlers h = { on_status, on_config,	  on_set_log_level, on_set_trace,
+				  on_sip,    on_settings, on_ha,	    d };
 	if (ctl_server_start(&d->ctl, d->base, d->ctl_path, d->store_worker, &h, err, sizeof(err)) <
 	    0) {
 		log_error("%s", err);
@@ -509,6 +528,8 @@ out:
 	app_destroy(d->app);
 	d->app = NULL;
 	store_worker_stop(d->store_worker);
+	ha_destroy(d->ha); /* after the store thread: its last completions may reach it */
+	d->ha = NULL;
 	ctl_server_stop(d->ctl);
 	store_close(store);
 	directory_destroy(dir);

@@ -51,4 +51,26 @@ static inline void text_hex(char *out, uint8_t const *in, size_t n)
 	out[2 * n] = '\0';
 }
 
+/** Hex digits back into bytes: how many, or -1 when in is not whole bytes of hex that fit. */
+static inline int text_unhex(uint8_t *out, size_t outsize, char const *in)
+{
+	size_t n = strlen(in);
+	if (n % 2 || n / 2 > outsize)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+		int v = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (v < 0)
+			return -1;
+		if (i % 2)
+			out[i / 2] = (uint8_t)(out[i / 2] << 4 | v);
+		else
+			out[i / 2] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "store/store.h"
 #include "store/db.h"
+#include "store/replica.h"
 
 #include <ctype.h>
 #include <netdb.h>
@@ -36,10 +37,19 @@ static char const SQL_CDR_INSERT[] =
 	"INSERT INTO cdr (started_at, answered_at, ended_at, caller, caller_device, "
 	"callee, target, forwarded, result, duration, call_id) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+/*
+ * On a backup: below every id so far, so a record made here never takes the
+ * number of one the primary makes (the primary numbers upwards).
+ */
+static char const SQL_CDR_INSERT_BACKUP[] =
+	"INSERT INTO cdr (started_at, answered_at, ended_at, caller, caller_device, "
+	"callee, target, forwarded, result, duration, call_id, id) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	"(SELECT min(coalesce(min(id), 0), 0) - 1 FROM cdr))";
 static char const SQL_CDR_LIST[] =
 	"SELECT id, started_at, answered_at, ended_at, caller, caller_device, "
 	"callee, target, forwarded, result, duration, call_id FROM cdr "
-	"WHERE started_at >= ?1 ORDER BY id DESC LIMIT ?2";
+	"WHERE started_at >= ?1 ORDER BY started_at DESC, id DESC LIMIT ?2";
 /* ---- call records ---- */
 
 static void bind_time(sqlite3_stmt *st, int i, long long t)
@@ -56,7 +66,8 @@ int store_cdr_add(store_t *s, struct store_cdr const *c, size_t n, struct store_
 	if ((err = db_tx_begin(s, e)) < 0)
 		return err;
 	for (size_t i = 0; i < n && err == 0; i++) {
-		sqlite3_stmt *st = db_stmt(s, SQL_CDR_INSERT);
+		sqlite3_stmt *st = db_stmt(
+			s, s->replica_mode == REPLICA_UPSTREAM ? SQL_CDR_INSERT_BACKUP : SQL_CDR_INSERT);
 		bind_time(st, 1, c[i].started_at);
 		bind_time(st, 2, c[i].answered_at);
 		bind_time(st, 3, c[i].ended_at);

@@ -177,20 +177,6 @@ int db_meta_set(store_t *s, char const *key, char const *value, struct store_err
 	return db_run(s, st, e, "write store metadata");
 }
 
-static int hex_decode(uint8_t *out, size_t outsize, char const *in)
-{
-	size_t n = strlen(in);
-	if (n % 2 || n / 2 > outsize)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(in + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return (int)(n / 2);
-}
-
 /* ---- open, migrations, key ---- */
 
 static int exec(store_t *s, char const *sql, struct store_err *e, char const *what)
@@ -259,6 +245,7 @@ static int load_key(store_t *s, char const *dbpath, struct store_err *e)
 	int have_check, err;
 
 	snprintf(keypath, sizeof(keypath), "%s.key", dbpath);
+	snprintf(s->keypath, sizeof(s->keypath), "%s", keypath);
 	have_check = db_meta_get(s, "key_check", check, sizeof(check));
 	/* A new key is made only while nothing has been sealed with an old one. */
 	err = secret_key_load(s->key, keypath, !have_check, why, sizeof(why));
@@ -271,7 +258,7 @@ static int load_key(store_t *s, char const *dbpath, struct store_err *e)
 		return store_seterr(e, err, "%s", why);
 	if (have_check) {
 		char plain[64];
-		int n = hex_decode(blob, sizeof(blob), check);
+		int n = text_unhex(blob, sizeof(blob), check);
 		if (n < 0 ||
 		    secret_open(plain, sizeof(plain), s->key, "key-check", blob, (size_t)n) < 0)
 			return store_seterr(e, -EINVAL,
@@ -279,8 +266,15 @@ static int load_key(store_t *s, char const *dbpath, struct store_err *e)
 					    dbpath);
 		return 0;
 	}
+	return db_key_check_write(s, e);
+}
+
+int db_key_check_write(store_t *s, struct store_err *e)
+{
+	char check[512];
 	uint8_t *sealed;
 	size_t len;
+	int err;
 	if ((err = secret_seal(&sealed, &len, s->key, "key-check", KEY_CHECK_TEXT,
 			       strlen(KEY_CHECK_TEXT))) < 0)
 		return store_seterr(e, err, "cannot seal the key check");
@@ -386,6 +380,7 @@ void store_close(store_t *s)
 {
 	if (!s)
 		return;
+	db_replica_close(s);
 	for (size_t i = 0; i < DB_STMT_SLOTS; i++)
 		sqlite3_finalize(s->stmts[i].st);
 	if (s->db) {

@@ -30,6 +30,12 @@ struct store {
 	struct db_stmt_slot stmts[DB_STMT_SLOTS];
 	uint8_t key[SECRET_KEY_LEN];
 	char realm[128];
+	char keypath[1100];
+	/* replication (store/replica.c) */
+	void *session;	  /* sqlite3_session *, NULL when not recording */
+	int replica_mode; /* enum store_replica_mode */
+	char node[33];	  /* this node's id, for changed_by */
+	uint64_t head;	  /* the journal's newest number */
 };
 
 struct device_row {
@@ -45,7 +51,12 @@ struct device_row {
 	char transport[8];
 };
 
+/* store/replica.c: frees the session (store_close). */
+void db_replica_close(store_t *s);
+
 /* store/db.c */
+/* Seals the key check with s->key (what tells a wrong key file at open). */
+int db_key_check_write(store_t *s, struct store_err *e);
 int db_error(store_t *s, struct store_err *e, char const *what);
 sqlite3_stmt *db_stmt(store_t *s, char const *sql);
 void db_bind_text(sqlite3_stmt *st, int i, char const *v);

@@ -6,6 +6,7 @@
 
 #include "store/store.h"
 #include "store/db.h"
+#include "store/replica.h"
 
 #include <ctype.h>
 #include <netdb.h>
@@ -54,11 +55,13 @@ static char const SQL_FEATURE_GET[] =
 	"WHERE l.dn = ?1";
 static char const SQL_FEATURE_UPSERT[] =
 	"INSERT INTO feature (dn, cfwd_all, cfwd_busy, cfwd_noanswer, "
-	"noanswer_timeout) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (dn) DO "
-	"UPDATE SET cfwd_all = excluded.cfwd_all, cfwd_busy = "
+	"noanswer_timeout, changed_at, changed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	"ON CONFLICT (dn) DO UPDATE SET cfwd_all = excluded.cfwd_all, cfwd_busy = "
 	"excluded.cfwd_busy, cfwd_noanswer = excluded.cfwd_noanswer, "
-	"noanswer_timeout = excluded.noanswer_timeout";
-static char const SQL_DEVICE_DND[] = "UPDATE device SET dnd = ?2, updated_at = ?3 WHERE name = ?1";
+	"noanswer_timeout = excluded.noanswer_timeout, changed_at = excluded.changed_at, "
+	"changed_by = excluded.changed_by";
+static char const SQL_DEVICE_DND[] = "UPDATE device SET dnd = ?2, updated_at = ?3, "
+				     "changed_at = ?4, changed_by = ?5 WHERE name = ?1";
 /* ---- lines ---- */
 
 static json_t *line_json(sqlite3_stmt *st)
@@ -270,6 +273,8 @@ int store_line_set(store_t *s, struct store_line_features const *f, struct store
 	db_bind_text(st, 3, n_busy);
 	db_bind_text(st, 4, n_noans);
 	sqlite3_bind_int(st, 5, timeout);
+	sqlite3_bind_int64(st, 6, store_now_ms());
+	db_bind_text(st, 7, s->node);
 	if ((err = db_run(s, st, e, "store the line's features")) < 0)
 		return db_tx_end(s, err, e);
 	if (f->dnd >= 0 && (f->dnd != 0) != dnd) {
@@ -277,6 +282,8 @@ int store_line_set(store_t *s, struct store_line_features const *f, struct store
 		db_bind_text(st, 1, device);
 		sqlite3_bind_int(st, 2, f->dnd);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+		sqlite3_bind_int64(st, 4, store_now_ms());
+		db_bind_text(st, 5, s->node);
 		err = db_run(s, st, e, "store do not disturb");
 	}
 	return db_tx_end(s, err, e);

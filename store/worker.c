@@ -32,6 +32,8 @@ struct store_worker {
 	struct job_queue todo; /* for the store thread */
 	bool stopping;
 	handoff_t *done; /* completions, for the main thread */
+	store_job_fn after; /* under lock */
+	void *after_arg;
 };
 
 static void queue_push(struct job_queue *q, struct job *j)
@@ -64,10 +66,14 @@ static void *worker_main(void *arg)
 		struct job *j = queue_take_all(&w->todo);
 		if (!j && w->stopping)
 			break;
+		store_job_fn after = w->after;
+		void *after_arg = w->after_arg;
 		pthread_mutex_unlock(&w->lock);
 		while (j) {
 			struct job *next = j->next;
 			j->fn(w->store, j->arg);
+			if (after)
+				after(w->store, after_arg);
 			if (j->done && handoff_post(w->done, j->done, j->arg) < 0)
 				log_error("out of memory: a store job's completion is lost");
 			free(j);
@@ -101,6 +107,14 @@ fail:
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 	return err;
+}
+
+void store_worker_set_after(store_worker_t *w, store_job_fn after, void *arg)
+{
+	pthread_mutex_lock(&w->lock);
+	w->after = after;
+	w->after_arg = arg;
+	pthread_mutex_unlock(&w->lock);
 }
 
 int store_worker_submit(store_worker_t *w, store_job_fn fn, store_done_fn done, void *arg)

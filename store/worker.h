@@ -25,6 +25,12 @@ typedef void (*store_done_fn)(void *arg);
 /** Starts the thread. base needs evthread_use_pthreads() set up before it was made. */
 int store_worker_start(store_worker_t **out, store_t *s, struct event_base *base);
 
+/**
+ * Runs after(s, arg) on the store thread after every job from the next
+ * batch on (replication records what the job changed). NULL removes it.
+ */
+void store_worker_set_after(store_worker_t *w, store_job_fn after, void *arg);
+
 /** Queues a job; -ESHUTDOWN once stopping has begun. */
 int store_worker_submit(store_worker_t *w, store_job_fn fn, store_done_fn done, void *arg);
 

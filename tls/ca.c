@@ -29,24 +29,6 @@
 #define CA_DAYS	  3650
 #define SAST_DAYS 7300
 
-static int fail(char *err, size_t errlen, char const *what)
-{
-	unsigned long e = ERR_get_error();
-	snprintf(err, errlen, "%s%s%s", what, e ? ": " : "", e ? ERR_reason_error_string(e) : "");
-	ERR_clear_error();
-	return -1;
-}
-
-static bool add_ext(X509 *cert, X509 *issuer, int nid, char const *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	bool ok = ext && X509_add_ext(cert, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok;
-}
-
 /* A certificate for key, named cn (and o), signed by issuer's key (itself when NULL). */
 static X509 *issue(EVP_PKEY *key, char const *cn, X509 *issuer, EVP_PKEY *issuer_key,
 		   unsigned days, char const *kind, char const *san)
@@ -68,21 +50,21 @@ static X509 *issue(EVP_PKEY *key, char const *cn, X509 *issuer, EVP_PKEY *issuer
 		  X509_set_pubkey(x, key);
 	X509 *signer = issuer ? issuer : x;
 	if (ok && !strcmp(kind, "ca"))
-		ok = add_ext(x, signer, NID_basic_constraints, "critical,CA:TRUE") &&
-		     add_ext(x, signer, NID_key_usage, "critical,keyCertSign,cRLSign");
+		ok = tls_add_ext(x, signer, NID_basic_constraints, "critical,CA:TRUE") &&
+		     tls_add_ext(x, signer, NID_key_usage, "critical,keyCertSign,cRLSign");
 	else if (ok && !strcmp(kind, "sast"))
-		ok = add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE") &&
-		     add_ext(x, signer, NID_key_usage, "critical,digitalSignature");
+		ok = tls_add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE") &&
+		     tls_add_ext(x, signer, NID_key_usage, "critical,digitalSignature");
 	else if (ok)
-		ok = add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE") &&
-		     add_ext(x, signer, NID_key_usage,
+		ok = tls_add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE") &&
+		     tls_add_ext(x, signer, NID_key_usage,
 			     !strcmp(kind, "ec") ? "critical,digitalSignature,keyAgreement"
 						 : "critical,digitalSignature,keyEncipherment") &&
-		     add_ext(x, signer, NID_ext_key_usage, "serverAuth,clientAuth") &&
-		     (!san || !*san || add_ext(x, signer, NID_subject_alt_name, san));
+		     tls_add_ext(x, signer, NID_ext_key_usage, "serverAuth,clientAuth") &&
+		     (!san || !*san || tls_add_ext(x, signer, NID_subject_alt_name, san));
 	if (ok)
-		ok = add_ext(x, signer, NID_subject_key_identifier, "hash") &&
-		     (!issuer || add_ext(x, signer, NID_authority_key_identifier, "keyid"));
+		ok = tls_add_ext(x, signer, NID_subject_key_identifier, "hash") &&
+		     (!issuer || tls_add_ext(x, signer, NID_authority_key_identifier, "keyid"));
 	ok = ok && X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0;
 	BN_free(bn);
 	X509_NAME_free(name);
@@ -125,7 +107,7 @@ static int write_pem(char const *dir, char const *name, EVP_PKEY *key, X509 *con
 	size_t len = 0;
 	char *pem = tls_pem_text(key, certs, n, &len);
 	if (!pem)
-		return fail(err, errlen, "cannot write a PEM text");
+		return tls_fail(err, errlen, "cannot write a PEM text");
 	int e = tls_file_write(dir, name, pem, len, mode);
 	OPENSSL_cleanse(pem, len);
 	free(pem);
@@ -136,7 +118,7 @@ static int write_pem(char const *dir, char const *name, EVP_PKEY *key, X509 *con
 	return 0;
 }
 
-static int write_itl(char const *dir, char *err, size_t errlen)
+int tls_itl_write(char const *dir, char *err, size_t errlen)
 {
 	uint8_t *itl = NULL;
 	size_t len = 0;
@@ -168,7 +150,7 @@ static int issue_servers(char const *dir, X509 *ca, EVP_PKEY *ca_key,
 	X509 *sip = rsa ? issue(rsa, o->cn, ca, ca_key, o->days, "rsa", san) : NULL;
 	X509 *web = ec ? issue(ec, o->cn, ca, ca_key, o->days, "ec", san) : NULL;
 	if (!sip || !web) {
-		fail(err, errlen, "cannot issue the server certificates");
+		tls_fail(err, errlen, "cannot issue the server certificates");
 		goto out;
 	}
 	X509 *chain[2] = { sip, ca };
@@ -228,14 +210,14 @@ int tls_init(char const *dir, struct tls_init_opts const *o, char *err, size_t e
 	snprintf(cn, sizeof(cn), "sipreg SAST %s", o->cn);
 	X509 *sast = sast_key ? issue(sast_key, cn, NULL, NULL, SAST_DAYS, "sast", NULL) : NULL;
 	if (!ca || !sast) {
-		fail(err, errlen, "cannot make the CA");
+		tls_fail(err, errlen, "cannot make the CA");
 		goto out;
 	}
 	if (write_pem(dir, TLS_CA_KEY, ca_key, NULL, 0, 0600, err, errlen) < 0 ||
 	    write_pem(dir, TLS_CA, NULL, &ca, 1, 0644, err, errlen) < 0 ||
 	    write_pem(dir, TLS_CAFILE, NULL, &ca, 1, 0644, err, errlen) < 0 ||
 	    write_pem(dir, TLS_SAST, sast_key, &sast, 1, 0600, err, errlen) < 0 ||
-	    issue_servers(dir, ca, ca_key, o, err, errlen) < 0 || write_itl(dir, err, errlen) < 0)
+	    issue_servers(dir, ca, ca_key, o, err, errlen) < 0 || tls_itl_write(dir, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -279,7 +261,7 @@ int tls_renew(char const *dir, struct tls_init_opts const *o, char *err, size_t 
 		use.san = san[0] ? san : NULL;
 	if (check_opts(&use, err, errlen) < 0 ||
 	    issue_servers(dir, ca[0], ca_key, &use, err, errlen) < 0 ||
-	    write_itl(dir, err, errlen) < 0)
+	    tls_itl_write(dir, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:

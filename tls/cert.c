@@ -269,3 +269,21 @@ void tls_san_text(X509 *cert, char *out, size_t len)
 		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e)
 			out[i] = '?';
 }
+
+int tls_fail(char *err, size_t errlen, char const *what)
+{
+	unsigned long e = ERR_get_error();
+	snprintf(err, errlen, "%s%s%s", what, e ? ": " : "", e ? ERR_reason_error_string(e) : "");
+	ERR_clear_error();
+	return -1;
+}
+
+bool tls_add_ext(X509 *cert, X509 *issuer, int nid, char const *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	bool ok = ext && X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok;
+}

@@ -46,4 +46,10 @@ long tls_days_left(X509 *cert, time_t now);
 /* The subjectAltName entries as "DNS:a, IP:b", "" when none. */
 void tls_san_text(X509 *cert, char *out, size_t len);
 
+/* what, and OpenSSL's first queued error, into err; -1. */
+int tls_fail(char *err, size_t errlen, char const *what);
+
+/* Adds an X.509v3 extension (OpenSSL's configuration syntax) to cert. */
+bool tls_add_ext(X509 *cert, X509 *issuer, int nid, char const *value);
+
 #endif

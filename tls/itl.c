@@ -309,9 +309,18 @@ int tls_itl_for_dir(char const *dir, bool sha512, char const *filename, uint8_t 
 		snprintf(err, errlen, "%s/" TLS_AGENT " holds no certificate", dir);
 		goto out;
 	}
-	enum tls_itl_role role = ITL_ROLE_CCM;
-	rc = tls_itl_build(sast[0], key, ccm, &role, 1, sha512, filename, time(NULL), out, outlen,
-			   err, errlen);
+	/* With two nodes, the other's SIP certificate too: phones trust either. */
+	char *peer_pem = NULL;
+	size_t peer_len = 0, np = 0;
+	X509 **peer = NULL;
+	if (tls_file_read(dir, TLS_PEER_AGENT, &peer_pem, &peer_len) == 0)
+		peer = tls_pem_certs(peer_pem, peer_len, &np);
+	free(peer_pem);
+	X509 *list[2] = { ccm[0], peer && np ? peer[0] : NULL };
+	enum tls_itl_role roles[2] = { ITL_ROLE_CCM, ITL_ROLE_CCM };
+	rc = tls_itl_build(sast[0], key, list, roles, list[1] ? 2 : 1, sha512, filename, time(NULL),
+			   out, outlen, err, errlen);
+	tls_certs_free(peer, np);
 out:
 	if (sast_pem)
 		OPENSSL_cleanse(sast_pem, sast_len);

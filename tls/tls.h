@@ -33,6 +33,8 @@
 #define TLS_HTTPS  "https.pem"
 #define TLS_SAST   "sast.pem"
 #define TLS_ITL	   "ITLFile.tlv"
+#define TLS_NODE   "node.pem"	    /* this node's key and certificate for the node link, 0600 */
+#define TLS_PEER_AGENT "peer-agent.pem" /* the other node's SIP certificate (trust list) */
 
 #define TLS_WARN_DAYS 30 /* expiry this close is warned about */
 
@@ -96,6 +98,9 @@ int tls_itl_build(X509 *sast_cert, EVP_PKEY *sast_key, X509 *const *certs,
 int tls_itl_for_dir(char const *dir, bool sha512, char const *filename, uint8_t **out,
 		    size_t *outlen, char *err, size_t errlen);
 
+/* Writes the directory's trust list (ITLFile.tlv, 0644). 0, or -1 with err. */
+int tls_itl_write(char const *dir, char *err, size_t errlen);
+
 /* Whether name is a trust list's file name: ITLFile.tlv or ITLSEP + 12 hex digits + .tlv. */
 bool tls_itl_name_ok(char const *name);
 
@@ -125,5 +130,46 @@ SSL_CTX *tls_client_ctx(char const *cafile, char *err, size_t errlen);
  */
 int tls_probe(char const *host, char const *addr, unsigned port, char const *cafile,
 	      unsigned timeout_ms, char *why, size_t whylen);
+
+/* ---- the node link (two nodes) ---- */
+
+/* Makes node.pem (EC P-256, from the lab CA, CN node_id) unless it exists. */
+int tls_node_ensure(char const *dir, char const *node_id, char *err, size_t errlen);
+
+/* A new key (EC P-256, or RSA 2048 for SIP) and a request for it; both PEM, malloc'd. */
+int tls_node_request(char const *cn, bool rsa, char **key_pem, char **csr_pem, char *err,
+		     size_t errlen);
+
+/*
+ * Signs a request with the lab CA of dir as cn (san: "DNS:..,IP:.." or NULL;
+ * sip: a SIP server certificate, else a node link one): the certificate and
+ * the CA's, PEM, malloc'd.
+ */
+int tls_node_sign(char const *dir, char const *csr_pem, char const *cn, char const *san,
+		  bool sip, char **cert_pem, char *err, size_t errlen);
+
+/* Writes dir/name (0600): a key and its certificates. */
+int tls_node_write_pair(char const *dir, char const *name, char const *key_pem,
+			char const *cert_pem, char *err, size_t errlen);
+
+/* "SHA256:.." of the first certificate of a PEM text or file. 0, or -1 when none. */
+int tls_pem_fingerprint(char const *pem, size_t len, char *out, size_t outlen);
+int tls_file_fingerprint(char const *dir, char const *name, char *out, size_t outlen);
+
+/* The first certificate of dir/name alone, PEM, malloc'd. */
+int tls_cert_pem(char const *dir, char const *name, char **pem, char *err, size_t errlen);
+
+/* The peer's certificate fingerprint after a handshake. */
+int tls_peer_fingerprint(SSL *ssl, char *out, size_t outlen);
+
+/* 0 when the peer's chain holds the CA of fingerprint ca_fp and it signed the peer's certificate. */
+int tls_peer_issued_by(SSL *ssl, char const *ca_fp);
+
+/*
+ * The node link's context: TLS 1.2 or newer, security level 2, node.pem
+ * when present (a server needs it), the peer's certificate requested and
+ * compared by the caller after the handshake.
+ */
+SSL_CTX *tls_node_ctx(char const *dir, bool server, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,57 @@
+/*
+ * Two nodes: a primary and a backup joined over a mutual TLS link of
+ * sipregd's own (libevent, OpenSSL), the primary's stored changes
+ * replicated to the backup as SQLite changesets, a backup's phones'
+ * feature changes and call records sent up, invite and join, promote, and
+ * the status of it all. See docs/ha.md.
+ *
+ * Thread: main, except ha_create(), which runs before the store thread
+ * starts and reads the replication state from the store directly.
+ * Ownership: ha_create()/ha_destroy() (NULL-safe).
+ */
+#ifndef SIPREG_HA_H
+#define SIPREG_HA_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "daemon/change.h"
+#include "daemon/config.h"
+#include "store/store.h"
+#include "store/worker.h"
+
+typedef struct ha ha_t;
+
+/*
+ * Reads the role, epoch and pinned peer kept in the store, settles the
+ * role this start runs with and sets the store recording for it. node is
+ * this node's id. -1 with err when the configuration cannot work.
+ */
+int ha_create(ha_t **out, struct config const *cfg, char const *node, store_t *store,
+	      char const *store_path, char *err, size_t errlen);
+
+/* Starts the link (listener, dialing, timers) once the store thread runs. */
+int ha_run(ha_t *ha, struct event_base *base, store_worker_t *w, struct change_path const *changes,
+	   char *err, size_t errlen);
+
+void ha_destroy(ha_t *ha);
+
+/* NULL when this node takes administrative changes; otherwise why not, one sentence. */
+char const *ha_write_refusal(ha_t *ha);
+
+/* ha status: role, peer, fingerprints, position, lag, configuration match. */
+json_t *ha_status(ha_t *ha);
+
+/* ha invite: a one-time token (10 minutes). 0, or -1 with err. */
+int ha_invite(ha_t *ha, json_t **data, char *err, size_t errlen);
+
+/* ha join TOKEN: done runs on the main thread once joined (rc 0, data) or refused (err). */
+typedef void ha_join_done_f(void *arg, int rc, json_t *data, char const *err);
+int ha_join(ha_t *ha, char const *token, ha_join_done_f *done, void *arg, char *err,
+	    size_t errlen);
+
+/* ha promote: this backup becomes the primary. */
+int ha_promote(ha_t *ha, json_t **data, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,23 @@
+-- Schema 8: two nodes. A phone's own feature changes (DND, call forward)
+-- can be made on either node; each such row records when (milliseconds)
+-- and on which node it last changed, so the later write wins.
+ALTER TABLE device ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE device ADD COLUMN changed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE feature ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feature ADD COLUMN changed_by TEXT NOT NULL DEFAULT '';
+
+-- On the primary: the changes made here, numbered, for a backup that was
+-- away (SQLite session changesets).
+CREATE TABLE ha_journal (
+	seq INTEGER PRIMARY KEY,
+	at INTEGER NOT NULL, -- milliseconds
+	data BLOB NOT NULL
+) STRICT;
+
+-- On a backup: the changes made here (phones' features, call records)
+-- not yet taken by the primary.
+CREATE TABLE ha_outbox (
+	id INTEGER PRIMARY KEY,
+	at INTEGER NOT NULL,
+	data BLOB NOT NULL
+) STRICT;
