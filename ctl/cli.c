@@ -79,7 +79,7 @@ char const cli_usage_text[] =
 	"  tls itl [--out FILE] [--hash sha1|sha512] [--device SEPMAC]\n"
 	"                                      the Cisco trust list (ITLFile.tlv)\n"
 	"  ha status                           role, peer, position and lag of a pair\n"
-	"  ha invite                           primary: a one-time token for a backup\n"
+	"  ha invite [--valid SECONDS]         primary: a one-time token for a backup (600 s)\n"
 	"  ha join TOKEN                       backup: join the primary ([ha] peer)\n"
 	"  ha promote                          backup: become the primary\n"
 	"\n"

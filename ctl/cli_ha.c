@@ -81,16 +81,24 @@ int cmd_ha(int argc, char **argv)
 	if (!strcmp(argv[0], "status"))
 		return ha_show(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "invite")) {
-		cli_parse_args(argc - 1, argv + 1, "ha invite", NULL, 0, NULL, 0);
-		json_t *d = cli_call("ha.invite", NULL);
+		struct opt opts[] = { { "--valid", true, NULL, false } };
+		cli_parse_args(argc - 1, argv + 1, "ha invite", NULL, 0, opts, 1);
+		json_t *args = json_object();
+		if (opts[0].set) {
+			long long v;
+			if (!cli_whole_number(opts[0].value, 1, 600, &v))
+				cli_usage_error("ha invite: --valid is 1 to 600 seconds");
+			json_object_set_new(args, "valid", json_integer(v));
+		}
+		json_t *d = cli_call("ha.invite", args);
 		if (cli_opt_json) {
 			cli_print_json(d);
 		} else {
 			printf("%s\n", str(d, "token"));
 			fprintf(stderr,
-				"valid for %lld minutes, once: on the backup run sipregctl ha join "
+				"valid for %lld seconds, once: on the backup run sipregctl ha join "
 				"TOKEN\n(the token names this node's CA %s)\n",
-				num(d, "expires_in") / 60, str(d, "ca_fingerprint"));
+				num(d, "expires_in"), str(d, "ca_fingerprint"));
 		}
 		json_decref(d);
 		return 0;

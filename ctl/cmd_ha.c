@@ -33,7 +33,12 @@ int ctl_ha_invite(struct ctl_job *j, struct ctl_handlers const *h)
 	ha_t *ha = node_of(j, h);
 	if (!ha)
 		return j->err.code;
-	if (ha_invite(ha, &j->data, err, sizeof(err)) < 0)
+	json_t *valid = json_object_get(j->args, "valid");
+	if (valid && (!json_is_integer(valid) || json_integer_value(valid) < 1 ||
+		      json_integer_value(valid) > 600))
+		return ctl_job_fail(j, -EINVAL, "valid is 1 to 600 seconds");
+	if (ha_invite(ha, valid ? (unsigned)json_integer_value(valid) : 600, &j->data, err,
+		      sizeof(err)) < 0)
 		return ctl_job_fail(j, -EINVAL, err);
 	return 0;
 }

@@ -96,10 +96,11 @@ int ha_create(ha_t **out, struct config const *cfg, char const *node, store_t *s
 	ha->role = store_replica_get(store, "role", v, sizeof(v)) ? role_named(v) : want;
 	if (ha->role == ROLE_STANDALONE)
 		ha->role = want;
+	static char const *const now[] = { "", "the primary", "the backup", "stood down" };
 	if (ha->role != want)
-		log_warning("[ha] role = %s, but this node is the %s since a join, a promotion or "
-			    "a stand-down (sipregctl ha status)",
-			    want == ROLE_PRIMARY ? "primary" : "backup", node_role_name(ha->role));
+		log_warning("[ha] role = %s, but this node is %s since a join, a promotion or a "
+			    "stand-down (sipregctl ha status)",
+			    want == ROLE_PRIMARY ? "primary" : "backup", now[ha->role]);
 	ha->epoch = store_replica_get(store, "epoch", v, sizeof(v)) ? strtoull(v, NULL, 10) : 0;
 	if (ha->role == ROLE_PRIMARY && !ha->epoch)
 		ha->epoch = 1;
@@ -140,10 +141,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	ha_t *ha = arg;
-	if (ha->invite_open && time(NULL) >= ha->invite_until) {
-		ha->invite_open = false;
+	if (ha->invite == INVITE_OPEN && time(NULL) == ha->invite_until)
 		log_info("the invitation for a backup expired unused");
-	}
 	link_tick(ha);
 }
 
@@ -265,8 +264,8 @@ json_t *ha_status(ha_t *ha)
 				    json_integer((json_int_t)(ha->link && ha->head > ha->peer_applied
 								      ? ha->head - ha->peer_applied
 								      : 0)));
-		json_object_set_new(o, "invite_open",
-				    json_boolean(ha->invite_open && time(NULL) < ha->invite_until));
+		json_object_set_new(o, "invite_open", json_boolean(ha->invite == INVITE_OPEN &&
+								   time(NULL) < ha->invite_until));
 		json_object_set_new(o, "conflicts", json_integer(ha->conflicts));
 	} else {
 		uint64_t behind = ha->primary_head > ha->applied ? ha->primary_head - ha->applied : 0;

@@ -43,8 +43,8 @@ char const *ha_write_refusal(ha_t *ha);
 /* ha status: role, peer, fingerprints, position, lag, configuration match. */
 json_t *ha_status(ha_t *ha);
 
-/* ha invite: a one-time token (10 minutes). 0, or -1 with err. */
-int ha_invite(ha_t *ha, json_t **data, char *err, size_t errlen);
+/* ha invite: a one-time token, valid for seconds (at most 600). 0, or -1 with err. */
+int ha_invite(ha_t *ha, unsigned seconds, json_t **data, char *err, size_t errlen);
 
 /* ha join TOKEN: done runs on the main thread once joined (rc 0, data) or refused (err). */
 typedef void ha_join_done_f(void *arg, int rc, json_t *data, char const *err);

@@ -63,7 +63,7 @@ struct ha {
 	store_worker_t *store;
 	struct change_path changes;
 	handoff_t *from_store;
-	SSL_CTX *server_ctx, *client_ctx;
+	SSL_CTX *server_ctx, *client_ctx, *join_ctx; /* join: no certificate shown */
 	struct evconnlistener *listener;
 	struct event *tick;
 	struct ha_conn *conns;
@@ -82,7 +82,7 @@ struct ha {
 	struct store_change *queue; /* received, not yet applied */
 	size_t n_queue, cap_queue;
 	uint64_t up_sent;	  /* outbox: last id sent */
-	bool up_reading;
+	bool up_reading, up_again;
 	uint64_t applied_total;
 	unsigned lag_ms[LAG_RING];
 	size_t n_lag, lag_pos;
@@ -92,7 +92,7 @@ struct ha {
 	/* invitation (primary) */
 	uint8_t invite_hash[32];
 	time_t invite_until;
-	bool invite_open;
+	enum { INVITE_NONE, INVITE_OPEN, INVITE_USED } invite;
 	time_t join_window;
 	unsigned join_attempts;
 	/* joining (backup) */

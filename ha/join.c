@@ -70,7 +70,7 @@ static void fp_to_hex(char const *fp, char *out, size_t len)
 
 /* ---- the primary ---- */
 
-int ha_invite(ha_t *ha, json_t **data, char *err, size_t errlen)
+int ha_invite(ha_t *ha, unsigned seconds, json_t **data, char *err, size_t errlen)
 {
 	uint8_t secret[16];
 	char hex[33], cafp[HA_FP_MAX], cahex[80], token[128];
@@ -99,11 +99,12 @@ int ha_invite(ha_t *ha, json_t **data, char *err, size_t errlen)
 	sha256(hex, 32, ha->invite_hash);
 	fp_to_hex(cafp, cahex, sizeof(cahex));
 	snprintf(token, sizeof(token), "%s.%s", hex, cahex);
-	ha->invite_until = time(NULL) + INVITE_SECONDS;
-	ha->invite_open = true;
-	log_notice("an invitation for a backup is open for %d minutes (CA %s)", INVITE_SECONDS / 60,
-		   cafp);
-	*data = json_pack("{s:s, s:i, s:s}", "token", token, "expires_in", INVITE_SECONDS,
+	if (!seconds || seconds > INVITE_SECONDS)
+		seconds = INVITE_SECONDS;
+	ha->invite_until = time(NULL) + seconds;
+	ha->invite = INVITE_OPEN;
+	log_notice("an invitation for a backup is open for %u seconds (CA %s)", seconds, cafp);
+	*data = json_pack("{s:s, s:i, s:s}", "token", token, "expires_in", (int)seconds,
 			  "ca_fingerprint", cafp);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(hex, sizeof(hex));
@@ -158,7 +159,8 @@ static void on_join(struct ha_conn *c, struct ha_frame const *f)
 	struct ha_join j;
 	void *root = NULL;
 	char why[300] = "";
-	char *node_cert = NULL, *sip_cert = NULL, *ca = NULL, *agent = NULL, *sast = NULL;
+	char *node_cert = NULL, *sip_cert = NULL, *ca = NULL, *agent = NULL, *sast = NULL,
+	     *ca_key = NULL;
 	uint8_t h[32];
 
 	if (!rate_ok(ha)) {
@@ -173,16 +175,17 @@ static void on_join(struct ha_conn *c, struct ha_frame const *f)
 		return;
 	}
 	sha256(j.token, strlen(j.token), h);
-	bool token_ok = ha->invite_open && time(NULL) < ha->invite_until &&
-			strlen(j.token) == 32 && !CRYPTO_memcmp(h, ha->invite_hash, 32);
+	bool token_ok = strlen(j.token) == 32 && !CRYPTO_memcmp(h, ha->invite_hash, 32);
 	if (ha->role != ROLE_PRIMARY)
 		snprintf(why, sizeof(why), "this node is not the primary");
-	else if (!ha->invite_open)
+	else if (ha->invite == INVITE_NONE)
 		snprintf(why, sizeof(why), "no invitation is open (sipregctl ha invite)");
-	else if (time(NULL) >= ha->invite_until)
-		snprintf(why, sizeof(why), "the invitation has expired");
 	else if (!token_ok)
 		snprintf(why, sizeof(why), "the token is not the invitation's");
+	else if (ha->invite == INVITE_USED)
+		snprintf(why, sizeof(why), "the token was used already: it serves once");
+	else if (time(NULL) >= ha->invite_until)
+		snprintf(why, sizeof(why), "the invitation has expired");
 	else if (j.schema != ha->schema)
 		snprintf(why, sizeof(why),
 			 "the backup runs database schema %d and this node %d: upgrade first",
@@ -201,6 +204,7 @@ static void on_join(struct ha_conn *c, struct ha_frame const *f)
 	    tls_node_sign(ha->tls_dir, j.csr_sip, j.node, j.san[0] ? j.san : NULL, true, &sip_cert,
 			  why, sizeof(why)) < 0 ||
 	    !(ca = file_text(ha->tls_dir, TLS_CA)) || !(sast = file_text(ha->tls_dir, TLS_SAST)) ||
+	    !(ca_key = file_text(ha->tls_dir, TLS_CA_KEY)) ||
 	    tls_cert_pem(ha->tls_dir, TLS_AGENT, &agent, why, sizeof(why)) < 0) {
 		if (!why[0])
 			snprintf(why, sizeof(why), "the lab CA or the SAST key cannot be read");
@@ -215,17 +219,17 @@ static void on_join(struct ha_conn *c, struct ha_frame const *f)
 	if (tls_node_write_pair(ha->tls_dir, TLS_PEER_AGENT, "", sip_cert, why, sizeof(why)) < 0 ||
 	    tls_itl_write(ha->tls_dir, why, sizeof(why)) < 0)
 		log_warning("the trust list does not list backup %s: %s", j.node, why);
-	ha->invite_open = false; /* single use */
+	ha->invite = INVITE_USED; /* single use */
 	snprintf(ha->peer_fp, sizeof(ha->peer_fp), "%s", backup_fp);
 	snprintf(ha->peer_node, sizeof(ha->peer_node), "%s", j.node);
 	node_save(ha, "peer_fp", backup_fp);
 	node_save(ha, "peer_node", j.node);
 	text_hex(key, ha->data_key, sizeof(ha->data_key));
 	link_send_json(c, HA_JOINED,
-		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ca", ca,
-				 "node_cert", node_cert, "sip_cert", sip_cert, "peer_agent", agent,
-				 "sast", sast, "data_key", key, "node", ha->node, "fp", own_fp,
-				 "epoch", (json_int_t)ha->epoch));
+		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ca", ca,
+				 "ca_key", ca_key, "node_cert", node_cert, "sip_cert", sip_cert,
+				 "peer_agent", agent, "sast", sast, "data_key", key, "node",
+				 ha->node, "fp", own_fp, "epoch", (json_int_t)ha->epoch));
 	OPENSSL_cleanse(key, sizeof(key));
 	log_notice("node %s joined from %s as the backup (certificate %s)", j.node, c->addr,
 		   backup_fp);
@@ -238,6 +242,7 @@ out:
 	free(ca);
 	free(agent);
 	cleanse_free(sast);
+	cleanse_free(ca_key);
 	json_decref(root);
 }
 
@@ -331,12 +336,6 @@ int ha_join(ha_t *ha, char const *token, ha_join_done_f *done, void *arg, char *
 		join_free(ha);
 		return -1;
 	}
-	/* The link context is made again: no certificate of this node is shown while joining. */
-	SSL_CTX_free(ha->client_ctx);
-	ha->client_ctx = NULL;
-	char node_pem[2048];
-	snprintf(node_pem, sizeof(node_pem), "%s/" TLS_NODE, ha->tls_dir);
-	unlink(node_pem);
 	js->c = link_dial(ha, true);
 	if (!js->c) {
 		snprintf(err, errlen, "cannot connect to the primary");
@@ -429,12 +428,14 @@ static int install(ha_t *ha, json_t *o, struct joined_job *jj, char *why, size_t
 	char const *sip_cert = json_string_value(json_object_get(o, "sip_cert"));
 	char const *agent = json_string_value(json_object_get(o, "peer_agent"));
 	char const *sast = json_string_value(json_object_get(o, "sast"));
+	char const *ca_key = json_string_value(json_object_get(o, "ca_key"));
 	char const *key = json_string_value(json_object_get(o, "data_key"));
 	char const *node = json_string_value(json_object_get(o, "node"));
 	char const *fp = json_string_value(json_object_get(o, "fp"));
 	json_t *epoch = json_object_get(o, "epoch");
 	char cafp[HA_FP_MAX];
-	if (!ca || !node_cert || !sip_cert || !agent || !sast || !key || strlen(key) != 64 ||
+	if (!ca || !ca_key || !node_cert || !sip_cert || !agent || !sast || !key ||
+	    strlen(key) != 64 ||
 	    !node || !ha_node_ok(node) || !fp || !json_is_integer(epoch) ||
 	    text_unhex(jj->key, sizeof(jj->key), key) != 32)
 		return snprintf(why, whylen, "the primary's answer is incomplete"), -1;
@@ -452,13 +453,9 @@ static int install(ha_t *ha, json_t *o, struct joined_job *jj, char *why, size_t
 	    tls_node_write_pair(ha->tls_dir, TLS_CAFILE, "", ca, why, whylen) < 0 ||
 	    tls_node_write_pair(ha->tls_dir, TLS_CA, "", ca, why, whylen) < 0 ||
 	    tls_node_write_pair(ha->tls_dir, TLS_PEER_AGENT, "", agent, why, whylen) < 0 ||
+	    tls_node_write_pair(ha->tls_dir, TLS_CA_KEY, ca_key, "", why, whylen) < 0 ||
 	    tls_itl_write(ha->tls_dir, why, whylen) < 0)
 		return -1;
-	/* The CA key of this node's own lab CA (if any) no longer matches ca.pem. */
-	char old[2048], kept[2100];
-	snprintf(old, sizeof(old), "%s/" TLS_CA_KEY, ha->tls_dir);
-	snprintf(kept, sizeof(kept), "%s.before-join", old);
-	rename(old, kept);
 	snprintf(jj->peer_fp, sizeof(jj->peer_fp), "%s", fp);
 	snprintf(jj->peer_node, sizeof(jj->peer_node), "%s", node);
 	snprintf(jj->epoch, sizeof(jj->epoch), "%lld", (long long)json_integer_value(epoch));

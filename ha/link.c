@@ -201,12 +201,18 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		link_close(c, what & BEV_EVENT_EOF ? "closed by the peer" : "timed out");
 }
 
-static SSL_CTX *context(ha_t *ha, bool server)
+/* The server's, the client's, or (joining) a client's without a certificate. */
+static SSL_CTX *context(ha_t *ha, bool server, bool joining)
 {
 	char err[300];
-	SSL_CTX **slot = server ? &ha->server_ctx : &ha->client_ctx;
-	if (!*slot && !(*slot = tls_node_ctx(ha->tls_dir, server, err, sizeof(err))))
-		log_warning("node link: %s", err);
+	SSL_CTX **slot = server ? &ha->server_ctx : joining ? &ha->join_ctx : &ha->client_ctx;
+	static char said[300];
+	if (!*slot && !(*slot = tls_node_ctx(joining ? NULL : ha->tls_dir, server, err,
+					     sizeof(err))) &&
+	    strcmp(said, err)) {
+		log_warning("node link: %s", err); /* once, not at every attempt */
+		snprintf(said, sizeof(said), "%s", err);
+	}
 	return *slot;
 }
 
@@ -218,9 +224,10 @@ static unsigned n_conns(ha_t *ha)
 	return n;
 }
 
-static struct ha_conn *conn_new(ha_t *ha, int fd, bool outbound, char const *addr)
+static struct ha_conn *conn_new(ha_t *ha, int fd, bool outbound, bool joining,
+				char const *addr)
 {
-	SSL_CTX *ctx = context(ha, !outbound);
+	SSL_CTX *ctx = context(ha, !outbound, joining);
 	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
 	struct ha_conn *c = ssl ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
@@ -268,7 +275,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
-	conn_new(ha, fd, false, addr);
+	conn_new(ha, fd, false, false, addr);
 }
 
 static int sockaddr_of(struct config_listen const *l, struct sockaddr_storage *ss, socklen_t *len)
@@ -311,7 +318,7 @@ struct ha_conn *link_dial(ha_t *ha, bool joining)
 			log_debug("node link: cannot bind to %s: %s", src.host, strerror(errno));
 	}
 	config_listen_format(&ha->cfg.ha_peer, addr, sizeof(addr));
-	struct ha_conn *c = conn_new(ha, fd, true, addr);
+	struct ha_conn *c = conn_new(ha, fd, true, joining, addr);
 	if (!c)
 		return NULL;
 	c->joining = joining;
@@ -389,5 +396,6 @@ void link_stop(ha_t *ha)
 	ha->listener = NULL;
 	SSL_CTX_free(ha->server_ctx);
 	SSL_CTX_free(ha->client_ctx);
-	ha->server_ctx = ha->client_ctx = NULL;
+	SSL_CTX_free(ha->join_ctx);
+	ha->server_ctx = ha->client_ctx = ha->join_ctx = NULL;
 }

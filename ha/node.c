@@ -172,6 +172,11 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 		return;
 	}
 	if (ha->role == ROLE_PRIMARY && peer_backup) {
+		if (c->outbound) {
+			/* a probe for a promoted peer found the backup: it dials us itself */
+			link_close(c, "the backup dials the primary");
+			return;
+		}
 		if (ha->link && ha->link != c)
 			link_close(ha->link, "replaced by a new link");
 		ha->link = c;
@@ -187,6 +192,10 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 		return;
 	}
 	if (ha->role == ROLE_BACKUP && peer_primary) {
+		if (!c->outbound) {
+			link_close(c, "the backup dials the primary");
+			return;
+		}
 		if (p->epoch < ha->epoch) {
 			link_close(c, "a primary of an older epoch");
 			return;
@@ -402,6 +411,7 @@ struct batch {
 	char path[1100];
 	uint64_t applied;
 	unsigned conflicts;
+	char origin[HA_NODE_MAX];
 };
 
 static void conflict_logged(void *arg, char const *sentence)
@@ -423,7 +433,7 @@ static int batch_apply(store_t *s, void *arg, struct store_err *e)
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		int err = store_replica_apply(s, true, b->ch[i].data, b->ch[i].len, b->ch[i].seq,
-					      conflict_logged, b, e);
+					      b->origin, conflict_logged, b, e);
 		if (err < 0)
 			return b->applied ? 0 : err;
 		b->applied = b->ch[i].seq;
@@ -441,7 +451,7 @@ static void batch_done(void *arg, int err, struct store_err const *e)
 	ha->applying = false;
 	if (err < 0)
 		log_error("a replicated change cannot be applied: %s", e->msg);
-	if (b->applied > ha->applied) {
+	if (err == 0 && (b->applied > ha->applied || b->snapshot)) {
 		for (size_t i = 0; i < b->n && !b->snapshot; i++) {
 			int64_t lag = now - b->ch[i].at_ms;
 			ha->lag_ms[ha->lag_pos] = lag < 0 ? 0 : (unsigned)lag;
@@ -482,6 +492,7 @@ static void apply_next(ha_t *ha)
 	if (!b)
 		return;
 	b->ha = ha;
+	snprintf(b->origin, sizeof(b->origin), "%s", ha->peer_node);
 	b->ch = ha->queue;
 	b->n = ha->n_queue;
 	ha->queue = NULL;
@@ -616,7 +627,8 @@ static void outbox_done(void *arg)
 		free(body);
 		ha->up_sent = o->ch[i].seq;
 	}
-	bool more = o->n == 500;
+	bool more = o->n == 500 || ha->up_again;
+	ha->up_again = false;
 	store_changes_free(o->ch, o->n);
 	free(o);
 	if (more)
@@ -625,6 +637,8 @@ static void outbox_done(void *arg)
 
 static void send_outbox(ha_t *ha)
 {
+	if (ha->up_reading)
+		ha->up_again = true; /* the read under way may have missed the newest */
 	if (!ha->link || ha->up_reading || ha->role != ROLE_BACKUP)
 		return;
 	struct outbox_read *o = calloc(1, sizeof(*o));
@@ -642,6 +656,7 @@ static void send_outbox(ha_t *ha)
 struct up {
 	ha_t *ha;
 	struct ha_conn *c;
+	char origin[HA_NODE_MAX];
 	uint64_t id;
 	uint8_t *data;
 	size_t len;
@@ -658,7 +673,7 @@ static void up_conflict(void *arg, char const *sentence)
 static int up_apply(store_t *s, void *arg, struct store_err *e)
 {
 	struct up *u = arg;
-	return store_replica_apply(s, false, u->data, u->len, 0, up_conflict, u, e);
+	return store_replica_apply(s, false, u->data, u->len, 0, u->origin, up_conflict, u, e);
 }
 
 static void up_done(void *arg, int err, struct store_err const *e)
@@ -684,6 +699,7 @@ static void on_up(struct ha_conn *c, struct ha_frame const *f)
 	}
 	u->ha = c->ha;
 	u->c = c;
+	snprintf(u->origin, sizeof(u->origin), "%s", c->peer.node);
 	u->id = id;
 	u->len = f->len - 8;
 	memcpy(u->data, f->body + 8, u->len);

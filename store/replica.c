@@ -339,11 +339,20 @@ out:
 
 /* ---- applying a peer's changes ---- */
 
+#define MAX_RESTAMP 64
+
 struct apply_ctx {
 	store_t *s;
 	bool from_primary;
+	char const *origin;
 	store_conflict_f *conflict;
 	void *arg;
+	/* rows taken from the backup whose change did not name its writer */
+	struct {
+		char table[8];
+		char key[80];
+	} restamp[MAX_RESTAMP];
+	size_t n_restamp;
 };
 
 /* The column numbers of changed_at and changed_by in table, or -1. */
@@ -425,6 +434,8 @@ static int on_conflict(void *ctx, int type, sqlite3_changeset_iter *it)
 	long long t_in = in_at ? sqlite3_value_int64(in_at) : 0;
 	char const *n_here = here_by ? (char const *)sqlite3_value_text(here_by) : NULL;
 	char const *n_in = in_by ? (char const *)sqlite3_value_text(in_by) : NULL;
+	if (!n_in || !*n_in)
+		n_in = a->origin;
 	int cmp = t_in != t_here ? (t_in > t_here ? 1 : -1)
 				 : strcmp(n_in ? n_in : "", n_here ? n_here : "");
 	char s_here[96], s_in[96];
@@ -438,13 +449,40 @@ static int on_conflict(void *ctx, int type, sqlite3_changeset_iter *it)
 		 table, key, cmp > 0 ? s_in : s_here, cmp > 0 ? s_here : s_in);
 	if (a->conflict)
 		a->conflict(a->arg, msg);
+	if (cmp > 0 && !in_by && pk && a->n_restamp < MAX_RESTAMP) {
+		snprintf(a->restamp[a->n_restamp].table, sizeof(a->restamp[0].table), "%s", table);
+		snprintf(a->restamp[a->n_restamp].key, sizeof(a->restamp[0].key), "%s",
+			 (char const *)sqlite3_value_text(pk));
+		a->n_restamp++;
+	}
 	return cmp > 0 ? SQLITE_CHANGESET_REPLACE : SQLITE_CHANGESET_OMIT;
 }
 
-int store_replica_apply(store_t *s, bool from_primary, uint8_t const *data, size_t len,
-			uint64_t seq, store_conflict_f *conflict, void *arg, struct store_err *e)
+/* The rows taken from the backup now name it as their writer. */
+static int restamp(struct apply_ctx *a, struct store_err *e)
 {
-	struct apply_ctx a = { s, from_primary, conflict, arg };
+	static char const SQL_DEVICE[] = "UPDATE device SET changed_by = ?2 WHERE name = ?1";
+	static char const SQL_FEATURE[] = "UPDATE feature SET changed_by = ?2 WHERE dn = ?1";
+	int err = 0;
+	for (size_t i = 0; i < a->n_restamp && err == 0; i++) {
+		sqlite3_stmt *st =
+			db_stmt(a->s, !strcmp(a->restamp[i].table, "device") ? SQL_DEVICE : SQL_FEATURE);
+		db_bind_text(st, 1, a->restamp[i].key);
+		db_bind_text(st, 2, a->origin);
+		err = db_run(a->s, st, e, "record who changed a row");
+	}
+	return err;
+}
+
+int store_replica_apply(store_t *s, bool from_primary, uint8_t const *data, size_t len,
+			uint64_t seq, char const *origin, store_conflict_f *conflict, void *arg,
+			struct store_err *e)
+{
+	struct apply_ctx a = { .s = s,
+			       .from_primary = from_primary,
+			       .origin = origin ? origin : "",
+			       .conflict = conflict,
+			       .arg = arg };
 	int err;
 	if (len > (size_t)INT32_MAX)
 		return store_seterr(e, -EINVAL, "a change too large");
@@ -460,6 +498,8 @@ int store_replica_apply(store_t *s, bool from_primary, uint8_t const *data, size
 		err = store_seterr(e, rc == SQLITE_CORRUPT ? -EINVAL : -EIO,
 				   "a change from the other node cannot be applied: %s",
 				   sqlite3_errstr(rc));
+	if (err == 0 && a.n_restamp)
+		err = restamp(&a, e);
 	if (err == 0 && from_primary) {
 		char v[32];
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)seq);

@@ -89,10 +89,13 @@ typedef void store_conflict_f(void *arg, char const *sentence);
  * change number seq, recorded as applied in the same transaction; the
  * primary's rows win. Otherwise (on the primary, a backup's change): a
  * phone's feature row changed on both sides keeps the later write (the node
- * id breaks ties); each conflict is reported through conflict.
+ * id breaks ties); each conflict is reported through conflict. origin
+ * names the node the change comes from (a change records changed_by only
+ * when it differs from the row's earlier writer).
  */
 int store_replica_apply(store_t *s, bool from_primary, uint8_t const *data, size_t len,
-			uint64_t seq, store_conflict_f *conflict, void *arg, struct store_err *e);
+			uint64_t seq, char const *origin, store_conflict_f *conflict, void *arg,
+			struct store_err *e);
 
 /* Outbox entries after `after`, at most max. */
 int store_replica_outbox(store_t *s, uint64_t after, unsigned max, struct store_change **out,

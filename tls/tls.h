@@ -167,8 +167,9 @@ int tls_peer_issued_by(SSL *ssl, char const *ca_fp);
 
 /*
  * The node link's context: TLS 1.2 or newer, security level 2, node.pem
- * when present (a server needs it), the peer's certificate requested and
- * compared by the caller after the handshake.
+ * of dir when present (a server needs it; dir NULL: a client without
+ * one), the peer's certificate requested and compared by the caller after
+ * the handshake.
  */
 SSL_CTX *tls_node_ctx(char const *dir, bool server, char *err, size_t errlen);
 

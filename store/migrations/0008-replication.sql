@@ -16,8 +16,9 @@ CREATE TABLE ha_journal (
 
 -- On a backup: the changes made here (phones' features, call records)
 -- not yet taken by the primary.
+-- AUTOINCREMENT: an id is never given again once the primary took it.
 CREATE TABLE ha_outbox (
-	id INTEGER PRIMARY KEY,
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	at INTEGER NOT NULL,
 	data BLOB NOT NULL
 ) STRICT;

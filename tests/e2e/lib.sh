@@ -74,8 +74,8 @@ finish() {
 			wait_gone "$pid" 100 || kill -KILL "$pid" 2>/dev/null || true
 		fi
 	done
-	if [ "$TAP_FAILED" -ne 0 ] && [ -f "$WORK/sipregd.log" ]; then
-		diag "sipregd log (last 40 lines):" "$(tail -n 40 "$WORK/sipregd.log")"
+	if [ "$TAP_FAILED" -ne 0 ] && [ -f "$LOG" ]; then
+		diag "sipregd log (last 40 lines):" "$(tail -n 40 "$LOG")"
 	fi
 	echo "1..$TAP_N"
 	[ -n "${E2E_KEEP:-}" ] || rm -rf "$WORK"
@@ -126,6 +126,7 @@ SOCK="$WORK/ctl.sock"
 CONF="$WORK/sipregd.conf"
 DB="$WORK/sipreg.db"
 PID=""
+LOG="$WORK/sipregd.log" # sipregd's output (a test of two nodes switches it)
 
 # write_conf [EXTRA_SECTION_TEXT]: the config for SIP_ADDR:SIP_PORT.
 write_conf() {
@@ -178,7 +179,7 @@ start_sipregd() {
 			SIP_PORT=$(random_port)
 		fi
 		write_conf
-		"$SIPREGD" -f -c "$CONF" >>"$WORK/sipregd.log" 2>&1 &
+		"$SIPREGD" -f -c "$CONF" >>"$LOG" 2>&1 &
 		PID=$!
 		DAEMON_PIDS="$DAEMON_PIDS $PID"
 		local i=0
@@ -196,7 +197,7 @@ start_sipregd() {
 		wait "$PID" 2>/dev/null || true
 		[ "$fresh" -eq 1 ] || break
 	done
-	diag "sipregd did not start" "$(tail -n 20 "$WORK/sipregd.log")"
+	diag "sipregd did not start" "$(tail -n 20 "$LOG")"
 	return 1
 }
 
@@ -218,7 +219,7 @@ stop_sipregd() {
 }
 
 sanitizer_clean() {
-	! grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$WORK/sipregd.log"
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$LOG"
 }
 
 ctl() {
@@ -233,7 +234,7 @@ sipp_opts() {
 # log_has TEXT: sipregd's log holds TEXT, waited for (up to 5 s): sipregd may
 # write a line just after the answer the test has already read.
 log_has() {
-	wait_for 50 grep -qF -- "$1" "$WORK/sipregd.log"
+	wait_for 50 grep -qF -- "$1" "$LOG"
 }
 
 # json_get PATH < JSON: prints one value ("a.b.0.c") with python.
