@@ -13,7 +13,7 @@ build=${1:?usage: fuzz.sh BUILD SECONDS [NAME...]}
 seconds=${2:?usage: fuzz.sh BUILD SECONDS [NAME...]}
 shift 2
 src=$(cd "$(dirname "$0")/.." && pwd)
-names=${*:-"sip_request sip_response digest xml sdp ctl config tls"}
+names=${*:-"sip_request sip_response digest xml sdp ctl config tls ha"}
 mkdir -p "$build/fuzz-artifacts"
 pass=0
 fail=0

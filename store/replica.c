@@ -484,8 +484,12 @@ int store_replica_apply(store_t *s, bool from_primary, uint8_t const *data, size
 			       .conflict = conflict,
 			       .arg = arg };
 	int err;
+	char why[160];
 	if (len > (size_t)INT32_MAX)
 		return store_seterr(e, -EINVAL, "a change too large");
+	if (store_changeset_check(s, data, len, from_primary, why, sizeof(why)) < 0)
+		return store_seterr(e, -EPROTO, "a change from node %s was refused: %s",
+				    origin && *origin ? origin : "(unknown)", why);
 	if ((err = db_tx_begin(s, e)) < 0)
 		return err;
 	/* On a backup the primary's changes are not sent back up. */

@@ -97,6 +97,15 @@ int store_replica_apply(store_t *s, bool from_primary, uint8_t const *data, size
 			uint64_t seq, char const *origin, store_conflict_f *conflict, void *arg,
 			struct store_err *e);
 
+/*
+ * Walks a peer's changeset before SQLite reads it: only tables the sender
+ * may change (from_primary: every replicated one; from a backup: DND on a
+ * device, a line's forwards, new call records), this schema's column
+ * counts and keys, well-formed values to the last byte. 0, or -1 with why.
+ */
+int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from_primary,
+			  char *why, size_t whylen);
+
 /* Outbox entries after `after`, at most max. */
 int store_replica_outbox(store_t *s, uint64_t after, unsigned max, struct store_change **out,
 			 size_t *n, struct store_err *e);

@@ -4,7 +4,7 @@
 set -u
 src=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${BUILDDIR:-.}
-names="sip_request sip_response digest xml sdp ctl config tls"
+names="sip_request sip_response digest xml sdp ctl config tls ha"
 n=0
 echo "1..$(echo $names | wc -w)"
 for name in $names; do

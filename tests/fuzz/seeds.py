@@ -11,7 +11,10 @@ changing a scenario; the seeds are committed.
 import glob
 import os
 import re
+import struct
+import subprocess
 import sys
+import tempfile
 
 top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 out = os.path.join(top, "tests", "fuzz", "seeds")
@@ -35,6 +38,52 @@ def write(name, key, data):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, key), "wb") as f:
         f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def frame(kind, body):
+    return struct.pack(">I", len(body) + 1) + kind.encode() + body
+
+
+def changeset(tables, sql):
+    """A SQLite session changeset of sql on a database of sipreg's schema (sqlite3 CLI)."""
+    with tempfile.TemporaryDirectory() as d:
+        db, cs = os.path.join(d, "s.db"), os.path.join(d, "c.bin")
+        schema = "".join(open(f).read() for f in sorted(glob.glob(os.path.join(top, "store", "migrations", "*.sql"))))
+        base = ("INSERT INTO user VALUES ('alice','x','y',x'00',1,1);"
+                "INSERT INTO device (name, model, digest_user, created_at, updated_at) "
+                "VALUES ('SEP001122334455','cisco-7965','alice',1,1);"
+                "INSERT INTO line (dn, device, idx, created_at) VALUES ('100','SEP001122334455',1,1);")
+        subprocess.run(["sqlite3", db], input=schema + base, text=True, check=True)
+        script = ".session open main s\n" + "".join(".session s attach %s\n" % t for t in tables)
+        script += sql + "\n.session s changeset %s\n" % cs
+        subprocess.run(["sqlite3", db], input=script, text=True, check=True)
+        return open(cs, "rb").read()
+
+
+def ha_seeds():
+    hello = b'{"node":"node-b","role":"backup","epoch":1,"schema":8,"seq":0,"config":"c8275f36aecebc22","snapshot":false}'
+    write("ha", "hello", frame("H", hello))
+    join = ('{"token":"%s","node":"node-b","schema":8,"san":"DNS:node-b,IP:127.0.0.2",'
+            '"csr_node":"-----BEGIN CERTIFICATE REQUEST-----\\nMIIB\\n-----END CERTIFICATE REQUEST-----\\n",'
+            '"csr_sip":"x"}' % ("0" * 32)).encode()
+    write("ha", "join", frame("J", join))
+    write("ha", "error", frame("E", b'{"error":"the token is not the invitation\'s"}'))
+    u64 = lambda *v: b"".join(struct.pack(">Q", x) for x in v)
+    write("ha", "acks", frame("A", u64(7)) + frame("P", u64(9)) + frame("V", u64(3)))
+    changes = {
+        "line-add": (["line"], "INSERT INTO line (dn, device, idx, created_at) VALUES ('101','SEP001122334455',2,2);"),
+        "dnd": (["device"], "UPDATE device SET dnd = 1, changed_at = 1700000000000, changed_by = 'node-b' WHERE name = 'SEP001122334455';"),
+        "cfwd": (["feature"], "INSERT INTO feature (dn, cfwd_all, changed_at, changed_by) VALUES ('100','200',1700000000001,'node-b');"),
+        "line-del": (["line"], "DELETE FROM line WHERE dn = '100';"),
+        "cdr": (["cdr"], "INSERT INTO cdr (id, started_at, caller, callee, result, call_id) VALUES (-1, 1700000000, '100', '200', 'unavailable', 'node-b-1-1');"),
+        "user": (["user"], "UPDATE user SET ha1_md5 = 'z' WHERE name = 'alice';"),
+    }
+    for k, (tables, sql) in changes.items():
+        cs = changeset(tables, sql)
+        write("ha", "change-" + k, frame("C", u64(1, 1700000000000) + cs))
+        write("ha", "up-" + k, frame("U", u64(1) + cs))
+    write("ha", "hello-then-changes", frame("H", hello) + frame("C", u64(1, 1) + changeset(["line"], changes["line-add"][1]))
+          + frame("C", u64(2, 2) + changeset(["device"], changes["dnd"][1])))
 
 
 def sipp_messages(path):
@@ -142,6 +191,7 @@ Content-Length: 239
 
 
 def main():
+    ha_seeds()
     for f in sorted(glob.glob(os.path.join(top, "tests", "e2e", "torture", "*.dat"))):
         write("sip_request", "torture-" + os.path.basename(f)[:-4], open(f, "rb").read())
     for f in sorted(glob.glob(os.path.join(top, "tests", "e2e", "sipp", "*.xml"))):
