@@ -270,9 +270,19 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
 	snprintf(addr, sizeof(addr), "%s", ip);
 	if (n_conns(ha) >= MAX_CONNS) {
-		log_warning("node link from %s refused: %d connections already", addr, MAX_CONNS);
-		evutil_closesocket(fd);
-		return;
+		/* The oldest connection nobody has authenticated makes room: strangers cannot
+		 * hold every slot against the peer. */
+		struct ha_conn *oldest = NULL;
+		for (struct ha_conn *c = ha->conns; c; c = c->next)
+			if (!c->authed && !c->outbound)
+				oldest = c; /* the list is newest first */
+		if (!oldest) {
+			log_warning("node link from %s refused: %d connections already", addr,
+				    MAX_CONNS);
+			evutil_closesocket(fd);
+			return;
+		}
+		link_close(oldest, "making room for a new connection");
 	}
 	evutil_make_socket_nonblocking(fd);
 	conn_new(ha, fd, false, false, addr);

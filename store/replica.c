@@ -301,6 +301,17 @@ int store_replica_restore(store_t *s, char const *path, uint64_t seq, struct sto
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
+	if (sqlite3_prepare_v2(s->db, "PRAGMA snap.quick_check", -1, &st, NULL) == SQLITE_OK) {
+		char const *r = sqlite3_step(st) == SQLITE_ROW
+					? (char const *)sqlite3_column_text(st, 0)
+					: NULL;
+		bool ok = r && !strcmp(r, "ok");
+		sqlite3_finalize(st);
+		if (!ok) {
+			err = store_seterr(e, -EPROTO, "the snapshot is not a sound database");
+			goto detach;
+		}
+	}
 	if (version != store_schema_version(s)) {
 		err = store_seterr(e, -EPROTO,
 				   "the snapshot has schema version %d, this node %d", version,
