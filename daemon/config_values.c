@@ -427,13 +427,17 @@ int config_parse_hostport(struct config *cfg, void *field, char const *value, ch
 	return 0;
 }
 
-/* A node's name: 1 to 32 letters, digits and '-' (it goes into call ids). */
+/* A node's name: 1 to 32 letters, digits and '-' (it goes into call ids); "": the host's. */
 int config_parse_node_id(struct config *cfg, void *field, char const *value, char *why,
 			 size_t whylen, unsigned min, unsigned max)
 {
 	(void)cfg, (void)min, (void)max;
 	size_t n = strlen(value);
-	if (n < 1 || n > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	if (n == 0) {
+		((char *)field)[0] = '\0'; /* the host name's */
+		return 0;
+	}
+	if (n > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					     "0123456789-") != n) {
 		snprintf(why, whylen,
 			 "a node id is 1 to 32 letters, digits and '-', not '%s'", value);

@@ -277,8 +277,22 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	next.tls_legacy = d->cfg.tls_legacy;
 	snprintf(next.tls_dir, sizeof(next.tls_dir), "%s", d->cfg.tls_dir);
 	snprintf(next.tls_trunk_ca, sizeof(next.tls_trunk_ca), "%s", d->cfg.tls_trunk_ca);
+	if (next.ha_role != d->cfg.ha_role || memcmp(&next.ha_listen, &d->cfg.ha_listen,
+						     sizeof(next.ha_listen)) ||
+	    memcmp(&next.ha_peer, &d->cfg.ha_peer, sizeof(next.ha_peer)) ||
+	    strcmp(next.ha_node_id, d->cfg.ha_node_id) ||
+	    next.ha_journal_keep != d->cfg.ha_journal_keep ||
+	    next.ha_journal_age != d->cfg.ha_journal_age)
+		log_warning("reload: changes to [ha] take effect at the next restart");
+	next.ha_role = d->cfg.ha_role;
+	next.ha_listen = d->cfg.ha_listen;
+	next.ha_peer = d->cfg.ha_peer;
+	memcpy(next.ha_node_id, d->cfg.ha_node_id, sizeof(next.ha_node_id));
+	next.ha_journal_keep = d->cfg.ha_journal_keep;
+	next.ha_journal_age = d->cfg.ha_journal_age;
 
 	d->cfg = next;
+	ha_config_reloaded(d->ha, &next);
 	log_set_target(next.log_target);
 	set_level(next.log_level);
 	/*

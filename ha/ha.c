@@ -192,6 +192,16 @@ void ha_destroy(ha_t *ha)
 	free(ha);
 }
 
+void ha_config_reloaded(ha_t *ha, struct config const *cfg)
+{
+	if (!ha)
+		return;
+	config_fingerprint(cfg, ha->config_fp, sizeof(ha->config_fp));
+	/* compared again at the next hello */
+	if (ha->link)
+		link_close(ha->link, "the configuration changed: saying hello again");
+}
+
 char const *ha_write_refusal(ha_t *ha)
 {
 	static char buf[400];

@@ -37,6 +37,9 @@ int ha_run(ha_t *ha, struct event_base *base, store_worker_t *w, struct change_p
 
 void ha_destroy(ha_t *ha);
 
+/* SIGHUP: the keys compared with the peer's may have changed (NULL-safe). */
+void ha_config_reloaded(ha_t *ha, struct config const *cfg);
+
 /* NULL when this node takes administrative changes; otherwise why not, one sentence. */
 char const *ha_write_refusal(ha_t *ha);
 
