@@ -199,9 +199,9 @@ static void on_join(struct ha_conn *c, struct ha_frame const *f)
 		json_decref(root);
 		return;
 	}
-	if (tls_node_sign(ha->tls_dir, j.csr_node, j.node, NULL, false, &node_cert, why,
+	if (tls_node_sign(ha->tls_dir, j.csr_node, j.node, NULL, &node_cert, why,
 			  sizeof(why)) < 0 ||
-	    tls_node_sign(ha->tls_dir, j.csr_sip, j.node, j.san[0] ? j.san : NULL, true, &sip_cert,
+	    tls_node_sign(ha->tls_dir, j.csr_sip, j.node, j.san[0] ? j.san : NULL, &sip_cert,
 			  why, sizeof(why)) < 0 ||
 	    !(ca = file_text(ha->tls_dir, TLS_CA)) || !(sast = file_text(ha->tls_dir, TLS_SAST)) ||
 	    !(ca_key = file_text(ha->tls_dir, TLS_CA_KEY)) ||
@@ -445,7 +445,7 @@ static int install(ha_t *ha, json_t *o, struct joined_job *jj, char *why, size_t
 		return snprintf(why, whylen, "the primary's certificate is not the one it names"),
 		       -1;
 	if (mkdir(ha->tls_dir, 0700) < 0 && errno != EEXIST)
-		return snprintf(why, whylen, "cannot create %s: %s", ha->tls_dir, strerror(errno)),
+		return snprintf(why, whylen, "cannot create %.200s: %s", ha->tls_dir, strerror(errno)),
 		       -1;
 	if (tls_node_write_pair(ha->tls_dir, TLS_NODE, js->node_key, node_cert, why, whylen) < 0 ||
 	    tls_node_write_pair(ha->tls_dir, TLS_AGENT, js->sip_key, sip_cert, why, whylen) < 0 ||

@@ -29,8 +29,7 @@
 #define CA_DAYS	  3650
 #define SAST_DAYS 7300
 
-/* A certificate for key, named cn (and o), signed by issuer's key (itself when NULL). */
-static X509 *issue(EVP_PKEY *key, char const *cn, X509 *issuer, EVP_PKEY *issuer_key,
+X509 *tls_issue(EVP_PKEY *key, char const *cn, X509 *issuer, EVP_PKEY *issuer_key,
 		   unsigned days, char const *kind, char const *san)
 {
 	X509 *x = X509_new();
@@ -147,8 +146,8 @@ static int issue_servers(char const *dir, X509 *ca, EVP_PKEY *ca_key,
 	}
 	int rc = -1;
 	EVP_PKEY *rsa = EVP_RSA_gen(2048), *ec = EVP_EC_gen("P-256");
-	X509 *sip = rsa ? issue(rsa, o->cn, ca, ca_key, o->days, "rsa", san) : NULL;
-	X509 *web = ec ? issue(ec, o->cn, ca, ca_key, o->days, "ec", san) : NULL;
+	X509 *sip = rsa ? tls_issue(rsa, o->cn, ca, ca_key, o->days, "rsa", san) : NULL;
+	X509 *web = ec ? tls_issue(ec, o->cn, ca, ca_key, o->days, "ec", san) : NULL;
 	if (!sip || !web) {
 		tls_fail(err, errlen, "cannot issue the server certificates");
 		goto out;
@@ -206,9 +205,9 @@ int tls_init(char const *dir, struct tls_init_opts const *o, char *err, size_t e
 	char cn[128];
 	snprintf(cn, sizeof(cn), "sipreg lab CA %s", o->cn);
 	EVP_PKEY *ca_key = EVP_RSA_gen(2048), *sast_key = EVP_RSA_gen(2048);
-	X509 *ca = ca_key ? issue(ca_key, cn, NULL, NULL, CA_DAYS, "ca", NULL) : NULL;
+	X509 *ca = ca_key ? tls_issue(ca_key, cn, NULL, NULL, CA_DAYS, "ca", NULL) : NULL;
 	snprintf(cn, sizeof(cn), "sipreg SAST %s", o->cn);
-	X509 *sast = sast_key ? issue(sast_key, cn, NULL, NULL, SAST_DAYS, "sast", NULL) : NULL;
+	X509 *sast = sast_key ? tls_issue(sast_key, cn, NULL, NULL, SAST_DAYS, "sast", NULL) : NULL;
 	if (!ca || !sast) {
 		tls_fail(err, errlen, "cannot make the CA");
 		goto out;

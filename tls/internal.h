@@ -46,6 +46,14 @@ long tls_days_left(X509 *cert, time_t now);
 /* The subjectAltName entries as "DNS:a, IP:b", "" when none. */
 void tls_san_text(X509 *cert, char *out, size_t len);
 
+/*
+ * A certificate for key named cn (O=sipreg), signed by issuer's key (self-
+ * signed when issuer is NULL), valid days; kind "ca", "sast", or a server's
+ * key "rsa" or "ec" (serverAuth and clientAuth, san when not empty).
+ */
+X509 *tls_issue(EVP_PKEY *key, char const *cn, X509 *issuer, EVP_PKEY *issuer_key,
+		unsigned days, char const *kind, char const *san);
+
 /* what, and OpenSSL's first queued error, into err; -1. */
 int tls_fail(char *err, size_t errlen, char const *what);
 

@@ -25,42 +25,10 @@
 #define NODE_DAYS 3650
 
 /* A certificate for pub named cn, signed by the CA; san NULL for none. */
-static X509 *sign_for(EVP_PKEY *pub, char const *cn, char const *san, X509 *ca, EVP_PKEY *ca_key,
-		      bool sip)
+static X509 *sign_for(EVP_PKEY *pub, char const *cn, char const *san, X509 *ca, EVP_PKEY *ca_key)
 {
-	X509 *x = X509_new();
-	BIGNUM *bn = BN_new();
-	X509_NAME *name = X509_NAME_new();
-	bool ok = x && bn && name && X509_set_version(x, 2) &&
-		  BN_rand(bn, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) &&
-		  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
-		  X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
-		  X509_time_adj_ex(X509_getm_notAfter(x), NODE_DAYS, 0, NULL) &&
-		  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (unsigned char const *)cn,
-					     -1, -1, 0) &&
-		  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-					     (unsigned char const *)"sipreg", -1, -1, 0) &&
-		  (sip || X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
-						     (unsigned char const *)"node link", -1, -1,
-						     0)) &&
-		  X509_set_subject_name(x, name) &&
-		  X509_set_issuer_name(x, X509_get_subject_name(ca)) && X509_set_pubkey(x, pub) &&
-		  tls_add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") &&
-		  tls_add_ext(x, ca, NID_key_usage,
-			  EVP_PKEY_is_a(pub, "RSA") ? "critical,digitalSignature,keyEncipherment"
-						    : "critical,digitalSignature,keyAgreement") &&
-		  tls_add_ext(x, ca, NID_ext_key_usage, "serverAuth,clientAuth") &&
-		  (!san || !*san || tls_add_ext(x, ca, NID_subject_alt_name, san)) &&
-		  tls_add_ext(x, ca, NID_subject_key_identifier, "hash") &&
-		  tls_add_ext(x, ca, NID_authority_key_identifier, "keyid") &&
-		  X509_sign(x, ca_key, EVP_sha256()) > 0;
-	BN_free(bn);
-	X509_NAME_free(name);
-	if (!ok) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
+	return tls_issue(pub, cn, ca, ca_key, NODE_DAYS, EVP_PKEY_is_a(pub, "RSA") ? "rsa" : "ec",
+			 san);
 }
 
 /* The CA's certificate and key from dir; -1 with err when there is none. */
@@ -108,7 +76,7 @@ int tls_node_ensure(char const *dir, char const *node_id, char *err, size_t errl
 		return -1;
 	int rc = -1;
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = key ? sign_for(key, node_id, NULL, ca, ca_key, false) : NULL;
+	X509 *cert = key ? sign_for(key, node_id, NULL, ca, ca_key) : NULL;
 	if (!cert) {
 		tls_fail(err, errlen, "cannot issue the node link certificate");
 	} else {
@@ -170,7 +138,7 @@ out:
 }
 
 int tls_node_sign(char const *dir, char const *csr_pem, char const *cn, char const *san,
-		  bool sip, char **cert_pem, char *err, size_t errlen)
+		  char **cert_pem, char *err, size_t errlen)
 {
 	X509 *ca = NULL, *cert = NULL;
 	EVP_PKEY *ca_key = NULL, *pub = NULL;
@@ -192,7 +160,7 @@ int tls_node_sign(char const *dir, char const *csr_pem, char const *cn, char con
 	}
 	if (load_ca(dir, &ca, &ca_key, err, errlen) < 0)
 		goto out;
-	if (!(cert = sign_for(pub, cn, san, ca, ca_key, sip))) {
+	if (!(cert = sign_for(pub, cn, san, ca, ca_key))) {
 		tls_fail(err, errlen, "cannot sign the certificate request");
 		goto out;
 	}

@@ -141,12 +141,11 @@ int tls_node_request(char const *cn, bool rsa, char **key_pem, char **csr_pem, c
 		     size_t errlen);
 
 /*
- * Signs a request with the lab CA of dir as cn (san: "DNS:..,IP:.." or NULL;
- * sip: a SIP server certificate, else a node link one): the certificate and
- * the CA's, PEM, malloc'd.
+ * Signs a request with the lab CA of dir as cn (san: "DNS:..,IP:.." or
+ * NULL): the certificate and the CA's, PEM, malloc'd.
  */
 int tls_node_sign(char const *dir, char const *csr_pem, char const *cn, char const *san,
-		  bool sip, char **cert_pem, char *err, size_t errlen);
+		  char **cert_pem, char *err, size_t errlen);
 
 /* Writes dir/name (0600): a key and its certificates. */
 int tls_node_write_pair(char const *dir, char const *name, char const *key_pem,

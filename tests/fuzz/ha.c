@@ -19,44 +19,17 @@
 #include "store/replica.h"
 #include "store/store.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz_store.h"
 
 static store_t *store;
-/* In memory-backed /dev/shm where there is one: every change commits (and syncs). */
-static char dir[] = "/dev/shm/sipreg-fuzz-ha-XXXXXX";
-
-static void remove_dir(void)
-{
-	char path[64];
-	char const *files[] = { "sipreg.db", "sipreg.db-wal", "sipreg.db-shm", "sipreg.db.key" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	char path[64];
 	struct store_err e = { 0 };
-	log_set_level(LOG_LVL_ERROR);
-	if (!mkdtemp(dir)) {
-		memcpy(dir, "/tmp/sipreg-fuzz-ha-XXXXXX", sizeof("/tmp/sipreg-fuzz-ha-XXXXXX"));
-		if (!mkdtemp(dir))
-			abort();
-	}
-	atexit(remove_dir);
-	snprintf(path, sizeof(path), "%s/sipreg.db", dir);
-	struct store_device_spec d = { .name = "SEP001122334455",
-				       .model = "cisco-7965",
-				       .digest_user = "alice" };
-	struct store_line_spec l = { .device = "SEP001122334455", .dn = "100" };
-	if (store_open(&store, path, "sipreg", &e) < 0 ||
-	    store_user_add(store, "alice", "fuzz-secret-1", &e) < 0 ||
-	    store_device_add(store, &d, &e) < 0 || store_line_add(store, &l, NULL, &e) < 0 ||
-	    store_replica_mode(store, REPLICA_SOURCE, "fuzz", &e) < 0) {
+	store = fuzz_store_open("ha");
+	if (store_replica_mode(store, REPLICA_SOURCE, "fuzz", &e) < 0) {
 		fprintf(stderr, "ha fuzz: %s\n", e.msg);
 		abort();
 	}
