@@ -47,8 +47,8 @@ void ctl_describe(char *buf, size_t len, char const *cmd, json_t *args)
 	json_object_foreach (args, key, v) {
 		if (n >= len)
 			break;
-		if (strcmp(key, "password") == 0)
-			continue;
+		if (strcmp(key, "password") == 0 || strcmp(key, "token") == 0)
+			continue; /* secrets: a password, a join token */
 		/* Keys and values quoted: a request cannot write a log line of its own. */
 		if (json_is_string(v))
 			n += (size_t)snprintf(buf + n, len - n, " %s=%s", LOGQ(key),

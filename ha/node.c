@@ -25,7 +25,8 @@
 #include "store/store.h"
 
 #define LOG_TAG "ha"
-#define CATCHUP_MAX 2000 /* journal entries read per store job */
+#define CATCHUP_MAX 2000   /* journal entries read per store job */
+#define QUEUE_MAX   100000 /* changes received on a backup, not yet applied */
 
 char const *node_role_name(enum ha_role r)
 {
@@ -542,6 +543,11 @@ static void on_change(struct ha_conn *c, struct ha_frame const *f)
 	}
 	if (seq > ha->primary_head)
 		ha->primary_head = seq;
+	if (ha->n_queue >= QUEUE_MAX) {
+		/* the store falls behind: stop reading; the journal resumes us later */
+		link_close(c, "too many changes waiting to be applied");
+		return;
+	}
 	if (enqueue(ha, seq, (int64_t)at, f->body + 16, f->len - 16) < 0) {
 		link_close(c, "out of memory");
 		return;

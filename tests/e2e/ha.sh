@@ -107,6 +107,7 @@ check "the trust list lists both nodes' certificates, signed" sh -c \
 check "the backup's own trust list too, with the same SAST signer" sh -c \
 	"python3 '$E2E_DIR/itl.py' '$WORK/B/tls/ITLFile.tlv' --verify | grep -c 'record role CCM' | grep -qx 2"
 check "the configurations match" status_is B config_match True
+check "nor in the backup's" sh -c "! grep -qF '${TOKEN%%.*}' '$WORK/B/sipregd.log'"
 expect_exit 1 "the token serves once" on B ha join "$TOKEN"
 check "reused: refused as such" last_has "used already"
 check "and the link stays up" status_is B peer_state connected
@@ -205,5 +206,12 @@ TOKEN=$(on B ha invite 2>/dev/null)
 expect_exit 0 "the old primary joins the new one" on A ha join "$TOKEN"
 check "and becomes its backup" wait_for 100 status_is A role backup
 check "with what the new primary made meanwhile" wait_for 100 line_on A 1002
+# ---- configurations that differ ----
+check "A stops" stop A
+RING_TIMEOUT=30 start A || exit 1
+check "a node whose [calls] differ: warned in ha status" wait_for 100 sh -c \
+	"'$SIPREGCTL' -s '$WORK/B/ctl.sock' ha status | grep -q '^configuration DIFFERS'"
+check "with the reason" sh -c "'$SIPREGCTL' -s '$WORK/B/ctl.sock' ha status | grep -q 'warning .*differ from node node-A'"
+check "and in the log" grep -q "differ from node node-A" "$WORK/B/sipregd.log"
 check "A stops cleanly" stop A
 check "B stops cleanly" stop B
