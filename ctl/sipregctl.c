@@ -73,6 +73,13 @@ static int cmd_status(int argc, char **argv)
 			       : "");
 	if (json_is_true(json_object_get(tls, "legacy")))
 		printf("TLS           legacy (TLS 1.0, security level 0) allowed\n");
+	json_t *ha = json_object_get(d, "ha");
+	char const *role = json_string_value(json_object_get(ha, "role"));
+	if (role && strcmp(role, "standalone"))
+		printf("node          %s, %s; peer %s %s (sipregctl ha status)\n",
+		       json_string_value(json_object_get(ha, "node")), role,
+		       json_string_value(json_object_get(ha, "peer_node")),
+		       json_string_value(json_object_get(ha, "peer_state")));
 	json_decref(d);
 	return 0;
 }

@@ -83,13 +83,13 @@ static int absolute_path(char *out, size_t len, char const *path)
 static json_t *on_status(void *arg)
 {
 	struct daemon *d = arg;
-	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s, s:o, s:o}", "version", PACKAGE_VERSION,
-			 "pid", (json_int_t)getpid(), "uptime",
+	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s, s:o, s:o, s:o}", "version",
+			 PACKAGE_VERSION, "pid", (json_int_t)getpid(), "uptime",
 			 (json_int_t)(time(NULL) - d->started), "realm", d->cfg.realm, "store",
 			 d->store_path, "schema", d->schema, "log_level",
 			 log_level_name(log_get_level()), "sip",
 			 d->sip ? sip_thread_status(d->sip) : json_object(), "tls",
-			 tlsd_status(&d->cfg));
+			 tlsd_status(&d->cfg), "ha", ha_status(d->ha));
 }
 
 static ha_t *on_ha(void *arg)

@@ -65,9 +65,10 @@ int ha_create(ha_t **out, struct config const *cfg, char const *node, store_t *s
 	*out = NULL;
 	if (cfg->ha_role == HA_ROLE_STANDALONE) {
 		if (store_replica_get(store, "role", v, sizeof(v)) && strcmp(v, "standalone"))
-			log_warning("[ha] role = standalone: this node was the %s of a pair and now "
-				    "runs alone (no link, no replication)",
-				    v);
+			log_warning(
+				"[ha] role = standalone: this node was the %s of a pair and now "
+				"runs alone (no link, no replication)",
+				v);
 		return store_replica_mode(store, REPLICA_OFF, node, &e) < 0 ? -1 : 0;
 	}
 	if (cfg->ha_role == HA_ROLE_PRIMARY && !cfg->ha_listen.port) {
@@ -75,7 +76,8 @@ int ha_create(ha_t **out, struct config const *cfg, char const *node, store_t *s
 		return -1;
 	}
 	if (cfg->ha_role == HA_ROLE_BACKUP && !cfg->ha_peer.port) {
-		snprintf(err, errlen, "[ha] role = backup needs [ha] peer (the primary's host:port)");
+		snprintf(err, errlen,
+			 "[ha] role = backup needs [ha] peer (the primary's host:port)");
 		return -1;
 	}
 	ha_t *ha = calloc(1, sizeof(*ha));
@@ -106,16 +108,15 @@ int ha_create(ha_t **out, struct config const *cfg, char const *node, store_t *s
 		ha->epoch = 1;
 	if (store_replica_get(store, "peer_fp", ha->peer_fp, sizeof(ha->peer_fp)))
 		store_replica_get(store, "peer_node", ha->peer_node, sizeof(ha->peer_node));
-	ha->applied = store_replica_get(store, "applied", v, sizeof(v)) ? strtoull(v, NULL, 10)
-									   : 0;
+	ha->applied = store_replica_get(store, "applied", v, sizeof(v)) ? strtoull(v, NULL, 10) : 0;
 	ha->received = ha->applied;
-	ha->need_snapshot = store_replica_get(store, "need_snapshot", v, sizeof(v)) &&
-			    !strcmp(v, "1");
+	ha->need_snapshot =
+		store_replica_get(store, "need_snapshot", v, sizeof(v)) && !strcmp(v, "1");
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)ha->epoch);
 	if (store_replica_set(store, "role", node_role_name(ha->role), &e) < 0 ||
 	    store_replica_set(store, "epoch", v, &e) < 0 ||
 	    store_replica_mode(store,
-			       ha->role == ROLE_PRIMARY  ? REPLICA_SOURCE
+			       ha->role == ROLE_PRIMARY	 ? REPLICA_SOURCE
 			       : ha->role == ROLE_BACKUP ? REPLICA_UPSTREAM
 							 : REPLICA_OFF,
 			       node, &e) < 0) {
@@ -250,18 +251,18 @@ json_t *ha_status(ha_t *ha)
 		config_listen_format(&ha->cfg.ha_listen, listen, sizeof(listen));
 	if (ha->cfg.ha_peer.port)
 		config_listen_format(&ha->cfg.ha_peer, peer, sizeof(peer));
-	char const *state = ha->link	    ? "connected"
-			    : ha->joining   ? "joining"
+	char const *state = ha->link	     ? "connected"
+			    : ha->joining    ? "joining"
 			    : ha->peer_fp[0] ? "disconnected"
 					     : "not joined";
-	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
-			      "node", ha->node, "role", node_role_name(ha->role), "epoch",
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "node",
+			      ha->node, "role", node_role_name(ha->role), "epoch",
 			      (json_int_t)ha->epoch, "listen", listen, "peer", peer, "peer_node",
 			      ha->peer_node, "peer_state", state, "peer_fingerprint", ha->peer_fp,
 			      "fingerprint", own_fp, "schema", ha->schema, "config_fingerprint",
 			      ha->config_fp);
-	json_object_set_new(o, "config_match", ha->link ? json_boolean(!ha->config_warning[0])
-							 : json_null());
+	json_object_set_new(o, "config_match",
+			    ha->link ? json_boolean(!ha->config_warning[0]) : json_null());
 	if (ha->config_warning[0])
 		json_object_set_new(o, "config_warning", json_string(ha->config_warning));
 	if (ha->note[0])
@@ -270,15 +271,18 @@ json_t *ha_status(ha_t *ha)
 		json_object_set_new(o, "head", json_integer((json_int_t)ha->head));
 		json_object_set_new(o, "backup_applied",
 				    json_integer((json_int_t)ha->peer_applied));
-		json_object_set_new(o, "lag_changes",
-				    json_integer((json_int_t)(ha->link && ha->head > ha->peer_applied
-								      ? ha->head - ha->peer_applied
-								      : 0)));
-		json_object_set_new(o, "invite_open", json_boolean(ha->invite == INVITE_OPEN &&
-								   time(NULL) < ha->invite_until));
+		json_object_set_new(
+			o, "lag_changes",
+			json_integer((json_int_t)(ha->link && ha->head > ha->peer_applied
+							  ? ha->head - ha->peer_applied
+							  : 0)));
+		json_object_set_new(
+			o, "invite_open",
+			json_boolean(ha->invite == INVITE_OPEN && time(NULL) < ha->invite_until));
 		json_object_set_new(o, "conflicts", json_integer(ha->conflicts));
 	} else {
-		uint64_t behind = ha->primary_head > ha->applied ? ha->primary_head - ha->applied : 0;
+		uint64_t behind =
+			ha->primary_head > ha->applied ? ha->primary_head - ha->applied : 0;
 		json_object_set_new(o, "applied", json_integer((json_int_t)ha->applied));
 		json_object_set_new(o, "primary_head", json_integer((json_int_t)ha->primary_head));
 		json_object_set_new(o, "lag_changes", json_integer((json_int_t)behind));
@@ -302,13 +306,15 @@ int ha_promote(ha_t *ha, json_t **data, char *err, size_t errlen)
 		return -1;
 	}
 	if (ha->role == ROLE_BACKUP && ha->need_snapshot) {
-		snprintf(err, errlen, "this backup has no copy of the primary's data yet: it cannot "
-				      "become the primary");
+		snprintf(err, errlen,
+			 "this backup has no copy of the primary's data yet: it cannot "
+			 "become the primary");
 		return -1;
 	}
 	if (ha->role == ROLE_DEMOTED) {
-		snprintf(err, errlen, "this node stood down for a promoted peer: join it instead "
-				      "(sipregctl ha join)");
+		snprintf(err, errlen,
+			 "this node stood down for a promoted peer: join it instead "
+			 "(sipregctl ha join)");
 		return -1;
 	}
 	if (ha->link)

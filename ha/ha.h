@@ -51,8 +51,7 @@ int ha_invite(ha_t *ha, unsigned seconds, json_t **data, char *err, size_t errle
 
 /* ha join TOKEN: done runs on the main thread once joined (rc 0, data) or refused (err). */
 typedef void ha_join_done_f(void *arg, int rc, json_t *data, char const *err);
-int ha_join(ha_t *ha, char const *token, ha_join_done_f *done, void *arg, char *err,
-	    size_t errlen);
+int ha_join(ha_t *ha, char const *token, ha_join_done_f *done, void *arg, char *err, size_t errlen);
 
 /* ha promote: this backup becomes the primary. */
 int ha_promote(ha_t *ha, json_t **data, char *err, size_t errlen);

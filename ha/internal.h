@@ -27,14 +27,14 @@ struct ha_conn {
 	struct bufferevent *bev;
 	SSL *ssl;
 	bool outbound;
-	bool joining;	 /* a backup's join: no pin yet, the token's CA instead */
-	bool authed;	 /* the peer's certificate is the pinned one */
-	bool hello_seen; /* the peer's hello arrived and was accepted */
-	bool feeding;	 /* primary: changes flow to this backup */
-	bool catching_up; /* primary: a journal read or snapshot is under way */
-	bool closing;	  /* refused: reads nothing more */
+	bool joining;	    /* a backup's join: no pin yet, the token's CA instead */
+	bool authed;	    /* the peer's certificate is the pinned one */
+	bool hello_seen;    /* the peer's hello arrived and was accepted */
+	bool feeding;	    /* primary: changes flow to this backup */
+	bool catching_up;   /* primary: a journal read or snapshot is under way */
+	bool closing;	    /* refused: reads nothing more */
 	bool need_snapshot; /* primary: the backup needs a whole copy */
-	uint64_t sent;	  /* primary: the last change sent */
+	uint64_t sent;	    /* primary: the last change sent */
 	char addr[64];
 	char peer_fp[HA_FP_MAX];
 	struct ha_hello peer;
@@ -51,13 +51,13 @@ struct ha {
 	int schema;
 	enum ha_role role;
 	uint64_t epoch;
-	char peer_fp[HA_FP_MAX];  /* pinned; "" before a join */
+	char peer_fp[HA_FP_MAX]; /* pinned; "" before a join */
 	char peer_node[HA_NODE_MAX];
 	char config_fp[24];
 	char note[320]; /* why replication stands still, "" when it does not */
 	char config_warning[300];
-	uint8_t data_key[32];	/* the store's, read at start: a joining backup receives it */
-	bool need_snapshot;	/* joined, no snapshot applied yet */
+	uint8_t data_key[32]; /* the store's, read at start: a joining backup receives it */
+	bool need_snapshot;   /* joined, no snapshot applied yet */
 
 	struct event_base *base;
 	store_worker_t *store;
@@ -71,17 +71,17 @@ struct ha {
 	time_t next_dial;
 
 	/* primary */
-	uint64_t head;		 /* newest change journaled */
-	uint64_t peer_applied;	 /* what the backup said it applied */
+	uint64_t head;	       /* newest change journaled */
+	uint64_t peer_applied; /* what the backup said it applied */
 	uint64_t changes_made;
 	/* backup */
-	uint64_t applied;	  /* last change applied */
-	uint64_t received;	  /* last change received (applied, queued or being applied) */
-	uint64_t primary_head;	  /* newest the primary has, as it said */
-	bool applying;		  /* a batch is on the store thread */
+	uint64_t applied;	    /* last change applied */
+	uint64_t received;	    /* last change received (applied, queued or being applied) */
+	uint64_t primary_head;	    /* newest the primary has, as it said */
+	bool applying;		    /* a batch is on the store thread */
 	struct store_change *queue; /* received, not yet applied */
 	size_t n_queue, cap_queue;
-	uint64_t up_sent;	  /* outbox: last id sent */
+	uint64_t up_sent; /* outbox: last id sent */
 	bool up_reading, up_again;
 	uint64_t applied_total;
 	unsigned lag_ms[LAG_RING];

@@ -30,13 +30,13 @@
 #include "daemon/tlsd.h"
 #include "tls/tls.h"
 
-#define LOG_TAG "ha"
+#define LOG_TAG		 "ha"
 #define INVITE_SECONDS	 600
 #define JOINS_PER_MINUTE 5
 #define JOIN_SECONDS	 20 /* a join that has not finished by then fails */
 
 struct ha_join_state {
-	char secret[33];    /* hex */
+	char secret[33];       /* hex */
 	char ca_fp[HA_FP_MAX]; /* "SHA256:.." */
 	char *node_key, *node_csr, *sip_key, *sip_csr;
 	ha_join_done_f *done;
@@ -199,10 +199,10 @@ static void on_join(struct ha_conn *c, struct ha_frame const *f)
 		json_decref(root);
 		return;
 	}
-	if (tls_node_sign(ha->tls_dir, j.csr_node, j.node, NULL, &node_cert, why,
+	if (tls_node_sign(ha->tls_dir, j.csr_node, j.node, NULL, &node_cert, why, sizeof(why)) <
+		    0 ||
+	    tls_node_sign(ha->tls_dir, j.csr_sip, j.node, j.san[0] ? j.san : NULL, &sip_cert, why,
 			  sizeof(why)) < 0 ||
-	    tls_node_sign(ha->tls_dir, j.csr_sip, j.node, j.san[0] ? j.san : NULL, &sip_cert,
-			  why, sizeof(why)) < 0 ||
 	    !(ca = file_text(ha->tls_dir, TLS_CA)) || !(sast = file_text(ha->tls_dir, TLS_SAST)) ||
 	    !(ca_key = file_text(ha->tls_dir, TLS_CA_KEY)) ||
 	    tls_cert_pem(ha->tls_dir, TLS_AGENT, &agent, why, sizeof(why)) < 0) {
@@ -295,13 +295,13 @@ static void on_join_timeout(evutil_socket_t fd, short what, void *arg)
 	join_finish(ha, -1, NULL, why);
 }
 
-int ha_join(ha_t *ha, char const *token, ha_join_done_f *done, void *arg, char *err,
-	    size_t errlen)
+int ha_join(ha_t *ha, char const *token, ha_join_done_f *done, void *arg, char *err, size_t errlen)
 {
 	char const *dot = token ? strchr(token, '.') : NULL;
 	if (ha->role == ROLE_PRIMARY || ha->role == ROLE_STANDALONE) {
-		snprintf(err, errlen, "this node is the %s: only a node with [ha] role = backup (or a "
-				      "former primary that stood down) joins",
+		snprintf(err, errlen,
+			 "this node is the %s: only a node with [ha] role = backup (or a "
+			 "former primary that stood down) joins",
 			 node_role_name(ha->role));
 		return -1;
 	}
@@ -435,8 +435,7 @@ static int install(ha_t *ha, json_t *o, struct joined_job *jj, char *why, size_t
 	json_t *epoch = json_object_get(o, "epoch");
 	char cafp[HA_FP_MAX];
 	if (!ca || !ca_key || !node_cert || !sip_cert || !agent || !sast || !key ||
-	    strlen(key) != 64 ||
-	    !node || !ha_node_ok(node) || !fp || !json_is_integer(epoch) ||
+	    strlen(key) != 64 || !node || !ha_node_ok(node) || !fp || !json_is_integer(epoch) ||
 	    text_unhex(jj->key, sizeof(jj->key), key) != 32)
 		return snprintf(why, whylen, "the primary's answer is incomplete"), -1;
 	if (tls_pem_fingerprint(ca, strlen(ca), cafp, sizeof(cafp)) < 0 || strcmp(cafp, js->ca_fp))
@@ -445,7 +444,8 @@ static int install(ha_t *ha, json_t *o, struct joined_job *jj, char *why, size_t
 		return snprintf(why, whylen, "the primary's certificate is not the one it names"),
 		       -1;
 	if (mkdir(ha->tls_dir, 0700) < 0 && errno != EEXIST)
-		return snprintf(why, whylen, "cannot create %.200s: %s", ha->tls_dir, strerror(errno)),
+		return snprintf(why, whylen, "cannot create %.200s: %s", ha->tls_dir,
+				strerror(errno)),
 		       -1;
 	if (tls_node_write_pair(ha->tls_dir, TLS_NODE, js->node_key, node_cert, why, whylen) < 0 ||
 	    tls_node_write_pair(ha->tls_dir, TLS_AGENT, js->sip_key, sip_cert, why, whylen) < 0 ||

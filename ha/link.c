@@ -25,8 +25,8 @@
 #include "daemon/log.h"
 #include "tls/tls.h"
 
-#define LOG_TAG "ha"
-#define MAX_CONNS     8	 /* links and handshakes at once */
+#define LOG_TAG	      "ha"
+#define MAX_CONNS     8 /* links and handshakes at once */
 #define PING_SECONDS  2
 #define IDLE_SECONDS  10 /* nothing heard for this long: the link is down */
 #define DIAL_SECONDS  1	 /* a backup redials this often */
@@ -130,7 +130,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 			link_close(c, why);
 			return;
 		}
-		size_t want = ((size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]) + 4;
+		size_t want =
+			((size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]) + 4;
 		if (have < want)
 			return;
 		uint8_t *all = evbuffer_pullup(in, (ssize_t)want);
@@ -207,8 +208,8 @@ static SSL_CTX *context(ha_t *ha, bool server, bool joining)
 	char err[300];
 	SSL_CTX **slot = server ? &ha->server_ctx : joining ? &ha->join_ctx : &ha->client_ctx;
 	static char said[300];
-	if (!*slot && !(*slot = tls_node_ctx(joining ? NULL : ha->tls_dir, server, err,
-					     sizeof(err))) &&
+	if (!*slot &&
+	    !(*slot = tls_node_ctx(joining ? NULL : ha->tls_dir, server, err, sizeof(err))) &&
 	    strcmp(said, err)) {
 		log_warning("node link: %s", err); /* once, not at every attempt */
 		snprintf(said, sizeof(said), "%s", err);
@@ -224,8 +225,7 @@ static unsigned n_conns(ha_t *ha)
 	return n;
 }
 
-static struct ha_conn *conn_new(ha_t *ha, int fd, bool outbound, bool joining,
-				char const *addr)
+static struct ha_conn *conn_new(ha_t *ha, int fd, bool outbound, bool joining, char const *addr)
 {
 	SSL_CTX *ctx = context(ha, !outbound, joining);
 	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
@@ -239,9 +239,10 @@ static struct ha_conn *conn_new(ha_t *ha, int fd, bool outbound, bool joining,
 	c->ssl = ssl;
 	c->outbound = outbound;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	c->bev = bufferevent_openssl_socket_new(
-		ha->base, fd, ssl, outbound ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
-		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->bev = bufferevent_openssl_socket_new(ha->base, fd, ssl,
+						outbound ? BUFFEREVENT_SSL_CONNECTING
+							 : BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!c->bev) {
 		SSL_free(ssl);
 		evutil_closesocket(fd);

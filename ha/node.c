@@ -24,7 +24,7 @@
 #include "daemon/text.h"
 #include "store/store.h"
 
-#define LOG_TAG "ha"
+#define LOG_TAG	    "ha"
 #define CATCHUP_MAX 2000   /* journal entries read per store job */
 #define QUEUE_MAX   100000 /* changes received on a backup, not yet applied */
 
@@ -83,7 +83,7 @@ void node_set_role(ha_t *ha, enum ha_role r, uint64_t epoch)
 	struct mode_job *m = calloc(1, sizeof(*m));
 	if (!m)
 		return;
-	m->mode = r == ROLE_PRIMARY ? REPLICA_SOURCE
+	m->mode = r == ROLE_PRIMARY  ? REPLICA_SOURCE
 		  : r == ROLE_BACKUP ? REPLICA_UPSTREAM
 				     : REPLICA_OFF;
 	snprintf(m->node, sizeof(m->node), "%s", ha->node);
@@ -130,7 +130,8 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 	ha_t *ha = c->ha;
 	char why[160], msg[320];
 	struct ha_hello *p = &c->peer;
-	if (c->hello_seen || ha_hello_decode((char const *)f->body, f->len, p, why, sizeof(why)) < 0) {
+	if (c->hello_seen ||
+	    ha_hello_decode((char const *)f->body, f->len, p, why, sizeof(why)) < 0) {
 		link_close(c, c->hello_seen ? "a second hello" : why);
 		return;
 	}
@@ -147,7 +148,8 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 	if (strcmp(p->config_fp, ha->config_fp)) {
 		snprintf(ha->config_warning, sizeof(ha->config_warning),
 			 "the realm, [dialplan], [security] or [calls] differ from node %s's "
-			 "(fingerprint %s here, %s there): calls may go differently after a failover",
+			 "(fingerprint %s here, %s there): calls may go differently after a "
+			 "failover",
 			 p->node, ha->config_fp, p->config_fp);
 		log_warning("%s", ha->config_warning);
 	} else {
@@ -156,18 +158,20 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 	bool peer_primary = !strcmp(p->role, "primary"), peer_backup = !strcmp(p->role, "backup");
 	if (ha->role == ROLE_PRIMARY && peer_primary) {
 		if (p->epoch > ha->epoch) {
-			snprintf(msg, sizeof(msg),
-				 "node %s was promoted (epoch %llu) while this node was away: this "
-				 "node is no longer the primary and refuses administrative changes; "
-				 "run sipregctl ha invite on %s, then sipregctl ha join here",
-				 p->node, (unsigned long long)p->epoch, p->node);
+			snprintf(
+				msg, sizeof(msg),
+				"node %s was promoted (epoch %llu) while this node was away: this "
+				"node is no longer the primary and refuses administrative changes; "
+				"run sipregctl ha invite on %s, then sipregctl ha join here",
+				p->node, (unsigned long long)p->epoch, p->node);
 			node_set_role(ha, ROLE_DEMOTED, ha->epoch);
 			set_note(ha, msg);
 		} else {
-			log_warning("node %s also claims to be the primary (epoch %llu, here %llu): "
-				    "it must stand down",
-				    p->node, (unsigned long long)p->epoch,
-				    (unsigned long long)ha->epoch);
+			log_warning(
+				"node %s also claims to be the primary (epoch %llu, here %llu): "
+				"it must stand down",
+				p->node, (unsigned long long)p->epoch,
+				(unsigned long long)ha->epoch);
 		}
 		link_close(c, "two primaries");
 		return;
@@ -183,8 +187,8 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 		ha->link = c;
 		set_note(ha, "");
 		snprintf(ha->peer_node, sizeof(ha->peer_node), "%s", p->node);
-		log_notice("backup %s connected from %s at change %llu (here %llu)", p->node, c->addr,
-			   (unsigned long long)p->seq, (unsigned long long)ha->head);
+		log_notice("backup %s connected from %s at change %llu (here %llu)", p->node,
+			   c->addr, (unsigned long long)p->seq, (unsigned long long)ha->head);
 		ha->peer_applied = p->snapshot ? 0 : p->seq;
 		c->sent = p->snapshot ? 0 : p->seq;
 		c->need_snapshot = p->snapshot || p->seq > ha->head;
@@ -271,9 +275,9 @@ static void catchup_run(store_t *s, void *arg)
 {
 	struct catchup *k = arg;
 	struct store_err e = { 0 };
-	k->err = k->snapshot ? -ERANGE
-			     : store_replica_journal_read(s, k->after, CATCHUP_MAX, &k->ch, &k->n,
-							  &e);
+	k->err = k->snapshot
+			 ? -ERANGE
+			 : store_replica_journal_read(s, k->after, CATCHUP_MAX, &k->ch, &k->n, &e);
 	if (k->err != -ERANGE)
 		return;
 	/* The journal no longer reaches: a snapshot, read back whole and removed. */
@@ -759,7 +763,8 @@ void node_frame(struct ha_conn *c, struct ha_frame const *f)
 	case HA_UPACK:
 		if (backup && ha_wire_u64(f, 0, &v) == 0) {
 			struct upack *a = malloc(sizeof(*a));
-			if (a && (a->id = v, store_worker_submit(ha->store, upack_run, free, a) < 0))
+			if (a &&
+			    (a->id = v, store_worker_submit(ha->store, upack_run, free, a) < 0))
 				free(a);
 		}
 		break;

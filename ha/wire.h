@@ -60,16 +60,16 @@ struct ha_hello {
 	char role[12]; /* primary, backup, demoted */
 	uint64_t epoch;
 	int schema;
-	uint64_t seq; /* primary: head; backup: last applied */
+	uint64_t seq;  /* primary: head; backup: last applied */
 	bool snapshot; /* backup: needs a snapshot whatever seq says (just joined) */
 	char config_fp[24];
 };
 
 struct ha_join {
-	char token[48];	 /* the secret part, hex */
+	char token[48]; /* the secret part, hex */
 	char node[HA_NODE_MAX];
 	int schema;
-	char san[256];	 /* for the SIP certificate, "" none */
+	char san[256];			/* for the SIP certificate, "" none */
 	char const *csr_node, *csr_sip; /* point into the JSON object given */
 };
 

@@ -134,12 +134,14 @@ static int upstream_allows(struct table_info const *t, int op, bool const *set, 
 		return 0;
 	}
 	return bad(why, len, "a backup may not %s rows of %s",
-		   op == SQLITE_INSERT ? "insert" : op == SQLITE_DELETE ? "delete" : "update",
+		   op == SQLITE_INSERT	 ? "insert"
+		   : op == SQLITE_DELETE ? "delete"
+					 : "update",
 		   t->name);
 }
 
-int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from_primary,
-			  char *why, size_t whylen)
+int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from_primary, char *why,
+			  size_t whylen)
 {
 	static char const *const replicated[] = { "user",      "device", "line", "feature", "trunk",
 						  "trunk_did", "route",	 "cdr",	 NULL };
@@ -167,13 +169,16 @@ int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from
 			memcpy(name, r.p, (size_t)(nul - r.p) + 1);
 			r.p = nul + 1;
 			if (!listed(name, from_primary ? replicated : upstream))
-				return bad(why, whylen, "a change of a table not replicated that way");
+				return bad(why, whylen,
+					   "a change of a table not replicated that way");
 			if (table_info(s, name, &t) < 0 || (uint64_t)t.ncol != ncol)
-				return bad(why, whylen, "table %s has %d columns here, %u in the change",
-					   name, t.ncol, (unsigned)ncol);
+				return bad(why, whylen,
+					   "table %s has %d columns here, %u in the change", name,
+					   t.ncol, (unsigned)ncol);
 			for (int i = 0; i < t.ncol; i++)
 				if ((pk[i] != 0) != (t.pk[i] != 0))
-					return bad(why, whylen, "table %s's primary key differs", name);
+					return bad(why, whylen, "table %s's primary key differs",
+						   name);
 			continue;
 		}
 		if (!t.ncol)
@@ -192,7 +197,8 @@ int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from
 				if (value(&r, &defined) < 0)
 					return bad(why, whylen, "a value of table %s is not valid",
 						   t.name);
-				/* an update's old values, then (last) its new ones or an insert's */
+				/* an update's old values, then (last) its new ones or an insert's
+				 */
 				if (k == 0)
 					old[i] = defined;
 				set[i] = defined;
@@ -205,18 +211,21 @@ int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from
 		bool changes = false;
 		for (int i = 0; i < t.ncol; i++) {
 			if (op != SQLITE_UPDATE && !set[i])
-				return bad(why, whylen, "a record of table %s lacks a column", t.name);
+				return bad(why, whylen, "a record of table %s lacks a column",
+					   t.name);
 			if (op != SQLITE_UPDATE)
 				continue;
 			if (t.pk[i] && (!old[i] || set[i]))
-				return bad(why, whylen, "an update of table %s without its key", t.name);
-			if (!t.pk[i] && set[i] != old[i])
-				return bad(why, whylen, "an update of table %s with unpaired values",
+				return bad(why, whylen, "an update of table %s without its key",
 					   t.name);
+			if (!t.pk[i] && set[i] != old[i])
+				return bad(why, whylen,
+					   "an update of table %s with unpaired values", t.name);
 			changes |= !t.pk[i] && set[i];
 		}
 		if (op == SQLITE_UPDATE && !changes)
-			return bad(why, whylen, "an update of table %s that changes nothing", t.name);
+			return bad(why, whylen, "an update of table %s that changes nothing",
+				   t.name);
 		if (!from_primary && upstream_allows(&t, op, set, why, whylen) < 0)
 			return -1;
 		records++;

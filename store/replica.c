@@ -11,7 +11,7 @@
  */
 #include "autoconfig.h"
 
-#define SQLITE_ENABLE_SESSION 1
+#define SQLITE_ENABLE_SESSION	     1
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include <sqlite3.h>
 
@@ -33,8 +33,8 @@
 #define LOG_TAG "store"
 
 /* The tables both nodes share, in the order a restore fills them (parents first). */
-static char const *const REPLICATED[] = { "user",      "device", "line", "feature", "trunk",
-					  "trunk_did", "route",	 "cdr" };
+static char const *const REPLICATED[] = { "user",  "device",	"line",	 "feature",
+					  "trunk", "trunk_did", "route", "cdr" };
 #define N_REPLICATED (sizeof(REPLICATED) / sizeof(REPLICATED[0]))
 /* What a backup sends up: what phones change there, and its call records. */
 static char const *const UPSTREAM[] = { "device", "feature", "cdr" };
@@ -45,8 +45,7 @@ static char const SQL_JOURNAL_SPAN[] = "SELECT coalesce(max(seq), 0), coalesce(m
 				       "ha_journal";
 static char const SQL_JOURNAL_READ[] =
 	"SELECT seq, at, data FROM ha_journal WHERE seq > ?1 ORDER BY seq LIMIT ?2";
-static char const SQL_JOURNAL_TRIM[] =
-	"DELETE FROM ha_journal WHERE seq <= ?1 - ?2 OR at < ?3";
+static char const SQL_JOURNAL_TRIM[] = "DELETE FROM ha_journal WHERE seq <= ?1 - ?2 OR at < ?3";
 static char const SQL_OUTBOX_ADD[] = "INSERT INTO ha_outbox (at, data) VALUES (?1, ?2)";
 static char const SQL_OUTBOX_READ[] =
 	"SELECT id, at, data FROM ha_outbox WHERE id > ?1 ORDER BY id LIMIT ?2";
@@ -87,14 +86,14 @@ static int session_open(store_t *s, struct store_err *e)
 	for (size_t i = 0; i < n; i++)
 		if (sqlite3session_attach(ss, tables[i]) != SQLITE_OK) {
 			sqlite3session_delete(ss);
-			return store_seterr(e, -EIO, "cannot record changes of table %s", tables[i]);
+			return store_seterr(e, -EIO, "cannot record changes of table %s",
+					    tables[i]);
 		}
 	s->session = ss;
 	return 0;
 }
 
-int store_replica_mode(store_t *s, enum store_replica_mode m, char const *node,
-		       struct store_err *e)
+int store_replica_mode(store_t *s, enum store_replica_mode m, char const *node, struct store_err *e)
 {
 	uint64_t oldest;
 	db_replica_close(s);
@@ -313,9 +312,8 @@ int store_replica_restore(store_t *s, char const *path, uint64_t seq, struct sto
 		}
 	}
 	if (version != store_schema_version(s)) {
-		err = store_seterr(e, -EPROTO,
-				   "the snapshot has schema version %d, this node %d", version,
-				   store_schema_version(s));
+		err = store_seterr(e, -EPROTO, "the snapshot has schema version %d, this node %d",
+				   version, store_schema_version(s));
 		goto detach;
 	}
 	if ((err = db_tx_begin(s, e)) < 0)
@@ -424,8 +422,10 @@ static int on_conflict(void *ctx, int type, sqlite3_changeset_iter *it)
 	if (type == SQLITE_CHANGESET_NOTFOUND)
 		return SQLITE_CHANGESET_OMIT; /* removed here meanwhile: nothing to change */
 	if (type == SQLITE_CHANGESET_CONSTRAINT || type == SQLITE_CHANGESET_FOREIGN_KEY) {
-		snprintf(msg, sizeof(msg), "a replicated change of %s %s breaks a constraint here: "
-			 "left out", table, key[0] ? key : "");
+		snprintf(msg, sizeof(msg),
+			 "a replicated change of %s %s breaks a constraint here: "
+			 "left out",
+			 table, key[0] ? key : "");
 		if (a->conflict)
 			a->conflict(a->arg, msg);
 		return SQLITE_CHANGESET_OMIT;
@@ -476,8 +476,8 @@ static int restamp(struct apply_ctx *a, struct store_err *e)
 	static char const SQL_FEATURE[] = "UPDATE feature SET changed_by = ?2 WHERE dn = ?1";
 	int err = 0;
 	for (size_t i = 0; i < a->n_restamp && err == 0; i++) {
-		sqlite3_stmt *st =
-			db_stmt(a->s, !strcmp(a->restamp[i].table, "device") ? SQL_DEVICE : SQL_FEATURE);
+		sqlite3_stmt *st = db_stmt(
+			a->s, !strcmp(a->restamp[i].table, "device") ? SQL_DEVICE : SQL_FEATURE);
 		db_bind_text(st, 1, a->restamp[i].key);
 		db_bind_text(st, 2, a->origin);
 		err = db_run(a->s, st, e, "record who changed a row");
@@ -576,7 +576,8 @@ int store_replica_set_key(store_t *s, uint8_t const key[32], struct store_err *e
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return store_seterr(e, -errno, "cannot write key file %s: %s", tmp, strerror(errno));
+		return store_seterr(e, -errno, "cannot write key file %s: %s", tmp,
+				    strerror(errno));
 	ssize_t w = write(fd, key, SECRET_KEY_LEN);
 	if (w != SECRET_KEY_LEN || fsync(fd) < 0) {
 		close(fd);

@@ -103,8 +103,8 @@ int store_replica_apply(store_t *s, bool from_primary, uint8_t const *data, size
  * device, a line's forwards, new call records), this schema's column
  * counts and keys, well-formed values to the last byte. 0, or -1 with why.
  */
-int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from_primary,
-			  char *why, size_t whylen);
+int store_changeset_check(store_t *s, uint8_t const *data, size_t len, bool from_primary, char *why,
+			  size_t whylen);
 
 /* Outbox entries after `after`, at most max. */
 int store_replica_outbox(store_t *s, uint64_t after, unsigned max, struct store_change **out,

@@ -154,8 +154,9 @@ int tls_node_sign(char const *dir, char const *csr_pem, char const *cn, char con
 	int bits = EVP_PKEY_get_bits(pub);
 	if (!(EVP_PKEY_is_a(pub, "RSA") && bits >= 2048 && bits <= 4096) &&
 	    !(EVP_PKEY_is_a(pub, "EC") && bits == 256)) {
-		snprintf(err, errlen, "the certificate request's key is neither RSA 2048-4096 nor "
-				      "EC P-256");
+		snprintf(err, errlen,
+			 "the certificate request's key is neither RSA 2048-4096 nor "
+			 "EC P-256");
 		goto out;
 	}
 	if (load_ca(dir, &ca, &ca_key, err, errlen) < 0)
@@ -293,9 +294,10 @@ SSL_CTX *tls_node_ctx(char const *dir, bool server, char *err, size_t errlen)
 	if (!dir)
 		return ctx; /* a joining client shows no certificate */
 	snprintf(path, sizeof(path), "%s/" TLS_NODE, dir);
-	if (access(path, F_OK) == 0 && (SSL_CTX_use_certificate_chain_file(ctx, path) != 1 ||
-					SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM) != 1 ||
-					SSL_CTX_check_private_key(ctx) != 1)) {
+	if (access(path, F_OK) == 0 &&
+	    (SSL_CTX_use_certificate_chain_file(ctx, path) != 1 ||
+	     SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM) != 1 ||
+	     SSL_CTX_check_private_key(ctx) != 1)) {
 		snprintf(err, errlen, "%s cannot be used: ", path);
 		size_t n = strlen(err);
 		tls_fail(err + n, errlen - n, "key and certificate");

@@ -107,6 +107,8 @@ check "the trust list lists both nodes' certificates, signed" sh -c \
 check "the backup's own trust list too, with the same SAST signer" sh -c \
 	"python3 '$E2E_DIR/itl.py' '$WORK/B/tls/ITLFile.tlv' --verify | grep -c 'record role CCM' | grep -qx 2"
 check "the configurations match" status_is B config_match True
+check "sipregctl status names the node and its peer" sh -c \
+	"'$SIPREGCTL' -s '$WORK/B/ctl.sock' status | grep -q '^node  *node-B, backup; peer node-A connected'"
 check "nor in the backup's" sh -c "! grep -qF '${TOKEN%%.*}' '$WORK/B/sipregd.log'"
 expect_exit 1 "the token serves once" on B ha join "$TOKEN"
 check "reused: refused as such" last_has "used already"

@@ -36,7 +36,8 @@ static inline store_t *fuzz_store_open(char const *name)
 	log_set_level(LOG_LVL_ERROR);
 	snprintf(fuzz_store_dir, sizeof(fuzz_store_dir), "/dev/shm/sipreg-fuzz-%s-XXXXXX", name);
 	if (!mkdtemp(fuzz_store_dir)) {
-		snprintf(fuzz_store_dir, sizeof(fuzz_store_dir), "/tmp/sipreg-fuzz-%s-XXXXXX", name);
+		snprintf(fuzz_store_dir, sizeof(fuzz_store_dir), "/tmp/sipreg-fuzz-%s-XXXXXX",
+			 name);
 		if (!mkdtemp(fuzz_store_dir))
 			abort();
 	}

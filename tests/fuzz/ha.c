@@ -63,7 +63,8 @@ static void frame(struct ha_frame const *f)
 	case HA_JOIN: {
 		struct ha_join j;
 		void *root = NULL;
-		if (ha_join_decode((char const *)f->body, f->len, &j, &root, why, sizeof(why)) == 0 &&
+		if (ha_join_decode((char const *)f->body, f->len, &j, &root, why, sizeof(why)) ==
+			    0 &&
 		    (!root || !j.csr_node || !j.csr_sip || !ha_node_ok(j.node)))
 			abort();
 		json_decref(root);

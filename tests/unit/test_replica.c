@@ -74,9 +74,9 @@ static void ship(void)
 {
 	struct store_change c = { 0 };
 	CU_ASSERT_EQUAL_FATAL(store_replica_capture(p, &c, &e), 1);
-	CU_ASSERT_EQUAL(store_replica_apply(b, true, c.data, c.len, c.seq, "node-a", on_conflict,
-					    NULL, &e),
-			0);
+	CU_ASSERT_EQUAL(
+		store_replica_apply(b, true, c.data, c.len, c.seq, "node-a", on_conflict, NULL, &e),
+		0);
 	free(c.data);
 }
 
@@ -126,7 +126,9 @@ static void test_journal_reach_and_trim(void)
 	CU_ASSERT_EQUAL(store_replica_capture(p, &c, &e), 1);
 	free(c.data);
 	for (int i = 0; i < 5; i++) {
-		struct store_line_features f = { .dn = "100", .dnd = i % 2, .noanswer_timeout = -1 };
+		struct store_line_features f = { .dn = "100",
+						 .dnd = i % 2,
+						 .noanswer_timeout = -1 };
 		CU_ASSERT_EQUAL(store_line_set(p, &f, &e), 0);
 		CU_ASSERT_EQUAL(store_replica_capture(p, &c, &e), 1);
 		CU_ASSERT_EQUAL(c.seq, (uint64_t)i + 2);
@@ -163,7 +165,8 @@ static void test_snapshot_restore(void)
 	CU_ASSERT_EQUAL(access(snap, R_OK), 0);
 	CU_ASSERT_EQUAL(store_replica_snapshot(p, snap, &seq, &e), -EEXIST); /* never over a file */
 	/* the backup had a line of its own: gone; its meta stays */
-	struct store_device_spec d = { .name = "own", .model = "third-party-basic",
+	struct store_device_spec d = { .name = "own",
+				       .model = "third-party-basic",
 				       .digest_user = "bob" };
 	CU_ASSERT_EQUAL(store_user_add(b, "bob", "secret-pw-2", &e), 0);
 	CU_ASSERT_EQUAL(store_device_add(b, &d, &e), 0);
@@ -200,9 +203,9 @@ static void test_conflict_later_wins(void)
 	CU_ASSERT_EQUAL(store_line_set(b, &off, &e), 0);
 	CU_ASSERT_EQUAL(store_replica_capture(b, &bc2, &e), 1);
 	CU_ASSERT_EQUAL(store_replica_outbox_count(b), 2);
-	CU_ASSERT_EQUAL(store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict,
-					    NULL, &e),
-			0);
+	CU_ASSERT_EQUAL(
+		store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict, NULL, &e),
+		0);
 	CU_ASSERT_TRUE(conflicts >= 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(last_conflict, "on node node-b over the one of"));
 	CU_ASSERT_EQUAL(store_replica_apply(p, false, bc2.data, bc2.len, 0, "node-b", on_conflict,
@@ -224,9 +227,9 @@ static void test_conflict_later_wins(void)
 	/* an older write from the backup loses */
 	unsigned before = conflicts;
 	CU_ASSERT_EQUAL(store_line_set(p, &on, &e), 0);
-	CU_ASSERT_EQUAL(store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict,
-					    NULL, &e),
-			0);
+	CU_ASSERT_EQUAL(
+		store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict, NULL, &e),
+		0);
 	CU_ASSERT_TRUE(dnd_of(p));
 	CU_ASSERT_TRUE(conflicts > before);
 	CU_ASSERT_EQUAL(store_replica_outbox_ack(b, bc2.seq, &e), 0);
@@ -251,9 +254,9 @@ static void test_backup_call_records(void)
 	CU_ASSERT_EQUAL(store_replica_capture(p, &pc, &e), 1);
 	CU_ASSERT_EQUAL(store_cdr_add(b, &r, 1, &e), 0); /* the backup's: id -1 */
 	CU_ASSERT_EQUAL(store_replica_capture(b, &bc, &e), 1);
-	CU_ASSERT_EQUAL(store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict,
-					    NULL, &e),
-			0);
+	CU_ASSERT_EQUAL(
+		store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict, NULL, &e),
+		0);
 	CU_ASSERT_EQUAL(store_replica_apply(b, true, pc.data, pc.len, pc.seq, "node-a", on_conflict,
 					    NULL, &e),
 			0);
@@ -279,9 +282,9 @@ static void test_upstream_limits(void)
 	char why[160];
 	CU_ASSERT_EQUAL(store_changeset_check(p, bc.data, bc.len, false, why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "not replicated that way"));
-	CU_ASSERT_EQUAL(store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict,
-					    NULL, &e),
-			-EPROTO);
+	CU_ASSERT_EQUAL(
+		store_replica_apply(p, false, bc.data, bc.len, 0, "node-b", on_conflict, NULL, &e),
+		-EPROTO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "was refused"));
 	CU_ASSERT_EQUAL(store_changeset_check(p, bc.data, bc.len, true, why, sizeof(why)), 0);
 	/* cuts of a valid changeset: read to their end, never past it; most refused */
