@@ -49,7 +49,7 @@ static char const SQL_CDR_INSERT_BACKUP[] =
 static char const SQL_CDR_LIST[] =
 	"SELECT id, started_at, answered_at, ended_at, caller, caller_device, "
 	"callee, target, forwarded, result, duration, call_id FROM cdr "
-	"WHERE started_at >= ?1 ORDER BY started_at DESC, id DESC LIMIT ?2";
+	"WHERE started_at >= ?1 ORDER BY ended_at DESC, id DESC LIMIT ?2";
 /* ---- call records ---- */
 
 static void bind_time(sqlite3_stmt *st, int i, long long t)

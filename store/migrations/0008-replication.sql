@@ -22,3 +22,7 @@ CREATE TABLE ha_outbox (
 	at INTEGER NOT NULL,
 	data BLOB NOT NULL
 ) STRICT;
+
+-- Call records listed newest first by when they ended (they are written
+-- then), so those a backup made (numbered below zero) take their place.
+CREATE INDEX cdr_ended ON cdr (ended_at);

@@ -5,7 +5,8 @@
 # them, a certificate of the same CA that is not the pinned one, a peer of
 # another schema, the backup restarted resuming from the journal, a phone's
 # DND and a call record made on the backup reaching the primary, a conflict
-# resolved by time, promotion, and the old primary standing down.
+# resolved by time, promotion, and the old primary standing down. The
+# primary runs with [tls] legacy = yes: the node link keeps TLS 1.2.
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
 A_ADDR=127.0.0.1
@@ -30,6 +31,7 @@ use() {
 	LOG="$WORK/$n/sipregd.log"
 	CONF_EXTRA="[tls]
 dir = $WORK/$n/tls
+legacy = $([ "$n" = A ] && echo yes || echo no)
 
 [ha]
 role = $role
@@ -134,6 +136,8 @@ check "a certificate of the same CA (the SIP one) is refused on the link" sh -c 
 	"python3 '$E2E_DIR/hapeer.py' --connect $A_ADDR:$A_HA --bind 127.0.0.9 --cert '$WORK/A/tls/agent.pem' --send H '{}' | grep -qx CLOSED"
 check "and logged with its fingerprint" wait_for 50 grep -q \
 	"node link from 127.0.0.9 refused: its certificate SHA256:.* is not the joined peer's" "$WORK/A/sipregd.log"
+check "[tls] legacy on the primary does not weaken the link: TLS 1.0 refused" sh -c \
+	"python3 '$E2E_DIR/hapeer.py' --connect $A_ADDR:$A_HA --bind 127.0.0.9 --tls10 | grep -q 'HANDSHAKE FAILED'"
 check "no certificate and no join request: closed" sh -c \
 	"python3 '$E2E_DIR/hapeer.py' --connect $A_ADDR:$A_HA --bind 127.0.0.9 --send H '{}' | grep -qx CLOSED"
 check "a frame of an unknown type: closed" sh -c \

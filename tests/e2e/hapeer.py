@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--send", nargs=2, metavar=("TYPE", "BODY"), action="append", default=[])
     ap.add_argument("--raw", default=None, help="hex bytes sent as they are after the handshake")
     ap.add_argument("--wait", type=float, default=5.0)
+    ap.add_argument("--tls10", action="store_true", help="offer TLS 1.0 only (security level 0)")
     a = ap.parse_args()
 
     host, port = a.connect.rsplit(":", 1)
@@ -35,6 +36,10 @@ def main():
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if a.tls10:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1
     if a.cert:
         ctx.load_cert_chain(a.cert)
     raw = socket.create_connection((host, int(port)), timeout=a.wait,
