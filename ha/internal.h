@@ -73,7 +73,6 @@ struct ha {
 	/* primary */
 	uint64_t head;	       /* newest change journaled */
 	uint64_t peer_applied; /* what the backup said it applied */
-	uint64_t changes_made;
 	/* backup */
 	uint64_t applied;	    /* last change applied */
 	uint64_t received;	    /* last change received (applied, queued or being applied) */
@@ -86,7 +85,6 @@ struct ha {
 	uint64_t applied_total;
 	unsigned lag_ms[LAG_RING];
 	size_t n_lag, lag_pos;
-	int64_t last_apply_ms;
 	unsigned conflicts;
 
 	/* invitation (primary) */
@@ -110,6 +108,8 @@ void link_send_json(struct ha_conn *c, uint8_t type, json_t *o); /* steals o */
 /* Sends an error sentence and closes once it is written. */
 void link_refuse(struct ha_conn *c, char const *sentence);
 void link_close(struct ha_conn *c, char const *why);
+/* Whether c is still open (a handler or a store job's completion may outlive it). */
+bool link_alive(ha_t *ha, struct ha_conn *c);
 void link_tick(ha_t *ha);
 
 /* node.c: called by link.c */

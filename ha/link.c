@@ -48,14 +48,12 @@ static void conn_free(struct ha_conn *c)
 
 void link_close(struct ha_conn *c, char const *why)
 {
-	ha_t *ha = c->ha;
 	if (c->hello_seen || c->authed)
 		log_info("link to %s closed: %s", c->addr, why);
 	else
 		log_debug("link to %s closed: %s", c->addr, why);
 	node_closed(c);
 	join_closed(c);
-	(void)ha;
 	conn_free(c);
 }
 
@@ -103,7 +101,7 @@ void link_refuse(struct ha_conn *c, char const *sentence)
 	bufferevent_setcb(c->bev, NULL, close_when_written, NULL, c);
 }
 
-static bool conn_alive(ha_t *ha, struct ha_conn *c)
+bool link_alive(ha_t *ha, struct ha_conn *c)
 {
 	for (struct ha_conn *x = ha->conns; x; x = x->next)
 		if (x == c)
@@ -148,7 +146,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			link_close(c, "a message before authentication");
 			return;
 		}
-		if (!conn_alive(ha, c))
+		if (!link_alive(ha, c))
 			return;
 		evbuffer_drain(in, used);
 		if (c->closing)

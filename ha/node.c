@@ -248,14 +248,6 @@ struct catchup {
 	size_t snap_len;
 };
 
-static bool conn_alive(ha_t *ha, struct ha_conn *c)
-{
-	for (struct ha_conn *x = ha->conns; x; x = x->next)
-		if (x == c)
-			return true;
-	return false;
-}
-
 static void send_change(struct ha_conn *c, struct store_change const *ch)
 {
 	uint8_t hdr[16];
@@ -304,7 +296,7 @@ static void catchup_done(void *arg)
 {
 	struct catchup *k = arg;
 	ha_t *ha = k->ha;
-	struct ha_conn *c = conn_alive(ha, k->c) ? k->c : NULL;
+	struct ha_conn *c = link_alive(ha, k->c) ? k->c : NULL;
 	if (c) {
 		c->catching_up = false;
 		if (k->err == 1) {
@@ -326,7 +318,7 @@ static void catchup_done(void *arg)
 				if (k->ch[i].seq == c->sent + 1)
 					send_change(c, &k->ch[i]);
 		}
-		if (c->sent < ha->head && conn_alive(ha, c))
+		if (c->sent < ha->head && link_alive(ha, c))
 			feed(c);
 	}
 	store_changes_free(k->ch, k->n);
@@ -391,7 +383,6 @@ static void on_captured(void *arg)
 	ha_t *ha = cp->ha;
 	if (ha->role == ROLE_PRIMARY) {
 		ha->head = cp->ch.seq;
-		ha->changes_made++;
 		struct ha_conn *c = ha->link;
 		if (c && c->feeding) {
 			if (!c->catching_up && cp->ch.seq == c->sent + 1)
@@ -466,7 +457,6 @@ static void batch_done(void *arg, int err, struct store_err const *e)
 		}
 		ha->applied_total += b->snapshot ? 0 : b->n;
 		ha->applied = b->applied;
-		ha->last_apply_ms = now;
 		if (b->snapshot) {
 			log_notice("snapshot applied: this backup is at change %llu",
 				   (unsigned long long)ha->applied);
@@ -692,7 +682,7 @@ static void up_done(void *arg, int err, struct store_err const *e)
 	u->ha->conflicts += u->conflicts;
 	if (err < 0)
 		log_error("a change from backup %s cannot be applied: %s", u->c->peer.node, e->msg);
-	else if (conn_alive(u->ha, u->c))
+	else if (link_alive(u->ha, u->c))
 		link_send_u64(u->c, HA_UPACK, u->id);
 	free(u->data);
 	free(u);

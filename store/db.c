@@ -179,7 +179,7 @@ int db_meta_set(store_t *s, char const *key, char const *value, struct store_err
 
 /* ---- open, migrations, key ---- */
 
-static int exec(store_t *s, char const *sql, struct store_err *e, char const *what)
+int db_exec(store_t *s, char const *sql, struct store_err *e, char const *what)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -222,14 +222,14 @@ static int migrate(store_t *s, struct store_err *e)
 		char setv[64];
 		int err;
 		snprintf(setv, sizeof(setv), "PRAGMA user_version = %u", v + 1);
-		if ((err = exec(s, "BEGIN IMMEDIATE", e, "begin a migration")) < 0)
+		if ((err = db_exec(s, "BEGIN IMMEDIATE", e, "begin a migration")) < 0)
 			return err;
-		if ((err = exec(s, store_migrations[v], e, "apply a schema migration")) < 0 ||
-		    (err = exec(s, setv, e, "record the schema version")) < 0) {
-			exec(s, "ROLLBACK", NULL, "roll back");
+		if ((err = db_exec(s, store_migrations[v], e, "apply a schema migration")) < 0 ||
+		    (err = db_exec(s, setv, e, "record the schema version")) < 0) {
+			db_exec(s, "ROLLBACK", NULL, "roll back");
 			return err;
 		}
-		if ((err = exec(s, "COMMIT", e, "commit a migration")) < 0)
+		if ((err = db_exec(s, "COMMIT", e, "commit a migration")) < 0)
 			return err;
 		log_notice("database schema migrated to version %u", v + 1);
 	}
@@ -360,9 +360,9 @@ int store_open(store_t **out, char const *path, char const *realm, struct store_
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, 5000);
-	if ((err = exec(s, "PRAGMA journal_mode = WAL", e, "switch to WAL")) < 0 ||
-	    (err = exec(s, "PRAGMA synchronous = FULL", e, "set synchronous")) < 0 ||
-	    (err = exec(s, "PRAGMA foreign_keys = ON", e, "enable foreign keys")) < 0)
+	if ((err = db_exec(s, "PRAGMA journal_mode = WAL", e, "switch to WAL")) < 0 ||
+	    (err = db_exec(s, "PRAGMA synchronous = FULL", e, "set synchronous")) < 0 ||
+	    (err = db_exec(s, "PRAGMA foreign_keys = ON", e, "enable foreign keys")) < 0)
 		goto out;
 	if ((err = migrate(s, e)) < 0)
 		goto out;

@@ -55,6 +55,8 @@ struct device_row {
 void db_replica_close(store_t *s);
 
 /* store/db.c */
+/* Runs sql (no rows); a failure is logged and set in e as "cannot WHAT: ...". */
+int db_exec(store_t *s, char const *sql, struct store_err *e, char const *what);
 /* Seals the key check with s->key (what tells a wrong key file at open). */
 int db_key_check_write(store_t *s, struct store_err *e);
 int db_error(store_t *s, struct store_err *e, char const *what);

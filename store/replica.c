@@ -243,18 +243,6 @@ int store_replica_journal_trim(store_t *s, unsigned keep, long long max_age_s)
 	return sqlite3_changes(s->db);
 }
 
-static int exec(store_t *s, char const *sql, struct store_err *e, char const *what)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int err = store_seterr(e, -EIO, "cannot %s: %s", what, msg ? msg : "unknown error");
-		log_error("cannot %s: %s", what, msg ? msg : "unknown error");
-		sqlite3_free(msg);
-		return err;
-	}
-	return 0;
-}
-
 int store_replica_snapshot(store_t *s, char const *path, uint64_t *seq, struct store_err *e)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -289,7 +277,7 @@ int store_replica_restore(store_t *s, char const *path, uint64_t seq, struct sto
 
 	if (s->session)
 		sqlite3session_enable(s->session, 0);
-	if ((err = exec(s, "PRAGMA foreign_keys = OFF", e, "prepare the restore")) < 0)
+	if ((err = db_exec(s, "PRAGMA foreign_keys = OFF", e, "prepare the restore")) < 0)
 		goto out;
 	st = db_stmt(s, "ATTACH DATABASE ?1 AS snap");
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
@@ -320,15 +308,15 @@ int store_replica_restore(store_t *s, char const *path, uint64_t seq, struct sto
 		goto detach;
 	for (size_t i = N_REPLICATED; i-- > 0 && err == 0;) {
 		snprintf(sql, sizeof(sql), "DELETE FROM main.\"%s\"", REPLICATED[i]);
-		err = exec(s, sql, e, "empty a table for the snapshot");
+		err = db_exec(s, sql, e, "empty a table for the snapshot");
 	}
 	for (size_t i = 0; i < N_REPLICATED && err == 0; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" SELECT * FROM snap.\"%s\"",
 			 REPLICATED[i], REPLICATED[i]);
-		err = exec(s, sql, e, "copy a table from the snapshot");
+		err = db_exec(s, sql, e, "copy a table from the snapshot");
 	}
 	if (err == 0)
-		err = exec(s, "DELETE FROM binding WHERE dn NOT IN (SELECT dn FROM line)", e,
+		err = db_exec(s, "DELETE FROM binding WHERE dn NOT IN (SELECT dn FROM line)", e,
 			   "drop the bindings of lines that are gone");
 	if (err == 0) {
 		char v[32];
@@ -337,9 +325,9 @@ int store_replica_restore(store_t *s, char const *path, uint64_t seq, struct sto
 	}
 	err = db_tx_end(s, err, e);
 detach:
-	exec(s, "DETACH DATABASE snap", NULL, "close the snapshot");
+	db_exec(s, "DETACH DATABASE snap", NULL, "close the snapshot");
 fk:
-	exec(s, "PRAGMA foreign_keys = ON", NULL, "enable foreign keys");
+	db_exec(s, "PRAGMA foreign_keys = ON", NULL, "enable foreign keys");
 out:
 	if (s->session)
 		sqlite3session_enable(s->session, 1);
