@@ -481,7 +481,8 @@ void join_frame(struct ha_conn *c, struct ha_frame const *f)
 	if (f->type == HA_ERROR) {
 		json_t *o = json_loadb((char const *)f->body, f->len, 0, NULL);
 		char const *s = json_string_value(json_object_get(o, "error"));
-		snprintf(why, sizeof(why), "the primary refused: %s", s ? s : "no reason given");
+		/* the primary's sentence, escaped: it reaches the log and the terminal */
+		snprintf(why, sizeof(why), "the primary refused: %s", s ? LOGQ(s) : "no reason given");
 		json_decref(o);
 		join_finish(ha, -1, NULL, why);
 		return;

@@ -766,11 +766,16 @@ void node_frame(struct ha_conn *c, struct ha_frame const *f)
 				ha->peer_applied = v;
 		}
 		break;
-	case HA_ERROR:
-		log_warning("node %s: %.*s", c->peer.node, (int)(f->len > 300 ? 300 : f->len),
-			    (char const *)f->body);
+	case HA_ERROR: {
+		/* the peer's words, quoted and escaped: they reach the log */
+		char text[301];
+		size_t n = f->len < sizeof(text) - 1 ? f->len : sizeof(text) - 1;
+		memcpy(text, f->body, n);
+		text[n] = '\0';
+		log_warning("node %s refused: %s", c->peer.node, LOGQ(text));
 		link_close(c, "the peer refused");
 		break;
+	}
 	default:
 		link_close(c, "an unexpected message");
 	}
