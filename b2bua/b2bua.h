@@ -59,6 +59,8 @@ void b2bua_directory_changed(b2bua_t *b, directory_t const *dir);
 
 /** Trunks with their state (an array), or the one named (NULL when none). */
 json_t *b2bua_trunks(b2bua_t *b, char const *name);
+/* Trunks on standby (the other node registers them) or registering here; see trunks_standby(). */
+void b2bua_trunks_standby(b2bua_t *b, bool on);
 /* Keeps the result of a TLS check of trunk name (shown by b2bua_trunks()). */
 void b2bua_trunk_checked(b2bua_t *b, char const *name, char const *result);
 /** The dial plan in the order routes are tried. */

@@ -80,6 +80,11 @@ void b2bua_directory_changed(b2bua_t *b, directory_t const *dir)
 	trunks_sync(b->trunks, dir);
 }
 
+void b2bua_trunks_standby(b2bua_t *b, bool on)
+{
+	trunks_standby(b->trunks, on);
+}
+
 json_t *b2bua_trunks(b2bua_t *b, char const *name)
 {
 	ASSERT_THREAD(SIP);

@@ -282,11 +282,53 @@ void features_publish(features_t *f, msg_t *msg, sip_t *sip)
 
 /* ---- REFER and NOTIFY outside dialogs ---- */
 
+/* Refer-To: <urn:X-cisco-remotecc:token-registration> (any case): a phone asks to move back. */
+static bool token_request(msg_t *msg, sip_t const *sip)
+{
+	sip_refer_to_t const *rt = sip->sip_refer_to;
+	if (!rt || !rt->r_url->url_scheme || strcasecmp(rt->r_url->url_scheme, "urn") != 0)
+		return false;
+	char const *text = url_as_string(msg_home(msg), rt->r_url);
+	return text && !strcasecmp(text, "urn:x-cisco-remotecc:token-registration");
+}
+
+/*
+ * A phone that failed over asks this node, its better-ranked server, for a
+ * token to register back. It is not registered here (yet), so the request
+ * is answered without a registration or a challenge (Cisco firmware cannot
+ * answer one for REFER): the token lets nothing happen, the phone then
+ * registers with its digest. Tokens go out at [ha] token_rate; the rest
+ * wait (503, Retry-After), so a returning node is not flooded.
+ */
+static void grant_token(features_t *f, msg_t *msg, sip_t *sip)
+{
+	unsigned wait = 0;
+	char from[80] = "", source[80] = "";
+	if (sip->sip_from && sip->sip_from->a_url->url_user)
+		text_copy(from, sizeof(from), sip->sip_from->a_url->url_user);
+	registrar_source_text(msg, source, sizeof(source));
+	if (registrar_token_grant(f->reg, &wait)) {
+		log_info("fallback token granted to %s (%s)", LOGQ(from), source);
+		nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_ACCEPTED), TAG_END());
+		return;
+	}
+	char retry[16];
+	snprintf(retry, sizeof(retry), "%u", wait);
+	log_info("fallback token for %s (%s): none left this second, retry in %s s (503)",
+		 LOGQ(from), source, retry);
+	nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_SERVICE_UNAVAILABLE),
+		       SIPTAG_RETRY_AFTER_STR(retry), TAG_END());
+}
+
 void features_refer(features_t *f, msg_t *msg, sip_t *sip)
 {
 	ASSERT_THREAD(SIP);
 	if (stray_in_dialog(f, msg, sip))
 		return;
+	if (token_request(msg, sip)) {
+		grant_token(f, msg, sip);
+		return;
+	}
 	struct dir_device const *dev = requester(f, msg, sip);
 	if (!dev)
 		return;

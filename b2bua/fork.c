@@ -236,6 +236,7 @@ nta_outgoing_t *b2b_send_fork_invite(struct call *c, struct fork *f, sip_t const
 		TAG_IF(!f->trunk, SIPTAG_HEADER_STR(su_sprintf(home, CALLINFO "%s",
 							       b2b_security(c, f->tls, inv)))),
 		TAG_IF(!tp && f->trunk && f->tls, NTATAG_TPORT(sip_trunk_tport(c->b->agent))),
+		TAG_IF(!tp && f->node, NTATAG_TPORT(sip_node_tport(c->b->agent))),
 		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
 
@@ -356,6 +357,15 @@ static int start_fork(struct call *c, struct binding const *bd, sip_t const *inv
 				 display ? "\" " : "", url_as_string(home, me));
 	tport_t *tp = registrar_binding_tport(bd);
 	f->tls = !strcasecmp(binding_transport(bd), "tls");
+	f->node = binding_is_peer(bd);
+	if (f->node && !sip_node_tport(b->agent)) {
+		log_error("call %s: %s is registered on node %s, but the transport between the "
+			  "nodes is not open",
+			  c->id, LOGQ(c->target), registrar_peer_node(b->reg));
+		free(f);
+		c->legs--;
+		return -1;
+	}
 	if (b2b_srtp_blocked(c, f, inv)) {
 		free(f);
 		c->legs--;
@@ -438,7 +448,8 @@ struct binding const *b2b_resolve(struct call *c, char const *dn, struct refusal
 			log_info("call %s %s -> %s: device %s is in do not disturb (%d)", c->id,
 				 LOGQ(c->caller), line->dn, line->device->name, st);
 			return NULL;
-		} else if (!(bd = registrar_bindings(b->reg, line->dn))) {
+		} else if (!(bd = registrar_bindings(b->reg, line->dn)) &&
+			   !(!c->from_peer && (bd = registrar_peer_binding(b->reg, line->dn)))) {
 			if (!line->cfwd_noanswer) {
 				log_info("call %s %s -> %s: nothing registered (480)", c->id,
 					 LOGQ(c->caller), line->dn);

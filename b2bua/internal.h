@@ -31,6 +31,7 @@ struct relay;
 #include "b2bua/b2bua.h"
 #include "b2bua/sdp_origin.h"
 #include "b2bua/uac_auth.h"
+#include "sip/node.h"
 #include "cisco/service.h"
 #include "daemon/config.h"
 #include "daemon/digest.h"
@@ -66,6 +67,7 @@ struct fork {
 	char *route;  /* the trunk's outbound proxy, or NULL */
 	bool trunk;   /* toward the call's trunk (c->trunk) */
 	bool tls;     /* its INVITE goes over TLS */
+	bool node;    /* toward the other node of the pair (its node transport) */
 	char target[256];
 };
 
@@ -127,6 +129,7 @@ struct call {
 	bool rel100; /* the caller requires reliable provisional answers (RFC 3262) */
 	/* The legs' transports: SRTP keys cross only from TLS to TLS (b2bua/srtp.h). */
 	bool a_tls, b_tls;
+	bool from_peer; /* came from the other node: rings only here, never back there */
 	bool srtp_refused; /* a B leg was not tried: keys only, toward a leg without TLS */
 };
 

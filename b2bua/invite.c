@@ -242,6 +242,45 @@ static void source_ip(msg_t *msg, char *out, size_t n)
 		su_inet_ntop(su->su_family, SU_ADDR(su), out, n);
 }
 
+/* The caller's display name from From, unquoted, unless it holds what a header cannot. */
+static void caller_display_from(struct call *c, sip_t const *sip)
+{
+	if (sip->sip_from && sip->sip_from->a_display && sip->sip_from->a_display[0]) {
+		char *d = su_strdup(c->home, sip->sip_from->a_display);
+		size_t n = strlen(d);
+		if (n >= 2 && d[0] == '"' && d[n - 1] == '"') {
+			d[n - 1] = '\0';
+			d++;
+		}
+		if (!strpbrk(d, "\"\\\r\n"))
+			c->caller_display = d;
+	}
+}
+
+/*
+ * A call from outside the phones (a trunk, the other node) to line dn: where
+ * it rings, or the refusal; to_caller is our Contact toward the caller.
+ */
+static void ring_inbound(struct call *c, msg_t *msg, sip_t *sip, char const *dn,
+			 sip_contact_t *to_caller, char const *from)
+{
+	b2bua_t *b = c->b;
+	struct refusal no;
+	struct binding const *bd = b2b_resolve(c, dn, &no);
+	if (!bd) {
+		nta_msg_treply(b->agent, msg, no.status, no.phrase, TAG_END());
+		snprintf(c->result, sizeof(c->result), "%s", no.result);
+		b2b_end_call(c, no.phrase);
+		return;
+	}
+	c->to_caller = to_caller;
+	c->to_callee = sip_our_contact(b->agent, c->home, from);
+	if (b2b_accept_invite(c, msg, sip) < 0)
+		return;
+	nta_incoming_treply(c->irq, SIP_REPLY(SIP_R_TRYING), TAG_END());
+	b2b_ring_to(c, bd, sip);
+}
+
 /*
  * An INVITE from a trunk: to the line its DID names (the Request-URI's
  * user, or the To user when the Request-URI names the trunk's own
@@ -274,32 +313,39 @@ static void inbound_call(b2bua_t *b, msg_t *msg, sip_t *sip, struct dir_trunk co
 	if (!c)
 		return;
 	text_copy(c->trunk, sizeof(c->trunk), t->name);
-	if (sip->sip_from && sip->sip_from->a_display && sip->sip_from->a_display[0]) {
-		char *d = su_strdup(c->home, sip->sip_from->a_display);
-		size_t n = strlen(d);
-		if (n >= 2 && d[0] == '"' && d[n - 1] == '"') {
-			d[n - 1] = '\0';
-			d++;
-		}
-		if (!strpbrk(d, "\"\\\r\n"))
-			c->caller_display = d;
-	}
+	caller_display_from(c, sip);
 	log_info("call %s from trunk %s: %s -> %s (dialled %s)", c->id, t->name, LOGQ(from),
 		 LOGQ(dn), LOGQ(dialled));
-	struct refusal no;
-	struct binding const *bd = b2b_resolve(c, dn, &no);
-	if (!bd) {
-		nta_msg_treply(b->agent, msg, no.status, no.phrase, TAG_END());
-		snprintf(c->result, sizeof(c->result), "%s", no.result);
-		b2b_end_call(c, no.phrase);
+	ring_inbound(c, msg, sip, dn, trunks_contact(b->trunks, c->home, t, dialled ? dialled : dn),
+		     from);
+}
+
+/*
+ * An INVITE from the other node of the pair (over the node transport, its
+ * certificate verified): a line registered here, called from a phone
+ * registered there. It rings here only, never back there.
+ */
+static void peer_call(b2bua_t *b, msg_t *msg, sip_t *sip, char const *peer)
+{
+	directory_t const *dir = registrar_directory(b->reg);
+	char const *dn = sip->sip_request->rq_url->url_user;
+	char const *from = sip->sip_from && sip->sip_from->a_url->url_user
+				   ? sip->sip_from->a_url->url_user
+				   : "anonymous";
+	if (!dn || !directory_line(dir, dn)) {
+		log_info("call from node %s to %s: no such line (404)", peer, LOGQ(dn));
+		nta_msg_treply(b->agent, msg, SIP_REPLY(SIP_R_NOT_FOUND), TAG_END());
 		return;
 	}
-	c->to_caller = trunks_contact(b->trunks, c->home, t, dialled ? dialled : dn);
-	c->to_callee = sip_our_contact(b->agent, c->home, from);
-	if (b2b_accept_invite(c, msg, sip) < 0)
+	char device[80];
+	snprintf(device, sizeof(device), "node:%s", peer);
+	struct call *c = b2b_call_new(b, msg, from, device, dn);
+	if (!c)
 		return;
-	nta_incoming_treply(c->irq, SIP_REPLY(SIP_R_TRYING), TAG_END());
-	b2b_ring_to(c, bd, sip);
+	c->from_peer = true;
+	caller_display_from(c, sip);
+	log_info("call %s from node %s: %s -> %s", c->id, peer, LOGQ(from), LOGQ(dn));
+	ring_inbound(c, msg, sip, dn, sip_our_contact(b->agent, c->home, dn), from);
 }
 
 void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
@@ -323,6 +369,12 @@ void b2bua_invite(b2bua_t *b, msg_t *msg, sip_t *sip)
 		log_notice("INVITE to %s with Max-Forwards 0 (483)",
 			   LOGQ(sip->sip_request->rq_url->url_user));
 		nta_msg_treply(b->agent, msg, SIP_REPLY(SIP_R_TOO_MANY_HOPS), TAG_END());
+		return;
+	}
+	/* From the other node of the pair, proved by its certificate: to a line here. */
+	char const *peer = registrar_peer_node(b->reg);
+	if (peer[0] && sip_node_sent(b->agent, msg, peer)) {
+		peer_call(b, msg, sip, peer);
 		return;
 	}
 	/* From a trunk (by its address, or to the Contact it registered): to a line. */

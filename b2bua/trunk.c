@@ -33,12 +33,13 @@ enum tstate_kind {
 	TS_REGISTERED,
 	TS_FAILED,  /* retried after the back-off */
 	TS_STOPPED, /* refused with 403: not retried until the trunk is changed */
+	TS_STANDBY, /* the other node holds the trunks */
 };
 
 static char const *const kind_names[] = {
 	[TS_ADDRESS_ONLY] = "address-only", [TS_REGISTERING] = "registering",
 	[TS_REGISTERED] = "registered",	    [TS_FAILED] = "failed",
-	[TS_STOPPED] = "stopped",
+	[TS_STOPPED] = "stopped",	    [TS_STANDBY] = "standby",
 };
 
 struct tstate {
@@ -74,6 +75,7 @@ struct trunks {
 	nta_agent_t *agent;
 	struct trunks_config cfg;
 	struct tstate *list;
+	bool standby;
 };
 
 static void start_register(struct tstate *st);
@@ -88,6 +90,7 @@ int trunks_create(trunks_t **out, su_root_t *root, nta_agent_t *agent,
 	ts->root = root;
 	ts->agent = agent;
 	ts->cfg = *cfg;
+	ts->standby = cfg->standby;
 	*out = ts;
 	return 0;
 }
@@ -574,6 +577,12 @@ static void start_register(struct tstate *st)
 {
 	if (!st->t->do_register)
 		return;
+	if (st->ts->standby) {
+		st->kind = TS_STANDBY;
+		snprintf(st->reason, sizeof(st->reason), "%s",
+			 "the primary node registers the trunks");
+		return;
+	}
 	if (st->kind != TS_REGISTERED)
 		st->kind = TS_REGISTERING;
 	st->authed = false;
@@ -610,6 +619,29 @@ static struct tstate *state_new(trunks_t *ts, struct dir_trunk const *t)
 		return NULL;
 	}
 	return st;
+}
+
+void trunks_standby(trunks_t *ts, bool on)
+{
+	ASSERT_THREAD(SIP);
+	if (ts->standby == on)
+		return;
+	ts->standby = on;
+	for (struct tstate *st = ts->list; st; st = st->next) {
+		if (!st->t->do_register)
+			continue;
+		if (on) {
+			send_unregister(st); /* our own Contact only */
+			cancel_orq(&st->orq);
+			stop_keepalive(st);
+			su_timer_reset(st->timer);
+			st->failures = 0;
+			st->next_at = 0;
+		}
+		start_register(st);
+	}
+	log_notice("trunks: %s", on ? "on standby, the primary node registers them"
+				    : "registering them on this node");
 }
 
 void trunks_sync(trunks_t *ts, directory_t const *dir)

@@ -30,6 +30,7 @@ struct trunks_config {
 	unsigned keepalive;	       /* seconds between OPTIONS, 0 none */
 	char advertise[72];	       /* HOST[:PORT] for Contact on trunk traffic, "" none */
 	char user_agent[80];	       /* User-Agent of the trunk's requests, "" none */
+	bool standby;		       /* at trunks_create() only: start on standby */
 };
 
 int trunks_create(trunks_t **out, su_root_t *root, nta_agent_t *agent,
@@ -37,6 +38,13 @@ int trunks_create(trunks_t **out, su_root_t *root, nta_agent_t *agent,
 /** Sends an unregistration (best effort) for each registered trunk and frees all. */
 void trunks_destroy(trunks_t *ts);
 void trunks_set_config(trunks_t *ts, struct trunks_config const *cfg);
+
+/*
+ * On standby (the backup node while the primary holds the trunks): no
+ * trunk registers, those registered unregister their own Contact. Off:
+ * they register again.
+ */
+void trunks_standby(trunks_t *ts, bool on);
 
 /** A new directory: new trunks start, changed ones start again, removed ones unregister. */
 void trunks_sync(trunks_t *ts, directory_t const *dir);

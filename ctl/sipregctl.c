@@ -398,9 +398,11 @@ static int cmd_line(int argc, char **argv)
 	cli_usage_error("line: unknown subcommand '%s'", sub);
 }
 
-static int cmd_reg(int argc, char **argv)
+/* Registrations: with the node column when sipregd is one of a pair (entries name their node). */
+static int show_regs(json_t *data)
 {
 	static struct column const cols[] = {
+		{ "NODE", "node" },
 		{ "DEVICE", "device" },
 		{ "LINE", "index" },
 		{ "DN", "dn" },
@@ -410,17 +412,22 @@ static int cmd_reg(int argc, char **argv)
 		{ "USER AGENT", "user_agent" },
 		{ "EXPIRES", "expires_in" },
 	};
+	bool paired = json_object_get(json_array_get(data, 0), "node") != NULL;
+	return cli_show(data, paired ? cols : cols + 1, NCOLS(cols) - (paired ? 0 : 1));
+}
+
+static int cmd_reg(int argc, char **argv)
+{
 	char const *pos[1];
 	if (argc < 1)
 		cli_usage_error("reg: list, show or flush?");
 	if (strcmp(argv[0], "list") == 0) {
 		cli_parse_args(argc - 1, argv + 1, "reg list", NULL, 0, NULL, 0);
-		return cli_show(cli_call("reg.list", NULL), cols, NCOLS(cols));
+		return show_regs(cli_call("reg.list", NULL));
 	}
 	if (strcmp(argv[0], "show") == 0) {
 		cli_parse_args(argc - 1, argv + 1, "reg show", pos, 1, NULL, 0);
-		return cli_show(cli_call("reg.show", json_pack("{s:s}", "device", pos[0])), cols,
-				NCOLS(cols));
+		return show_regs(cli_call("reg.show", json_pack("{s:s}", "device", pos[0])));
 	}
 	if (strcmp(argv[0], "flush") == 0) {
 		cli_parse_args(argc - 1, argv + 1, "reg flush", pos, 1, NULL, 0);

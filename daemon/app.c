@@ -22,6 +22,7 @@
 #include "daemon/cidr.h"
 #include "daemon/log.h"
 #include "daemon/settings.h"
+#include "daemon/text.h"
 #include "daemon/thread.h"
 #include "registrar/registrar.h"
 #include "sip/hosts.h"
@@ -102,8 +103,37 @@ static void batch_submit(app_t *a, enum batch_kind kind, void *items, size_t n)
 	free(bt);
 }
 
+/* The lines of a batch of binding changes, each once, with what is registered now. */
+static void regs_changed(app_t *a, struct store_binding const *b, size_t n)
+{
+	struct registrar_peer_reg *regs = calloc(n ? n : 1, sizeof(*regs));
+	size_t k = 0;
+	if (!regs)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = !strcmp(regs[j].dn, b[i].dn);
+		if (seen)
+			continue;
+		struct registrar_peer_reg *r = &regs[k++];
+		text_copy(r->dn, sizeof(r->dn), b[i].dn);
+		for (struct binding const *bd = registrar_bindings(a->registrar, b[i].dn); bd;
+		     bd = binding_next(bd)) {
+			if (binding_device(bd))
+				text_copy(r->device, sizeof(r->device), binding_device(bd));
+			if ((long long)binding_expires(bd) > r->expires_at)
+				r->expires_at = (long long)binding_expires(bd);
+		}
+	}
+	a->start.regs_changed(a->start.regs_arg, regs, k);
+}
+
 static void binding_sink(struct store_binding *b, size_t n, void *arg)
 {
+	app_t *a = arg;
+	if (a->start.regs_changed && n)
+		regs_changed(a, b, n);
 	batch_submit(arg, BATCH_BINDINGS, b, n);
 }
 
@@ -265,6 +295,7 @@ static int app_start(void *arg, struct sip_env const *env, char *err, size_t err
 	atomic_store(&a->bindings, registrar_count(a->registrar));
 	struct b2bua_config bc;
 	app_b2bua_settings(&bc, env->cfg);
+	bc.trunks.standby = st->trunks_standby;
 	if (b2bua_create(&a->b2bua, env->root, env->agent, a->registrar, &bc, cdr_sink,
 			 feature_changed, a) < 0) {
 		snprintf(err, errlen, "cannot create the call handling");
@@ -342,6 +373,7 @@ static void app_stop(void *arg)
 	a->features = NULL;
 	b2bua_destroy(a->b2bua);
 	a->b2bua = NULL;
+	a->start.regs_changed = NULL; /* the registrar's last batch is its teardown's */
 	registrar_destroy(a->registrar);
 	a->registrar = NULL;
 	hosts_destroy(a->hosts);
@@ -382,6 +414,12 @@ void app_destroy(app_t *a)
 		return;
 	directory_destroy(a->start.dir); /* when the SIP thread never took it */
 	free(a);
+}
+
+nta_agent_t *app_agent(sip_thread_t *t)
+{
+	ASSERT_THREAD(SIP);
+	return ((app_t *)sip_thread_app(t))->agent;
 }
 
 registrar_t *app_registrar(sip_thread_t *t)

@@ -33,6 +33,10 @@ struct app_start {
 	size_t n_bindings;
 	char const *nonce_secret;
 	char const *call_prefix; /* NODE-RUN: the ids of calls are NODE-RUN-N */
+	bool trunks_standby;	 /* the trunks start on standby (a backup node) */
+	/* Lines whose registration changed (SIP thread; takes regs), or NULL. */
+	void (*regs_changed)(void *arg, struct registrar_peer_reg *regs, size_t n);
+	void *regs_arg;
 };
 
 int app_create(app_t **out, struct app_start const *start);
@@ -41,6 +45,7 @@ void app_destroy(app_t *a);
 
 /* On the SIP thread, inside a sip_thread_call() fn. */
 registrar_t *app_registrar(sip_thread_t *t);
+nta_agent_t *app_agent(sip_thread_t *t);
 b2bua_t *app_b2bua(sip_thread_t *t);
 /** The calls of an application stepped by its owner (the fuzz harnesses). */
 b2bua_t *app_b2bua_of(app_t *a);

@@ -60,6 +60,8 @@ void config_defaults(struct config *cfg)
 	cfg->trunk_keepalive = 30;
 	cfg->ha_journal_keep = 10000;
 	cfg->ha_journal_age = 86400;
+	cfg->ha_token_rate = 10;
+	cfg->ha_trunk_takeover = 30;
 	snprintf(cfg->emergency, sizeof(cfg->emergency), "112 911");
 	snprintf(cfg->restricted, sizeof(cfg->restricted), "00 + 011 0900 0137 0180 0190 1900");
 }
@@ -163,6 +165,9 @@ static struct key_def const keys[] = {
 	{ "ha", "node_id", config_parse_node_id, FIELD(ha_node_id), 0, 0, false },
 	{ "ha", "journal_keep", config_parse_uint, FIELD(ha_journal_keep), 100, 10000000, false },
 	{ "ha", "journal_age", config_parse_uint, FIELD(ha_journal_age), 60, 31536000, false },
+	{ "ha", "token_rate", config_parse_uint, FIELD(ha_token_rate), 1, 10000, false },
+	{ "ha", "trunk_takeover", config_parse_uint, FIELD(ha_trunk_takeover), 0, 86400, false },
+	{ "ha", "sip_listen", config_parse_hostport, FIELD(ha_sip), 0, 0, false },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -85,6 +85,9 @@ struct config {
 	char ha_node_id[33];		/* this node's name ("" the host name's first label) */
 	unsigned ha_journal_keep;	/* changes kept for a backup that was away */
 	unsigned ha_journal_age;	/* seconds they are kept at most */
+	unsigned ha_token_rate;		/* fallback tokens granted a second */
+	unsigned ha_trunk_takeover;	/* seconds without the primary before the backup registers trunks */
+	struct config_listen ha_sip;	/* SIP between the nodes (TLS); port 0: any free port */
 };
 
 /** Fills in the embedded defaults. */

@@ -26,6 +26,7 @@
 
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "daemon/pair.h"
 #include "ctl/server.h"
 #include "daemon/app.h"
 #include "daemon/thread.h"
@@ -52,6 +53,7 @@ struct daemon {
 	ctl_server_t *ctl;
 	struct event *tls_daily; /* the certificates' expiry, looked at once a day */
 	ha_t *ha;		 /* the node of a pair; NULL alone */
+	pair_t *pair;		 /* its link and its SIP thread wired together; NULL alone */
 };
 
 static char const usage_text[] =
@@ -282,14 +284,17 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	    memcmp(&next.ha_peer, &d->cfg.ha_peer, sizeof(next.ha_peer)) ||
 	    strcmp(next.ha_node_id, d->cfg.ha_node_id) ||
 	    next.ha_journal_keep != d->cfg.ha_journal_keep ||
-	    next.ha_journal_age != d->cfg.ha_journal_age)
-		log_warning("reload: changes to [ha] take effect at the next restart");
+	    next.ha_journal_age != d->cfg.ha_journal_age ||
+	    memcmp(&next.ha_sip, &d->cfg.ha_sip, sizeof(next.ha_sip)))
+		log_warning("reload: changes to [ha] (but token_rate and trunk_takeover) take "
+			    "effect at the next restart");
 	next.ha_role = d->cfg.ha_role;
 	next.ha_listen = d->cfg.ha_listen;
 	next.ha_peer = d->cfg.ha_peer;
 	memcpy(next.ha_node_id, d->cfg.ha_node_id, sizeof(next.ha_node_id));
 	next.ha_journal_keep = d->cfg.ha_journal_keep;
 	next.ha_journal_age = d->cfg.ha_journal_age;
+	next.ha_sip = d->cfg.ha_sip;
 
 	d->cfg = next;
 	ha_config_reloaded(d->ha, &next);
@@ -479,6 +484,15 @@ static int run(struct daemon *d, bool foreground)
 		.nonce_secret = secret,
 		.call_prefix = call_prefix,
 	};
+	if (d->ha) {
+		if (pair_create(&d->pair, d->base, d->ha, on_sip, d) < 0) {
+			log_error("out of memory");
+			goto out;
+		}
+		as.trunks_standby = ha_trunks_held(d->ha);
+		as.regs_changed = pair_regs_changed;
+		as.regs_arg = d->pair;
+	}
 	dir = NULL; /* the application's now, even if it cannot be made */
 	if (app_create(&d->app, &as) < 0) {
 		log_error("out of memory");
@@ -542,6 +556,8 @@ out:
 	app_destroy(d->app);
 	d->app = NULL;
 	store_worker_stop(d->store_worker);
+	pair_destroy(d->pair); /* after the SIP thread: what it posted reaches the link */
+	d->pair = NULL;
 	ha_destroy(d->ha); /* after the store thread: its last completions may reach it */
 	d->ha = NULL;
 	ctl_server_stop(d->ctl);

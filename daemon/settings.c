@@ -97,6 +97,7 @@ void app_registrar_settings(struct registrar_config *rc, struct config const *cf
 	snprintf(rc->ban_exempt, sizeof(rc->ban_exempt), "%s", cfg->ban_exempt);
 	snprintf(rc->identify_from, sizeof(rc->identify_from), "%s", cfg->identify_from);
 	config_server_header(cfg, rc->server, sizeof(rc->server));
+	rc->token_rate = cfg->ha_token_rate;
 	self_names(rc->self, sizeof(rc->self), cfg);
 }
 

@@ -134,6 +134,7 @@ int ha_create(ha_t **out, struct config const *cfg, char const *node, store_t *s
 		snprintf(ha->note, sizeof(ha->note),
 			 "not joined yet: run sipregctl ha invite on the primary, then sipregctl "
 			 "ha join TOKEN here");
+	ha->trunks_standby = ha_trunks_held(ha) ? 1 : 0;
 	*out = ha;
 	return 0;
 }
@@ -145,6 +146,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (ha->invite == INVITE_OPEN && time(NULL) == ha->invite_until)
 		log_info("the invitation for a backup expired unused");
 	link_tick(ha);
+	regs_tick(ha);
 }
 
 int ha_run(ha_t *ha, struct event_base *base, store_worker_t *w, struct change_path const *changes,
@@ -198,6 +200,8 @@ void ha_config_reloaded(ha_t *ha, struct config const *cfg)
 	if (!ha)
 		return;
 	config_fingerprint(cfg, ha->config_fp, sizeof(ha->config_fp));
+	ha->cfg.ha_trunk_takeover = cfg->ha_trunk_takeover;
+	ha->cfg.ha_token_rate = cfg->ha_token_rate;
 	/* compared again at the next hello */
 	if (ha->link)
 		link_close(ha->link, "the configuration changed: saying hello again");

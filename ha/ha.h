@@ -18,6 +18,7 @@
 
 #include "daemon/change.h"
 #include "daemon/config.h"
+#include "registrar/registrar.h"
 #include "store/store.h"
 #include "store/worker.h"
 
@@ -55,5 +56,36 @@ int ha_join(ha_t *ha, char const *token, ha_join_done_f *done, void *arg, char *
 
 /* ha promote: this backup becomes the primary. */
 int ha_promote(ha_t *ha, json_t **data, char *err, size_t errlen);
+
+/* ---- with the SIP thread (ha/regs.c) ---- */
+
+/* What the node link asks of the SIP side; each returns at once (work goes to the SIP thread). */
+struct ha_sip_hooks {
+	void *arg;
+	/*
+	 * The link is up: open the SIP transport between the nodes (key and
+	 * certificate in dir, on host:port, port 0 any) and answer with every
+	 * line registered here through ha_local_regs(full).
+	 */
+	void (*dump)(void *arg, char const *dir, char const *host, unsigned port);
+	/* The other node's lines (takes regs); port -1: unchanged. */
+	void (*peer_regs)(void *arg, char const *self, char const *node, char const *host,
+			  int port, struct registrar_peer_reg *regs, size_t n, bool full);
+	/* The link is down: forget the other node's lines. */
+	void (*peer_gone)(void *arg);
+	/* Trunks on standby (the primary registers them) or registering here. */
+	void (*trunks)(void *arg, bool standby);
+};
+void ha_set_sip(ha_t *ha, struct ha_sip_hooks const *h);
+
+/*
+ * Lines registered here (takes regs; expires_at 0: no longer): the whole
+ * list after a dump (with where the node transport listens), else changes.
+ */
+void ha_local_regs(ha_t *ha, struct registrar_peer_reg *regs, size_t n, bool full,
+		   char const *host, int port);
+
+/* Whether this node starts with its trunks on standby (a backup, or a node that stood down). */
+bool ha_trunks_held(ha_t const *ha);
 
 #endif

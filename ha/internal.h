@@ -93,6 +93,11 @@ struct ha {
 	enum { INVITE_NONE, INVITE_OPEN, INVITE_USED } invite;
 	time_t join_window;
 	unsigned join_attempts;
+	/* SIP: registrations exchanged, trunks (regs.c) */
+	struct ha_sip_hooks sip;
+	bool regs_synced;    /* this node's whole list went over the current link */
+	time_t link_lost_at; /* when the link went down (0: up) */
+	int trunks_standby;  /* what the SIP thread was told: 1 standby, 0 registering */
 	/* joining (backup) */
 	struct ha_join_state *joining;
 };
@@ -122,6 +127,12 @@ void node_save(ha_t *ha, char const *key, char const *value);
 
 /* Store thread, after every job: records and forwards what it changed. */
 void node_after_job(store_t *s, void *arg);
+
+/* regs.c: called by node.c and ha.c */
+void regs_link_up(ha_t *ha);
+void regs_link_down(ha_t *ha);
+void regs_frame(struct ha_conn *c, struct ha_frame const *f);
+void regs_tick(ha_t *ha);
 
 /* join.c: called by link.c and node.c */
 void join_authed(struct ha_conn *c); /* a join connection's TLS is up (backup side) */

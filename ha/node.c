@@ -194,6 +194,7 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 		c->need_snapshot = p->snapshot || p->seq > ha->head;
 		c->feeding = true;
 		feed(c);
+		regs_link_up(ha);
 		return;
 	}
 	if (ha->role == ROLE_BACKUP && peer_primary) {
@@ -224,6 +225,7 @@ static void on_hello(struct ha_conn *c, struct ha_frame const *f)
 			   (unsigned long long)ha->applied);
 		ha->up_sent = 0;
 		send_outbox(ha);
+		regs_link_up(ha);
 		return;
 	}
 	if (ha->role == ROLE_BACKUP && peer_backup)
@@ -766,6 +768,9 @@ void node_frame(struct ha_conn *c, struct ha_frame const *f)
 				ha->peer_applied = v;
 		}
 		break;
+	case HA_REGS:
+		regs_frame(c, f);
+		break;
 	case HA_ERROR: {
 		/* the peer's words, quoted and escaped: they reach the log */
 		char text[301];
@@ -787,5 +792,6 @@ void node_closed(struct ha_conn *c)
 	if (ha->link == c) {
 		ha->link = NULL;
 		log_notice("the link to node %s is down", c->peer.node[0] ? c->peer.node : c->addr);
+		regs_link_down(ha);
 	}
 }

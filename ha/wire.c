@@ -28,6 +28,8 @@ static size_t type_max(uint8_t type)
 	case HA_PING:
 	case HA_ERROR:
 		return HA_SMALL_MAX;
+	case HA_REGS:
+		return HA_CHANGE_MAX;
 	default:
 		return 0;
 	}

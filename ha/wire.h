@@ -25,6 +25,7 @@ enum ha_type {
 	HA_UPACK = 'V',	   /* u64: outbox entries taken up to this id */
 	HA_PING = 'P',	   /* u64: sender's head (primary) or applied change (backup) */
 	HA_ERROR = 'E',	   /* JSON: one sentence, then the sender closes */
+	HA_REGS = 'R',	   /* JSON: the lines registered on the sender (whole, or changes) */
 };
 
 #define HA_FRAME_MAX  (256u * 1024 * 1024) /* a snapshot */

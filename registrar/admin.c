@@ -29,8 +29,8 @@ static void list_one(struct binding *b, void *arg)
 	struct dir_line const *line = directory_line(l->r->dir, b->dn);
 	long left = (long)(b->expires - l->now);
 	json_array_append_new(
-		l->arr, json_pack("{s:s?, s:i, s:s, s:s, s:s, s:s, s:s?, s:I, s:b}", "device",
-				  b->device, "index", line ? (int)line->index : 0, "dn", b->dn,
+		l->arr, json_pack("{s:s?, s:s?, s:i, s:s, s:s, s:s, s:s, s:s?, s:I, s:b}", "node",
+				  l->r->peer.self[0] ? l->r->peer.self : NULL, "device", b->device, "index", line ? (int)line->index : 0, "dn", b->dn,
 				  "contact", b->contact, "transport", b->transport, "source",
 				  b->source, "user_agent", b->user_agent, "expires_in",
 				  (json_int_t)(left > 0 ? left : 0), "derived", b->derived));
@@ -56,6 +56,7 @@ json_t *registrar_list(registrar_t *r, char const *device)
 	ASSERT_THREAD(SIP);
 	struct list_ctx l = { r, json_array(), device, time(NULL) };
 	binding_foreach(r->bindings, list_one, &l);
+	reg_peer_list(r, l.arr, device);
 	/* Sorted by device and line, for people reading it. */
 	size_t n = json_array_size(l.arr);
 	json_t **items = calloc(n ? n : 1, sizeof(*items));

@@ -38,6 +38,7 @@ struct binding {
 	char *user_agent;
 	void *conn;   /* the connection it was made over, or NULL (opaque here) */
 	bool derived; /* bound by the server on behalf of line 1 */
+	bool peer;    /* not ours: the line is registered on the other node (registrar/peer.c) */
 	/* Its slot in the registrar's batch of changes to write behind (batch 0: none). */
 	uint32_t pending_batch, pending_slot;
 };

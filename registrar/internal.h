@@ -30,6 +30,21 @@ struct conn {
 	char name[80];
 };
 
+/* A line registered on the other node of a pair, as the calls see it. */
+struct peer_reg {
+	struct binding b; /* contact sip:DN@HOST:PORT;transport=tls, the node transport's */
+	char dn[33], device[65], contact[160];
+};
+
+/* The other node: its name, where its node transport listens, its registered lines. */
+struct peer_state {
+	char self[33], node[33];
+	char host[64];
+	unsigned port;
+	struct peer_reg *regs;
+	size_t n, cap;
+};
+
 struct registrar {
 	nta_agent_t *agent;
 	hosts_t const *hosts; /* the trunks' addresses (never banned), or NULL */
@@ -52,6 +67,9 @@ struct registrar {
 	sip_server_t *server; /* the Server header, parsed once */
 	char *realm_param;    /* realm="..." for the challenges */
 	char node_mark[9];
+	struct peer_state peer;
+	double tokens;	       /* fallback tokens in the bucket ([ha] token_rate) */
+	struct timespec token_at; /* when the bucket was last filled */
 };
 
 /* A request being handled: REGISTER, or another request to authenticate. */
@@ -69,6 +87,12 @@ struct reg_ctx {
 	char const *dn;
 	bool proxy; /* not a REGISTER: Proxy-Authorization, 407 */
 };
+
+/* ---- peer.c ---- */
+
+void reg_peer_free(registrar_t *r);
+/* The peer's registrations for reg list (node, device, line, contact). */
+void reg_peer_list(registrar_t *r, json_t *arr, char const *device);
 
 /* ---- registrar.c ---- */
 

@@ -95,6 +95,7 @@ void registrar_destroy(registrar_t *r)
 	r->restoring = true;
 	binding_table_destroy(r->bindings);
 	reg_conns_free(r);
+	reg_peer_free(r);
 	r->restoring = false;
 	reg_flush_changes(r);
 	free(r->pending);

@@ -42,6 +42,7 @@ struct registrar_config {
 	char ban_exempt[256];	 /* CIDR ranges never banned */
 	char identify_from[256]; /* CIDR ranges identify-only devices may authenticate from */
 	char server[64];	 /* Server header value */
+	unsigned token_rate;	 /* fallback tokens granted a second ([ha] token_rate) */
 	/* This server's names, "HOST:PORT ..." (auth_uri_names()): listeners and advertised. */
 	char self[1024];
 };
@@ -107,6 +108,8 @@ struct binding const *binding_next(struct binding const *b);
 char const *binding_contact(struct binding const *b);
 /** The device that made it, or NULL. */
 char const *binding_device(struct binding const *b);
+/** When it expires (wall clock). */
+time_t binding_expires(struct binding const *b);
 /** The transport it was made over: "udp", "tcp" or "tls". */
 char const *binding_transport(struct binding const *b);
 
@@ -146,5 +149,45 @@ typedef void (*registrar_registered_f)(struct dir_device const *dev, char const 
 void registrar_set_on_register(registrar_t *r, registrar_registered_f fn, void *arg);
 /** The trunks' hosts: their addresses are never banned (NULL: none). */
 void registrar_set_hosts(registrar_t *r, hosts_t const *hosts);
+
+/* ---- the other node of a pair (registrar/peer.c) ---- */
+
+/*
+ * A Cisco phone's fallback token (REFER to token-registration): granted at
+ * [ha] token_rate a second, a burst of one second's worth. False when the
+ * bucket is empty, with the seconds to wait in *retry_after.
+ */
+bool registrar_token_grant(registrar_t *r, unsigned *retry_after);
+/** Where msg came from, "a.b.c.d:port" or "[v6]:port", for the log. */
+void registrar_source_text(msg_t *msg, char *out, size_t n);
+
+/* A line registered on one node, as the nodes tell each other. */
+struct registrar_peer_reg {
+	char dn[33];
+	char device[65];
+	long long expires_at; /* wall clock; 0: no longer registered there */
+};
+
+/*
+ * What the other node (named node; self names this one) has registered:
+ * full replaces everything known, else each entry updates its line. Lines
+ * the directory does not know are ignored. Its node transport listens on
+ * host:port (port 0: unknown, its lines cannot be called).
+ */
+void registrar_peer_update(registrar_t *r, char const *self, char const *node, char const *host,
+			   unsigned port, struct registrar_peer_reg const *regs, size_t n, bool full);
+/** The other node is out of reach: nothing is known of its registrations. */
+void registrar_peer_clear(registrar_t *r);
+/** The other node's name once known ("" before). */
+char const *registrar_peer_node(registrar_t const *r);
+/** Where dn rings on the other node (one binding), or NULL. */
+struct binding const *registrar_peer_binding(registrar_t *r, char const *dn);
+/** A binding of the other node's (registrar_peer_binding()). */
+bool binding_is_peer(struct binding const *b);
+/** Each line registered here, with its device and its latest expiry. */
+void registrar_foreach_registered(registrar_t *r,
+				  void (*fn)(char const *dn, char const *device, time_t expires,
+					     void *arg),
+				  void *arg);
 
 #endif

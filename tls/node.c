@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NODE_DAYS 3650
@@ -310,4 +311,29 @@ SSL_CTX *tls_node_ctx(char const *dir, bool server, char *err, size_t errlen)
 		return NULL;
 	}
 	return ctx;
+}
+
+int tls_node_sip_dir(char const *dir, char *err, size_t errlen)
+{
+	char sub[4096];
+	snprintf(sub, sizeof(sub), "%s/" TLS_NODE_SIP, dir);
+	char *node = NULL, *ca = NULL;
+	size_t nlen = 0, clen = 0;
+	int rc = -1, e;
+	if ((e = tls_file_read(dir, TLS_NODE, &node, &nlen)) < 0)
+		snprintf(err, errlen, "cannot read %s/" TLS_NODE ": %s", dir, strerror(-e));
+	else if ((e = tls_file_read(dir, TLS_CA, &ca, &clen)) < 0)
+		snprintf(err, errlen, "cannot read %s/" TLS_CA ": %s", dir, strerror(-e));
+	else if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+		snprintf(err, errlen, "cannot make %s: %s", sub, strerror(errno));
+	else if ((e = tls_file_write(sub, TLS_AGENT, node, nlen, 0600)) < 0 ||
+		 (e = tls_file_write(sub, TLS_CAFILE, ca, clen, 0644)) < 0)
+		snprintf(err, errlen, "cannot write into %s: %s", sub, strerror(-e));
+	else
+		rc = 0;
+	if (node)
+		OPENSSL_cleanse(node, nlen);
+	free(node);
+	free(ca);
+	return rc;
 }

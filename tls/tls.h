@@ -35,6 +35,7 @@
 #define TLS_ITL	   "ITLFile.tlv"
 #define TLS_NODE   "node.pem"	    /* this node's key and certificate for the node link, 0600 */
 #define TLS_PEER_AGENT "peer-agent.pem" /* the other node's SIP certificate (trust list) */
+#define TLS_NODE_SIP   "node-sip"	    /* the SIP transport between the nodes: agent.pem, cafile.pem */
 
 #define TLS_WARN_DAYS 30 /* expiry this close is warned about */
 
@@ -171,5 +172,12 @@ int tls_peer_issued_by(SSL *ssl, char const *ca_fp);
  * the handshake.
  */
 SSL_CTX *tls_node_ctx(char const *dir, bool server, char *err, size_t errlen);
+
+/*
+ * Makes dir/node-sip (0700) for the SIP transport between the nodes: its
+ * agent.pem is node.pem (0600), its cafile.pem the CA's certificate alone.
+ * 0, or -1 with err (no node.pem yet: not joined).
+ */
+int tls_node_sip_dir(char const *dir, char *err, size_t errlen);
 
 #endif

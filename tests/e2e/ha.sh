@@ -9,61 +9,11 @@
 # primary runs with [tls] legacy = yes: the node link keeps TLS 1.2.
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 
-A_ADDR=127.0.0.1
-B_ADDR=127.0.0.2
-A_SIP=$(random_port)
-B_SIP=$((A_SIP + 1))
-A_HA=$((A_SIP + 2))
-B_HA=$((A_SIP + 3))
-A_ROLE=primary
-B_ROLE=backup
-mkdir -p "$WORK/A" "$WORK/B"
+. "$E2E_DIR/pairlib.sh" || exit 99
+PAIR_EXTRA_A="legacy = yes"
 
-# use NODE: lib.sh's sipregd helpers (start_sipregd, ctl, log_has, dev) on A or B.
-use() {
-	local n=$1 other
-	[ "$n" = A ] && other=B || other=A
-	eval "SIP_ADDR=\$${n}_ADDR SIP_PORT=\$${n}_SIP PID=\${PID_$n:-}"
-	eval "local role=\$${n}_ROLE ha=\$${n}_HA peer_addr=\$${other}_ADDR peer_ha=\$${other}_HA"
-	SOCK="$WORK/$n/ctl.sock"
-	CONF="$WORK/$n/sipregd.conf"
-	DB="$WORK/$n/sipreg.db"
-	LOG="$WORK/$n/sipregd.log"
-	CONF_EXTRA="[tls]
-dir = $WORK/$n/tls
-legacy = $([ "$n" = A ] && echo yes || echo no)
-
-[ha]
-role = $role
-listen = ${SIP_ADDR}:$ha
-peer = $peer_addr:$peer_ha
-node_id = node-$n"
-}
-start() {
-	use "$1"
-	start_sipregd || return 1
-	eval "PID_$1=\$PID"
-}
-stop() {
-	use "$1"
-	stop_sipregd
-}
-on() {
-	local n=$1
-	shift
-	"$SIPREGCTL" -s "$WORK/$n/ctl.sock" "$@"
-}
-status_is() { # NODE KEY VALUE: ha status --json KEY is VALUE
-	[ "$(on "$1" --json ha status | json_get "$2")" = "$3" ]
-}
-line_on() { # NODE DN
-	on "$1" line show "$2" >/dev/null
-}
 dnd_is() { # NODE on|off
 	on "$1" device show SEP001122334455 | grep -q "^dnd *$2"
-}
-count() { # FILE TEXT: how many lines hold TEXT
-	grep -cF -- "$2" "$1" || true
 }
 
 start A || exit 1

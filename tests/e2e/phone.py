@@ -11,7 +11,11 @@ to the log file, one line each:
   AUTH OK | AUTH BAD          (a challenged INVITE's answer checked)
   RESULT <action> <code>
 
-Actions (--do, in order): publish:dnd, publish:available, refer:alarm,
+Actions (--do, in order): keepalive:HOST:PORT (an expires-0 REGISTER with
+cisco-keep-alive to a standby server), keepalive-plain:HOST:PORT (the same without
+the marker, as older firmware), token:HOST:PORT (refer:token to that server),
+failover:HOST:PORT (register there from now on), fallback:HOST:PORT (unregister
+here, then register there), publish:dnd, publish:available, refer:alarm,
 refer:token (token registration), refer:remotecc (a soft key), publish:open (plain
 PIDF), publish:refresh|remove|stale (SIP-If-Match: the last SIP-ETag or none
 known), publish:text (a body that is not PIDF),
@@ -378,8 +382,67 @@ class Phone:
                                  cnonce)
         return False
 
+    def switch(self, hostport):
+        """Sends to another server from now on (UDP: the same socket)."""
+        host, port = hostport.rsplit(":", 1)
+        self.host, self.port = host, int(port)
+        self.t.server = (host, int(port))
+
+    def keepalive(self, marker):
+        """An expires-0 REGISTER to the current server, as to a standby (3.2): with the
+        cisco-keep-alive marker, or without it as older firmware (answering a 401)."""
+        a = self.a
+        ruri = f"sip:{self.host}:{self.port}"
+        call_id = rand_hex(16) + "@" + self.lhost
+        auth = None
+        for _ in range(2):
+            contact = self.contact(a.dn) + (
+                f';+u.sip!devicename.ccm.cisco.com="{a.cisco}"' if a.cisco else "")
+            if marker:
+                contact += ";expires=0;cisco-keep-alive"
+            self.cseq += 1
+            h = [f"REGISTER {ruri} SIP/2.0", self.via(),
+                 f"From: <sip:{a.dn}@{self.host}>;tag={self.tag}",
+                 f"To: <sip:{a.dn}@{self.host}>", f"Call-ID: {call_id}",
+                 f"CSeq: {self.cseq} REGISTER", "Max-Forwards: 70",
+                 "User-Agent: Cisco-CP7941G/9.4.2", f"Contact: {contact}", "Expires: 0"]
+            if auth:
+                h.append(f"Authorization: {auth}")
+            h.append("Content-Length: 0")
+            self.t.send(CRLF.join(h) + CRLF + CRLF)
+            r = self.wait_final()
+            if r is None:
+                return None
+            code = int(r[0].split(" ")[1])
+            if code != 401:
+                return r
+            _, ch = parse_challenge(header(r[1], "WWW-Authenticate")[0])
+            auth = authorization(ch, "MD5", a.user, a.password, "REGISTER", ruri, 1, True,
+                                 rand_hex(16))
+        return r
+
     def act(self, action):
         kind, _, arg = action.partition(":")
+        if kind in ("keepalive", "keepalive-plain", "token"):  # to another server, then back
+            home = f"{self.host}:{self.port}"
+            self.switch(arg)
+            if kind == "token":
+                ok = self.act("refer:token")
+            else:
+                r = self.keepalive(kind == "keepalive")
+                dated = bool(r and header(r[1], "Date"))
+                self.say(f"RESULT {action} {r[0].split(' ')[1] if r else 'NONE'}"
+                         f"{' dated' if dated else ''}")
+                ok = r is not None
+            self.switch(home)
+            return ok
+        if kind == "failover":  # the active server is gone: register to the standby
+            self.switch(arg)
+            return self.register()
+        if kind == "fallback":  # token granted: unregister here, register there (3.4)
+            self.register(0)
+            self.switch(arg)
+            return self.register()
         target = f"sip:{self.a.dn}@{self.host}:{self.port}"
         if kind == "sleep":
             self.serve(float(arg))
