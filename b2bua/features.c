@@ -314,8 +314,8 @@ static void grant_token(features_t *f, msg_t *msg, sip_t *sip)
 	}
 	char retry[16];
 	snprintf(retry, sizeof(retry), "%u", wait);
-	log_info("fallback token for %s (%s): none left this second, retry in %s s (503)",
-		 LOGQ(from), source, retry);
+	log_debug("fallback token for %s (%s): none left this second, retry in %s s (503)",
+		  LOGQ(from), source, retry);
 	nta_msg_treply(f->agent, msg, SIP_REPLY(SIP_R_SERVICE_UNAVAILABLE),
 		       SIPTAG_RETRY_AFTER_STR(retry), TAG_END());
 }

@@ -45,6 +45,9 @@ static int ha_show(int argc, char **argv)
 	printf("certificate   %s\n", str(d, "fingerprint"));
 	printf("peer's        %s\n", str(d, "peer_fingerprint"));
 	printf("schema        %lld\n", num(d, "schema"));
+	printf("trunks        %s\n", !strcmp(str(d, "trunks"), "standby")
+					 ? "standby (the primary registers them)"
+					 : "registered by this node");
 	if (!strcmp(str(d, "role"), "primary")) {
 		printf("changes       %lld made, backup applied %lld (behind by %lld)\n",
 		       num(d, "head"), num(d, "backup_applied"), num(d, "lag_changes"));

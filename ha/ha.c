@@ -271,6 +271,8 @@ json_t *ha_status(ha_t *ha)
 		json_object_set_new(o, "config_warning", json_string(ha->config_warning));
 	if (ha->note[0])
 		json_object_set_new(o, "note", json_string(ha->note));
+	json_object_set_new(o, "trunks",
+			    json_string(ha->trunks_standby ? "standby" : "active"));
 	if (ha->role == ROLE_PRIMARY) {
 		json_object_set_new(o, "head", json_integer((json_int_t)ha->head));
 		json_object_set_new(o, "backup_applied",

@@ -9,20 +9,16 @@
  */
 #include "autoconfig.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon/log.h"
-#include "daemon/text.h"
 #include "ha/internal.h"
 #include "tls/tls.h"
 
 #define LOG_TAG "ha"
-
-#define REGS_MAX 100000 /* lines in one message */
 
 void ha_set_sip(ha_t *ha, struct ha_sip_hooks const *h)
 {
@@ -69,8 +65,8 @@ void regs_link_down(ha_t *ha)
 		ha->sip.peer_gone(ha->sip.arg);
 }
 
-void ha_local_regs(ha_t *ha, struct registrar_peer_reg *regs, size_t n, bool full, char const *host,
-		   int port)
+void ha_local_regs(ha_t *ha, struct registrar_peer_reg *regs, size_t n, bool full,
+		   char const *host, int port)
 {
 	if (full && ha->link)
 		ha->regs_synced = true;
@@ -78,26 +74,13 @@ void ha_local_regs(ha_t *ha, struct registrar_peer_reg *regs, size_t n, bool ful
 		free(regs);
 		return;
 	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("[s, s, I]", regs[i].dn, regs[i].device,
-						     (json_int_t)regs[i].expires_at));
+	struct ha_regs r = { .full = full, .port = port, .regs = regs, .n = n };
+	snprintf(r.host, sizeof(r.host), "%s", host ? host : "");
+	char *text = ha_regs_encode(&r);
 	free(regs);
-	json_t *o = json_pack("{s:b, s:o}", "full", full, "regs", arr);
-	if (full) {
-		json_object_set_new(o, "host", json_string(host ? host : ""));
-		json_object_set_new(o, "port", json_integer(port > 0 ? port : 0));
-	}
-	link_send_json(ha->link, HA_REGS, o);
-}
-
-/* The peer's address as this link sees it (no port). */
-static void link_peer_host(struct ha_conn *c, char *out, size_t n)
-{
-	if (c->outbound)
-		snprintf(out, n, "%s", c->ha->cfg.ha_peer.host);
-	else
-		snprintf(out, n, "%s", c->addr);
+	if (text)
+		link_send(ha->link, HA_REGS, text, strlen(text));
+	free(text);
 }
 
 static bool any_address(char const *h)
@@ -108,56 +91,24 @@ static bool any_address(char const *h)
 void regs_frame(struct ha_conn *c, struct ha_frame const *f)
 {
 	ha_t *ha = c->ha;
-	json_error_t je;
-	json_t *o = json_loadb((char const *)f->body, f->len, JSON_REJECT_DUPLICATES, &je);
-	json_t *arr = json_object_get(o, "regs");
-	json_t *full = json_object_get(o, "full");
-	size_t n = json_array_size(arr);
-	if (!json_is_object(o) || !json_is_array(arr) || !json_is_boolean(full) || n > REGS_MAX) {
-		json_decref(o);
-		link_close(c, "a malformed list of registrations");
+	if (c != ha->link)
+		return; /* only the link in use speaks for the other node */
+	struct ha_regs r;
+	char why[160];
+	if (ha_regs_decode((char const *)f->body, f->len, &r, why, sizeof(why)) < 0) {
+		log_warning("node %s: %s; link closed", c->peer.node, why);
+		link_close(c, why);
 		return;
 	}
-	struct registrar_peer_reg *regs = calloc(n ? n : 1, sizeof(*regs));
-	if (!regs) {
-		json_decref(o);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_array_get(arr, i);
-		char const *dn = json_string_value(json_array_get(e, 0));
-		char const *dev = json_string_value(json_array_get(e, 1));
-		json_t *at = json_array_get(e, 2);
-		if (!json_is_array(e) || json_array_size(e) != 3 || !dn || !dev ||
-		    !json_is_integer(at) || strlen(dn) >= sizeof(regs[i].dn) ||
-		    strlen(dev) >= sizeof(regs[i].device) || json_integer_value(at) < 0) {
-			free(regs);
-			json_decref(o);
-			link_close(c, "a malformed registration");
-			return;
-		}
-		text_copy(regs[i].dn, sizeof(regs[i].dn), dn);
-		text_copy(regs[i].device, sizeof(regs[i].device), dev);
-		regs[i].expires_at = (long long)json_integer_value(at);
-	}
-	char host[CONFIG_HOST_MAX] = "";
-	int port = -1; /* unchanged */
-	if (json_is_true(full)) {
-		char const *h = json_string_value(json_object_get(o, "host"));
-		json_int_t p = json_integer_value(json_object_get(o, "port"));
-		port = p > 0 && p < 65536 ? (int)p : 0;
-		if (h && !any_address(h) && strlen(h) < sizeof(host) &&
-		    strspn(h, "0123456789abcdefABCDEF.:") == strlen(h))
-			snprintf(host, sizeof(host), "%s", h);
-		else
-			link_peer_host(c, host, sizeof(host));
-	}
-	json_decref(o);
+	/* A node transport on every address is reached where the link reaches the node. */
+	if (r.full && any_address(r.host))
+		snprintf(r.host, sizeof(r.host), "%s",
+			 c->outbound ? ha->cfg.ha_peer.host : c->addr);
 	if (ha->sip.peer_regs)
-		ha->sip.peer_regs(ha->sip.arg, ha->node, c->peer.node, host, port, regs, n,
-				  json_is_true(full) ? true : false);
+		ha->sip.peer_regs(ha->sip.arg, ha->node, c->peer.node, r.host, r.port, r.regs,
+				  r.n, r.full);
 	else
-		free(regs);
+		free(r.regs);
 }
 
 /* ---- the trunks ---- */
@@ -180,6 +131,10 @@ void regs_tick(ha_t *ha)
 {
 	if (ha->role == ROLE_DEMOTED) {
 		trunks_set(ha, 1, "this node stood down: the trunks are the primary's");
+		return;
+	}
+	if (ha->role == ROLE_BACKUP && !ha->peer_fp[0]) {
+		trunks_set(ha, 1, "this backup has not joined a primary yet: no trunk registers");
 		return;
 	}
 	if (ha->role != ROLE_BACKUP) {

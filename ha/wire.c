@@ -215,3 +215,86 @@ fail:
 	json_decref(o);
 	return -1;
 }
+
+/* ---- R ---- */
+
+static bool numeric_host(char const *h)
+{
+	return h[0] && strlen(h) < 64 && strspn(h, "0123456789abcdefABCDEF.:") == strlen(h);
+}
+
+int ha_regs_decode(char const *json, size_t len, struct ha_regs *r, char *why, size_t whylen)
+{
+	memset(r, 0, sizeof(*r));
+	r->port = -1;
+	json_error_t je;
+	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *arr = json_object_get(o, "regs");
+	json_t *full = json_object_get(o, "full");
+	size_t n = json_array_size(arr);
+	int rc = -1;
+	if (!json_is_object(o) || !json_is_array(arr) || !json_is_boolean(full)) {
+		snprintf(why, whylen, "a malformed list of registrations");
+		goto out;
+	}
+	if (n > HA_REGS_MAX) {
+		snprintf(why, whylen, "%zu registrations in one message, more than %u", n,
+			 HA_REGS_MAX);
+		goto out;
+	}
+	r->full = json_is_true(full);
+	if (r->full) {
+		json_t *h = json_object_get(o, "host"), *p = json_object_get(o, "port");
+		char const *hs = json_string_value(h);
+		if (!json_is_integer(p) || json_integer_value(p) < 0 ||
+		    json_integer_value(p) > 65535 || (h && !hs) || (hs && hs[0] && !numeric_host(hs))) {
+			snprintf(why, whylen, "a malformed address of the node transport");
+			goto out;
+		}
+		r->port = (int)json_integer_value(p);
+		snprintf(r->host, sizeof(r->host), "%s", hs ? hs : "");
+	}
+	r->regs = calloc(n ? n : 1, sizeof(*r->regs));
+	if (!r->regs) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(arr, i);
+		char const *dn = json_string_value(json_array_get(e, 0));
+		char const *dev = json_string_value(json_array_get(e, 1));
+		json_t *at = json_array_get(e, 2);
+		if (!json_is_array(e) || json_array_size(e) != 3 || !dn || !dev ||
+		    !json_is_integer(at) || !dn[0] || strlen(dn) >= sizeof(r->regs[i].dn) ||
+		    strlen(dev) >= sizeof(r->regs[i].device) || json_integer_value(at) < 0) {
+			snprintf(why, whylen, "registration %zu is malformed", i);
+			free(r->regs);
+			r->regs = NULL;
+			goto out;
+		}
+		snprintf(r->regs[i].dn, sizeof(r->regs[i].dn), "%s", dn);
+		snprintf(r->regs[i].device, sizeof(r->regs[i].device), "%s", dev);
+		r->regs[i].expires_at = (long long)json_integer_value(at);
+	}
+	r->n = n;
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+char *ha_regs_encode(struct ha_regs const *r)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < r->n; i++)
+		json_array_append_new(arr, json_pack("[s, s, I]", r->regs[i].dn, r->regs[i].device,
+						     (json_int_t)r->regs[i].expires_at));
+	json_t *o = json_pack("{s:b, s:o}", "full", r->full, "regs", arr);
+	if (o && r->full) {
+		json_object_set_new(o, "host", json_string(r->host));
+		json_object_set_new(o, "port", json_integer(r->port > 0 ? r->port : 0));
+	}
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "registrar/registrar.h"
+
 enum ha_type {
 	HA_HELLO = 'H',	   /* JSON: who I am, my role, epoch, schema, position */
 	HA_JOIN = 'J',	   /* JSON: a backup's token and certificate requests */
@@ -82,6 +84,22 @@ char *ha_hello_encode(struct ha_hello const *h);
 /* The join request; csr fields stay valid while *root lives (json_decref it). */
 int ha_join_decode(char const *json, size_t len, struct ha_join *j, void **root, char *why,
 		   size_t whylen);
+
+/* ---- R: the lines registered on the sender ---- */
+
+struct ha_regs {
+	bool full;		       /* the whole list (else changes) */
+	char host[64];		       /* full: where its node transport listens ("" unsaid) */
+	int port;		       /* full: its port (0 none); -1 in a list of changes */
+	struct registrar_peer_reg *regs; /* malloc'd */
+	size_t n;
+};
+#define HA_REGS_MAX 100000 /* lines in one message */
+
+/* Decodes an R message (r->regs to free() on success). 0, or -1 with why. */
+int ha_regs_decode(char const *json, size_t len, struct ha_regs *r, char *why, size_t whylen);
+/* An R message's JSON text, malloc'd (host, port only in a whole list). */
+char *ha_regs_encode(struct ha_regs const *r);
 
 /* A node id as config_parse_node_id() takes it. */
 bool ha_node_ok(char const *s);

@@ -30,6 +30,7 @@ use A
 check "phones set up on the primary" add_phone alice pw-alice SEP001122334455 cisco-7961 1000
 check "a second" add_phone bob pw-bob bob-desk third-party-basic 2000
 check "a third" add_phone carol pw-carol carol-desk third-party-basic 3000
+check "a fourth, for TCP" add_phone dave pw-dave dave-desk third-party-basic 4000
 check "the lines reach the backup" wait_for 100 line_on B 3000
 
 # ---- keep-alives to the standby ----
@@ -84,6 +85,18 @@ check "B took it as the node's call" wait_for 50 grep -q "from node node-A: \"30
 	"$WORK/B/sipregd.log"
 dev_do carol bye
 check "hung up too" wait_for 50 bye_count carol 1
+# ---- a registration's whole life seen from the other node, over TCP ----
+use B
+check "a TCP phone registers to the backup" dev dave --transport tcp --dn 4000 --user dave --password pw-dave
+check "the primary sees it on node-B" wait_for 100 reg_on A 4000 node-B
+dev_stop dave
+check "its connection closed: the primary no longer lists it" wait_for 100 eval "! reg_on A 4000 node-B"
+check "a TCP phone registers again" dev dave --transport tcp --dn 4000 --user dave --password pw-dave --unregister
+check "seen on the primary" wait_for 100 reg_on A 4000 node-B
+dev_stop dave
+check "it unregistered: gone on the primary too" wait_for 100 eval "! reg_on A 4000 node-B"
+check "and on the backup" eval "! reg_on B 4000 node-B"
+
 NODE_SIP=$(grep -o 'SIP between the nodes: TLS on [0-9.]* port [0-9]*' "$WORK/A/sipregd.log" | tail -1 | awk '{print $NF}')
 check "the primary's node transport listens" test -n "$NODE_SIP"
 check "without a certificate of the pair's CA nothing is answered there" sh -c \

@@ -60,6 +60,21 @@ static void frame(struct ha_frame const *f)
 		free(text);
 		return;
 	}
+	case HA_REGS: {
+		struct ha_regs r, again;
+		if (ha_regs_decode((char const *)f->body, f->len, &r, why, sizeof(why)) < 0)
+			return;
+		char *text = ha_regs_encode(&r);
+		if (!text || ha_regs_decode(text, strlen(text), &again, why, sizeof(why)) < 0 ||
+		    again.n != r.n || again.full != r.full ||
+		    (r.full && (again.port != r.port || strcmp(again.host, r.host))) ||
+		    (r.n && memcmp(r.regs, again.regs, r.n * sizeof(*r.regs))))
+			abort(); /* what sipregd writes it must read back */
+		free(again.regs);
+		free(r.regs);
+		free(text);
+		return;
+	}
 	case HA_JOIN: {
 		struct ha_join j;
 		void *root = NULL;

@@ -67,6 +67,9 @@ def ha_seeds():
             '"csr_node":"-----BEGIN CERTIFICATE REQUEST-----\\nMIIB\\n-----END CERTIFICATE REQUEST-----\\n",'
             '"csr_sip":"x"}' % ("0" * 32)).encode()
     write("ha", "join", frame("J", join))
+    write("ha", "regs-full", frame("R", b'{"full":true,"host":"127.0.0.2","port":5071,'
+                                   b'"regs":[["1000","SEP001122334455",1800000000],["2000","bob-desk",1800000060]]}'))
+    write("ha", "regs-changes", frame("R", b'{"full":false,"regs":[["1000","SEP001122334455",0]]}'))
     write("ha", "error", frame("E", b'{"error":"the token is not the invitation\'s"}'))
     u64 = lambda *v: b"".join(struct.pack(">Q", x) for x in v)
     write("ha", "acks", frame("A", u64(7)) + frame("P", u64(9)) + frame("V", u64(3)))

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta.h>
@@ -147,6 +148,7 @@ static int setup(void)
 		.ban_window = 60,
 		.ban_time = 60,
 		.server = "sipreg-test",
+		.token_rate = 10,
 	};
 	if (registrar_create(&reg, server, &rc, secret, sink, NULL) < 0)
 		return -1;
@@ -306,9 +308,75 @@ static void test_both_algorithms(void)
 	CU_ASSERT_EQUAL(registrar_count(reg), 2);
 }
 
+static void count_line(char const *dn, char const *device, time_t expires, void *arg)
+{
+	(void)device;
+	if (!strcmp(dn, "202") && expires > time(NULL))
+		(*(int *)arg)++;
+}
+
+static void test_peer_lines(void)
+{
+	long long later = (long long)time(NULL) + 600;
+	struct registrar_peer_reg regs[] = {
+		{ "201", "sha", later },
+		{ "999", "nobody", later }, /* a line this directory does not have */
+	};
+	registrar_peer_update(reg, "node-a", "node-b", "127.0.0.2", 5071, regs, 2, true);
+	CU_ASSERT_STRING_EQUAL(registrar_peer_node(reg), "node-b");
+	struct binding const *b = registrar_peer_binding(reg, "201");
+	CU_ASSERT_FATAL(b != NULL);
+	CU_ASSERT(binding_is_peer(b));
+	CU_ASSERT_STRING_EQUAL(binding_contact(b), "sip:201@127.0.0.2:5071;transport=tls");
+	CU_ASSERT_STRING_EQUAL(binding_device(b), "sha");
+	CU_ASSERT_PTR_NULL(registrar_peer_binding(reg, "999"));
+	CU_ASSERT_FALSE(binding_is_peer(registrar_bindings(reg, "202")));
+	/* reg list shows the other node's line with its node */
+	json_t *list = registrar_list(reg, NULL);
+	int peer = 0;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+		char const *node = json_string_value(json_object_get(e, "node"));
+		if (node && !strcmp(node, "node-b") &&
+		    !strcmp(json_string_value(json_object_get(e, "dn")), "201"))
+			peer++;
+	}
+	json_decref(list);
+	CU_ASSERT_EQUAL(peer, 1);
+	/* a change: no longer registered there */
+	struct registrar_peer_reg gone = { "201", "sha", 0 };
+	registrar_peer_update(reg, "node-a", "node-b", NULL, 0, &gone, 1, false);
+	CU_ASSERT_PTR_NULL(registrar_peer_binding(reg, "201"));
+	/* a whole list replaces; out of reach forgets */
+	registrar_peer_update(reg, "node-a", "node-b", "127.0.0.2", 5071, regs, 1, true);
+	CU_ASSERT_PTR_NOT_NULL(registrar_peer_binding(reg, "201"));
+	registrar_peer_clear(reg);
+	CU_ASSERT_PTR_NULL(registrar_peer_binding(reg, "201"));
+	/* no node transport announced: its lines cannot be called */
+	registrar_peer_update(reg, "node-a", "node-b", "127.0.0.2", 0, regs, 1, true);
+	CU_ASSERT_PTR_NULL(registrar_peer_binding(reg, "201"));
+	/* what this node tells: its registered lines, once each */
+	int n = 0;
+	registrar_foreach_registered(reg, count_line, &n);
+	CU_ASSERT_EQUAL(n, 1);
+}
+
+static void test_fallback_tokens(void)
+{
+	unsigned wait = 0, granted = 0;
+	for (int i = 0; i < 20; i++)
+		if (registrar_token_grant(reg, &wait))
+			granted++;
+	/* a second's worth at once (a few more if the clock moved meanwhile), then a wait */
+	CU_ASSERT(granted >= 10 && granted <= 11);
+	CU_ASSERT(wait >= 1 && wait <= 2);
+}
+
 static CU_TestInfo tests[] = {
 	{ "SHA-256 registration through an in-process client", test_sha256_registration },
 	{ "both algorithms offered, SHA-256 first", test_both_algorithms },
+	{ "the other node's lines: update, change, replace, forget", test_peer_lines },
+	{ "fallback tokens at the configured rate", test_fallback_tokens },
 	CU_TEST_INFO_NULL,
 };
 
