@@ -10,7 +10,9 @@
 # 202 up to [ha] token_rate and 503 with Retry-After beyond; the phone moves
 # back. A trunk (Kamailio as the provider) is registered by A only, taken
 # over by B [ha] trunk_takeover seconds after A went away and handed back
-# when A returns, with Kamailio's location table read at each step.
+# when A returns, with Kamailio's location table read at each step; in a
+# split brain (both up, no link) both register and an inbound call, forked
+# by Kamailio to both, is answered where the line is registered.
 . "${E2E_DIR:?E2E_DIR must name tests/e2e}/lib.sh" || exit 99
 . "$E2E_DIR/pairlib.sh" || exit 99
 
@@ -180,7 +182,33 @@ else
 	check "the backup unregistered its own contact, not all (no *)" sh -c \
 		"! grep -q 'contact=\*' '$KAM_LOG'"
 	location >"$WORK/location-3.txt"
-	for i in 1 2 3; do diag "location table, step $i" "$(grep -E 'AoR:|Address:' "$WORK/location-$i.txt" | tr -d '\t')"; done
+
+	# ---- split brain: both up, the link down ----
+	stop B
+	SAVED_HA=$A_HA
+	A_HA=$(random_port) # B looks for the primary where nothing listens
+	start B || exit 1
+	A_HA=$SAVED_HA
+	check "split brain: the backup cannot reach the primary" status_is B peer_state disconnected
+	check "after trunk_takeover the backup registers the trunk too" wait_for 150 trunk_state B registered
+	check "the primary keeps its registration" trunk_state A registered
+	check "Kamailio's location holds both nodes' contacts" sh -c \
+		"kamcmd -s 'unix:$KAM_CTL' ul.dump | grep -q '@$A_ADDR:$A_SIP' && kamcmd -s 'unix:$KAM_CTL' ul.dump | grep -q '@$B_ADDR:$B_SIP'"
+	location >"$WORK/location-4.txt"
+	check "an inbound call (Kamailio forks to both) is answered by the line's phone on the primary" \
+		sipp "$KAM_ADDR:$KAM_PORT" -i 127.0.0.4 -p "$(random_port)" -sf "$SIPP_DIR/trunk-in.xml" \
+		-s 620 -key did 3000 -m 1 -timeout 20s -timeout_error -nostdin -nd # not from A (@SIPREG@)
+	check "the backup answered its branch 480 (the line is not registered there)" \
+		wait_for 50 grep -q "3000: nothing registered (480)" "$WORK/B/sipregd.log"
+	expect_exit 1 "administrative changes stay refused on the backup" on B line add carol-desk 3001
+	stop B
+	start B || exit 1
+	check "the link is back" wait_for 150 status_is B peer_state connected
+	check "the backup hands the trunk back" wait_for 100 trunk_state B standby
+	check "Kamailio's location: the primary's contact alone again" wait_for 50 sh -c \
+		"! kamcmd -s 'unix:$KAM_CTL' ul.dump | grep -q '@$B_ADDR:$B_SIP'"
+	location >"$WORK/location-5.txt"
+	for i in 1 2 3 4 5; do diag "location table, step $i" "$(grep -E 'AoR:|Address:' "$WORK/location-$i.txt" | tr -d '\t')"; done
 fi
 
 dev_stop alice
