@@ -127,6 +127,33 @@ request_route {
 KAM_EOF
 }
 
+# pair_conf N PORT LEVEL [HA_LINES]: the configuration of node N (A, the
+# primary on 127.0.0.1, or B, the backup on 127.0.0.2) of a pair in
+# $WORK/N/sipregd.conf: SIP on PORT, the node link on PORT + 1.
+pair_conf() {
+	local n=$1 addr=127.0.0.1 other=127.0.0.2 role=primary
+	[ "$n" = A ] || { addr=127.0.0.2 other=127.0.0.1 role=backup; }
+	mkdir -p "$WORK/$n"
+	cat >"$WORK/$n/sipregd.conf" <<PAIR_EOF
+[sip]
+listen = $addr:$2
+[store]
+path = $WORK/$n/sipreg.db
+[ctl]
+socket = $WORK/$n/ctl.sock
+[tls]
+dir = $WORK/$n/tls
+[log]
+level = $3
+[ha]
+role = $role
+listen = $addr:$(($2 + 1))
+peer = $other:$(($2 + 1))
+node_id = bench-$n
+${4:-}
+PAIR_EOF
+}
+
 # ---- measuring ----
 pids_of() { # the server's processes: the pid and its children
 	echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"

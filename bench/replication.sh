@@ -17,29 +17,7 @@ SERVER_CPU=100
 PORT=$((RANDOM % 10000 + 30000))
 CTL="$BUILD/sipregctl"
 for n in A B; do
-	mkdir -p "$WORK/$n"
-	if [ $n = A ]; then
-		addr=127.0.0.1 other=127.0.0.2 role=primary
-	else
-		addr=127.0.0.2 other=127.0.0.1 role=backup
-	fi
-	cat >"$WORK/$n/sipregd.conf" <<EOF
-[sip]
-listen = $addr:$PORT
-[store]
-path = $WORK/$n/sipreg.db
-[ctl]
-socket = $WORK/$n/ctl.sock
-[tls]
-dir = $WORK/$n/tls
-[log]
-level = notice
-[ha]
-role = $role
-listen = $addr:$((PORT + 1))
-peer = $other:$((PORT + 1))
-node_id = bench-$n
-EOF
+	pair_conf "$n" "$PORT" notice
 	"$BUILD/sipregd" -f -c "$WORK/$n/sipregd.conf" >"$WORK/$n/log" 2>&1 &
 	PIDS="$PIDS $!"
 done

@@ -89,14 +89,17 @@ static void add_line(char const *dn, char const *device, time_t expires, void *a
 static void dump_run(sip_thread_t *t, void *arg)
 {
 	struct regs_job *j = arg;
-	nta_agent_t *agent = app_agent(t);
-	j->port = sip_node_open(agent, j->dir, j->host, j->want_port);
-	if (j->port < 0)
-		log_error("cannot open the SIP transport between the nodes on %s:%u (certificate "
-			  "in %s): calls to lines registered on the other node cannot go there",
-			  j->host, j->want_port, j->dir);
-	else
-		log_info("SIP between the nodes: TLS on %s port %d", j->host, j->port);
+	/* No directory: no certificate for it (said on the main thread); the lines still go. */
+	if (j->dir[0]) {
+		j->port = sip_node_open(app_agent(t), j->dir, j->host, j->want_port);
+		if (j->port < 0)
+			log_error("cannot open the SIP transport between the nodes on %s:%u "
+				  "(certificate in %s): calls to lines registered on the other "
+				  "node cannot go there",
+				  j->host, j->want_port, j->dir);
+		else
+			log_info("SIP between the nodes: TLS on %s port %d", j->host, j->port);
+	}
 	registrar_foreach_registered(app_registrar(t), add_line, j);
 	j->full = true;
 	post(j->p, j);

@@ -45,14 +45,13 @@ void regs_link_up(ha_t *ha)
 	ha->link_lost_at = 0;
 	if (!ha->sip.dump)
 		return;
-	char err[256], host[CONFIG_HOST_MAX];
+	char err[256], host[CONFIG_HOST_MAX], dir[1100] = "";
 	unsigned port;
-	if (tls_node_sip_dir(ha->tls_dir, err, sizeof(err)) < 0) {
+	/* Without its transport the lines are still told: the other node then calls none of them. */
+	if (tls_node_sip_dir(ha->tls_dir, err, sizeof(err)) < 0)
 		log_warning("no SIP between the nodes: %s", err);
-		return;
-	}
-	char dir[1100];
-	snprintf(dir, sizeof(dir), "%s/" TLS_NODE_SIP, ha->tls_dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/" TLS_NODE_SIP, ha->tls_dir);
 	node_sip_listen(ha, host, sizeof(host), &port);
 	ha->sip.dump(ha->sip.arg, dir, host, port);
 }

@@ -30,7 +30,8 @@ static void list_one(struct binding *b, void *arg)
 	long left = (long)(b->expires - l->now);
 	json_array_append_new(
 		l->arr, json_pack("{s:s?, s:s?, s:i, s:s, s:s, s:s, s:s, s:s?, s:I, s:b}", "node",
-				  l->r->peer.self[0] ? l->r->peer.self : NULL, "device", b->device, "index", line ? (int)line->index : 0, "dn", b->dn,
+				  l->r->peer.self[0] ? l->r->peer.self : NULL, "device", b->device,
+				  "index", line ? (int)line->index : 0, "dn", b->dn,
 				  "contact", b->contact, "transport", b->transport, "source",
 				  b->source, "user_agent", b->user_agent, "expires_in",
 				  (json_int_t)(left > 0 ? left : 0), "derived", b->derived));

@@ -75,13 +75,18 @@ sip_contact_t *sip_our_contact(nta_agent_t *agent, su_home_t *home, char const *
 	return u ? sip_contact_create(home, (url_string_t *)u, NULL) : NULL;
 }
 
-tport_t *sip_trunk_tport(nta_agent_t *agent)
+tport_t *sip_tport_by_ident(nta_agent_t *agent, char const *ident)
 {
 	/* By hand: sofia's lookup by ident compares it with primaries that have none. */
 	for (tport_t *tp = tport_primaries(nta_agent_tports(agent)); tp; tp = tport_next(tp)) {
-		char const *ident = tport_ident(tp);
-		if (ident && !strcmp(ident, SIP_TRUNK_TLS))
+		char const *id = tport_ident(tp);
+		if (id && !strcmp(id, ident))
 			return tp;
 	}
 	return NULL;
+}
+
+tport_t *sip_trunk_tport(nta_agent_t *agent)
+{
+	return sip_tport_by_ident(agent, SIP_TRUNK_TLS);
 }

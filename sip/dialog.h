@@ -48,5 +48,7 @@ sip_contact_t *sip_our_contact(nta_agent_t *agent, su_home_t *home, char const *
 
 /* That transport, or NULL when there is none. */
 tport_t *sip_trunk_tport(nta_agent_t *agent);
+/* The transport named ident (TPTAG_IDENT), or NULL. */
+tport_t *sip_tport_by_ident(nta_agent_t *agent, char const *ident);
 
 #endif

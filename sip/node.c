@@ -16,17 +16,12 @@
 #include <sofia-sip/su_strlst.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "sip/dialog.h"
 #include "sip/node.h"
 
 tport_t *sip_node_tport(nta_agent_t *agent)
 {
-	/* By hand: sofia's lookup by ident compares it with primaries that have none. */
-	for (tport_t *tp = tport_primaries(nta_agent_tports(agent)); tp; tp = tport_next(tp)) {
-		char const *ident = tport_ident(tp);
-		if (ident && !strcmp(ident, SIP_NODE))
-			return tp;
-	}
-	return NULL;
+	return sip_tport_by_ident(agent, SIP_NODE);
 }
 
 static int port_of(tport_t *tp)

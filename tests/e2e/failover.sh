@@ -98,6 +98,23 @@ check "seen on the primary" wait_for 100 reg_on A 4000 node-B
 dev_stop dave
 check "it unregistered: gone on the primary too" wait_for 100 eval "! reg_on A 4000 node-B"
 check "and on the backup" eval "! reg_on B 4000 node-B"
+# over TLS: the backup restarted with a TLS listener (its certificate came with the join)
+stop B
+B_TLS=$((A_SIP + 4))
+SIP_EXTRA="listen_tls = $B_ADDR:$B_TLS"
+start B || exit 1
+SIP_EXTRA=
+check "the backup is back, with TLS" wait_for 150 status_is B peer_state connected
+check "its UDP phone was restored and the primary knows it again" wait_for 100 reg_on A 2000 node-B
+check "a TLS phone registers to the backup" \
+	dev dave --server "$B_ADDR:$B_TLS" --transport tls --dn 4000 --user dave --password pw-dave
+check "the primary sees it on node-B" wait_for 100 reg_on A 4000 node-B
+dev_stop dave
+check "its TLS connection closed: the primary no longer lists it" wait_for 100 eval "! reg_on A 4000 node-B"
+check "ha status: the backup's trunks on standby" sh -c \
+	"'$SIPREGCTL' -s '$WORK/B/ctl.sock' ha status | grep -q '^trunks  *standby'"
+check "the primary's registered by itself" sh -c \
+	"'$SIPREGCTL' -s '$WORK/A/ctl.sock' ha status | grep -q '^trunks  *registered by this node'"
 
 NODE_SIP=$(grep -o 'SIP between the nodes: TLS on [0-9.]* port [0-9]*' "$WORK/A/sipregd.log" | tail -1 | awk '{print $NF}')
 check "the primary's node transport listens" test -n "$NODE_SIP"
