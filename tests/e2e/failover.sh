@@ -225,6 +225,16 @@ else
 	check "Kamailio's location: the primary's contact alone again" wait_for 50 sh -c \
 		"! kamcmd -s 'unix:$KAM_CTL' ul.dump | grep -q '@$B_ADDR:$B_SIP'"
 	location >"$WORK/location-5.txt"
+
+	# ---- the primary's host gone: frozen (SIGSTOP), no connection reset ----
+	kill -STOP "$PID_A"
+	check "a silent primary: the link goes down on the heartbeat timeout" \
+		wait_for 300 status_is B peer_state disconnected
+	check "then the backup takes the trunk over" wait_for 150 trunk_state B registered
+	kill -CONT "$PID_A"
+	check "the primary thaws: the link is back" wait_for 300 status_is B peer_state connected
+	check "and the trunk handed back" wait_for 100 trunk_state B standby
+	check "the primary's registration of it still stands" trunk_state A registered
 	for i in 1 2 3 4 5; do diag "location table, step $i" "$(grep -E 'AoR:|Address:' "$WORK/location-$i.txt" | tr -d '\t')"; done
 fi
 
