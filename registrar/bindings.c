@@ -280,6 +280,7 @@ static void set_fields(struct binding *b, struct binding_update const *u)
 	text_copy(b->source, sizeof(b->source), u->source);
 	text_copy(b->transport, sizeof(b->transport), u->transport);
 	b->derived = u->derived;
+	b->restored = u->restored;
 }
 
 static bool same_device(struct binding const *b, char const *device)

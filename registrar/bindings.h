@@ -36,9 +36,10 @@ struct binding {
 	char transport[8];
 	char *instance;
 	char *user_agent;
-	void *conn;   /* the connection it was made over, or NULL (opaque here) */
-	bool derived; /* bound by the server on behalf of line 1 */
-	bool peer;    /* not ours: the line is registered on the other node (registrar/peer.c) */
+	void *conn;    /* the connection it was made over, or NULL (opaque here) */
+	bool derived;  /* bound by the server on behalf of line 1 */
+	bool peer;     /* not ours: the line is registered on the other node (registrar/peer.c) */
+	bool restored; /* read from the database at start; no request has written it since */
 	/* Its slot in the registrar's batch of changes to write behind (batch 0: none). */
 	uint32_t pending_batch, pending_slot;
 };
@@ -58,6 +59,7 @@ struct binding_update {
 	char const *user_agent;
 	void *conn;
 	bool derived;
+	bool restored; /* from the database at start, not from a request */
 };
 
 enum binding_check {

@@ -122,6 +122,29 @@ static void peer_set(registrar_t *r, struct registrar_peer_reg const *in)
 		 v6 ? "[" : "", r->peer.host, v6 ? "]" : "", r->peer.port);
 }
 
+/*
+ * The other node has dn registered for device: a binding of the same device
+ * here that was only read from the database at start (no REGISTER since)
+ * is the phone's old registration from before this node went down, and the
+ * phone has moved to the other node meanwhile. It goes, so that the line is
+ * not shown registered on both nodes and calls to it go where the phone is.
+ * A phone that registers to both nodes refreshes its binding here anyway.
+ */
+static size_t drop_moved(registrar_t *r, char const *dn, char const *device)
+{
+	size_t n = 0;
+	struct binding *b = binding_first(r->bindings, dn);
+	while (b) {
+		struct binding *next = b->next;
+		if (b->restored && b->device && !strcmp(b->device, device)) {
+			binding_remove(r->bindings, b);
+			n++;
+		}
+		b = next;
+	}
+	return n;
+}
+
 void registrar_peer_update(registrar_t *r, char const *self, char const *node, char const *host,
 			   unsigned port, struct registrar_peer_reg const *regs, size_t n,
 			   bool full)
@@ -135,7 +158,8 @@ void registrar_peer_update(registrar_t *r, char const *self, char const *node, c
 		text_copy(r->peer.host, sizeof(r->peer.host), host);
 		r->peer.port = port;
 	}
-	size_t ignored = 0;
+	size_t ignored = 0, moved = 0;
+	long long now = (long long)time(NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct dir_line const *line = directory_line(r->dir, regs[i].dn);
 		if (!line || !line->device) {
@@ -143,11 +167,17 @@ void registrar_peer_update(registrar_t *r, char const *self, char const *node, c
 			continue;
 		}
 		peer_set(r, &regs[i]);
+		if (regs[i].expires_at > now && regs[i].device[0])
+			moved += drop_moved(r, regs[i].dn, regs[i].device);
 	}
 	peer_fix(r);
 	if (ignored)
 		log_info("node %s: %zu registered line%s unknown here, ignored", r->peer.node,
 			 ignored, ignored == 1 ? "" : "s");
+	if (moved)
+		log_notice("node %s has %zu line%s registered that this node had restored from its "
+			   "database (the phones moved while it was down): dropped here",
+			   r->peer.node, moved, moved == 1 ? "" : "s");
 	if (full)
 		log_info("node %s: %zu line%s registered there", r->peer.node, r->peer.n,
 			 r->peer.n == 1 ? "" : "s");

@@ -180,6 +180,7 @@ void registrar_restore(registrar_t *r, struct store_binding const *s)
 		.instance = s->instance[0] ? s->instance : NULL,
 		.user_agent = s->user_agent[0] ? s->user_agent : NULL,
 		.derived = s->derived,
+		.restored = true,
 	};
 	r->restoring = true;
 	binding_apply(r->bindings, &u, time(NULL), 0, &b);

@@ -172,7 +172,9 @@ struct registrar_peer_reg {
  * What the other node (named node; self names this one) has registered:
  * full replaces everything known, else each entry updates its line. Lines
  * the directory does not know are ignored. Its node transport listens on
- * host:port (port 0: unknown, its lines cannot be called).
+ * host:port (port 0: unknown, its lines cannot be called). A line it has
+ * registered drops this node's bindings of the same device that were only
+ * restored from the database (the phone moved while this node was down).
  */
 void registrar_peer_update(registrar_t *r, char const *self, char const *node, char const *host,
 			   unsigned port, struct registrar_peer_reg const *regs, size_t n, bool full);

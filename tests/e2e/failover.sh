@@ -5,8 +5,9 @@
 # marker, as older firmware). Each node knows what is registered on the
 # other (reg list), and a phone on each calls one on the other over the
 # SIP transport between the nodes. A is killed (SIGKILL): the phone
-# registers to B and a phone already on B calls it. A restarts and catches
-# up; the phone's token REFER gets 202, twenty phones asking at once get
+# registers to B and a phone already on B calls it. A restarts, catches up
+# and drops its restored registration of the phone that moved, and
+# the phone's token REFER gets 202, twenty phones asking at once get
 # 202 up to [ha] token_rate and 503 with Retry-After beyond; the phone moves
 # back. A trunk (Kamailio as the provider) is registered by A only, taken
 # over by B [ha] trunk_takeover seconds after A went away and handed back
@@ -143,6 +144,15 @@ check "the primary is back and the link up" wait_for 150 status_is B peer_state 
 check "the backup's call record reaches the primary" wait_for 100 sh -c \
 	"'$SIPREGCTL' -s '$WORK/A/ctl.sock' --json cdr list | grep -q '\"id\": -'"
 check "the backup caught up" wait_for 100 status_is B lag_changes 0
+# The primary restored the Cisco phone's registration from its database, but
+# the phone is on the backup now: the backup's list makes the primary drop it.
+check "the primary drops its restored binding of the phone now on the backup" \
+	wait_for 100 eval "! reg_on A 1000 node-A"
+check "and shows the phone on node-B" reg_on A 1000 node-B
+check "the drop is logged" grep -q "restored from its database (the phones moved" "$WORK/A/sipregd.log"
+check "the backup no longer shows the phone on node-A" wait_for 100 eval "! reg_on B 1000 node-A"
+check "a restored phone that did not move stays registered on the primary" reg_on A 3000 node-A
+check "and the backup knows it there" wait_for 100 reg_on B 3000 node-A
 dev_do alice "token:$A_ADDR:$A_SIP"
 check "the phone's token REFER to the primary: 202" dev_has alice \
 	"RESULT refer:token 202"

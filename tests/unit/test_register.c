@@ -361,6 +361,50 @@ static void test_peer_lines(void)
 	CU_ASSERT_EQUAL(n, 1);
 }
 
+static bool has_contact(char const *dn, char const *contact)
+{
+	for (struct binding const *b = registrar_bindings(reg, dn); b; b = binding_next(b))
+		if (!strcmp(binding_contact(b), contact))
+			return true;
+	return false;
+}
+
+/* A binding restored at start for a phone the other node now has registered goes. */
+static void test_peer_moved(void)
+{
+	long long later = (long long)time(NULL) + 600;
+	struct store_binding old = { .dn = "201",
+				     .device = "sha",
+				     .contact = "sip:201@127.0.0.9:5099",
+				     .source = "127.0.0.9:5099",
+				     .transport = "udp",
+				     .call_id = "restored-1",
+				     .cseq = 7,
+				     .expires_at = later };
+	/* 201 holds the binding the first test's REGISTER made, and now a restored one */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(registrar_bindings(reg, "201"));
+	char const *made = binding_contact(registrar_bindings(reg, "201"));
+	char made_contact[512];
+	snprintf(made_contact, sizeof(made_contact), "%s", made);
+	registrar_restore(reg, &old);
+	CU_ASSERT_FATAL(has_contact("201", old.contact));
+	/* another device's line on the other node leaves it alone */
+	struct registrar_peer_reg other = { "201", "both", later };
+	registrar_peer_update(reg, "node-a", "node-b", "127.0.0.2", 5071, &other, 1, true);
+	CU_ASSERT(has_contact("201", old.contact));
+	/* so does a line no longer registered there */
+	struct registrar_peer_reg gone = { "201", "sha", 0 };
+	registrar_peer_update(reg, "node-a", "node-b", NULL, 0, &gone, 1, false);
+	CU_ASSERT(has_contact("201", old.contact));
+	/* the same device registered there: the restored binding goes, the REGISTER's stays */
+	struct registrar_peer_reg moved = { "201", "sha", later };
+	registrar_peer_update(reg, "node-a", "node-b", NULL, 0, &moved, 1, false);
+	CU_ASSERT_FALSE(has_contact("201", old.contact));
+	CU_ASSERT(has_contact("201", made_contact));
+	CU_ASSERT_PTR_NOT_NULL(registrar_peer_binding(reg, "201"));
+	registrar_peer_clear(reg);
+}
+
 static void test_fallback_tokens(void)
 {
 	unsigned wait = 0, granted = 0;
@@ -376,6 +420,7 @@ static CU_TestInfo tests[] = {
 	{ "SHA-256 registration through an in-process client", test_sha256_registration },
 	{ "both algorithms offered, SHA-256 first", test_both_algorithms },
 	{ "the other node's lines: update, change, replace, forget", test_peer_lines },
+	{ "a restored binding of a phone now on the other node goes", test_peer_moved },
 	{ "fallback tokens at the configured rate", test_fallback_tokens },
 	CU_TEST_INFO_NULL,
 };
