@@ -117,14 +117,10 @@ static void regs_changed(app_t *a, struct store_binding const *b, size_t n)
 		if (seen)
 			continue;
 		struct registrar_peer_reg *r = &regs[k++];
+		char const *device;
 		text_copy(r->dn, sizeof(r->dn), b[i].dn);
-		for (struct binding const *bd = registrar_bindings(a->registrar, b[i].dn); bd;
-		     bd = binding_next(bd)) {
-			if (binding_device(bd))
-				text_copy(r->device, sizeof(r->device), binding_device(bd));
-			if ((long long)binding_expires(bd) > r->expires_at)
-				r->expires_at = (long long)binding_expires(bd);
-		}
+		r->expires_at = (long long)registrar_line_expires(a->registrar, b[i].dn, &device);
+		text_copy(r->device, sizeof(r->device), device);
 	}
 	a->start.regs_changed(a->start.regs_arg, regs, k);
 }

@@ -582,11 +582,6 @@ char const *binding_transport(struct binding const *b)
 	return b->transport[0] ? b->transport : "udp";
 }
 
-time_t binding_expires(struct binding const *b)
-{
-	return b->expires;
-}
-
 char const *binding_device(struct binding const *b)
 {
 	return b->device;

@@ -243,17 +243,27 @@ struct each_ctx {
 	void *arg;
 };
 
+time_t registrar_line_expires(registrar_t *r, char const *dn, char const **device)
+{
+	ASSERT_THREAD(SIP);
+	time_t latest = 0;
+	*device = "";
+	for (struct binding *k = binding_first(r->bindings, dn); k; k = k->next)
+		if (k->expires > latest) {
+			latest = k->expires;
+			*device = k->device ? k->device : "";
+		}
+	return latest;
+}
+
 static void each_line(struct binding *b, void *arg)
 {
 	struct each_ctx *x = arg;
-	struct binding *first = binding_first(x->r->bindings, b->dn);
-	if (first != b) /* once per line, at its first binding */
+	if (binding_first(x->r->bindings, b->dn) != b) /* once per line, at its first binding */
 		return;
-	time_t latest = 0;
-	for (struct binding *k = first; k; k = k->next)
-		if (k->expires > latest)
-			latest = k->expires;
-	x->fn(b->dn, b->device ? b->device : "", latest, x->arg);
+	char const *device;
+	time_t latest = registrar_line_expires(x->r, b->dn, &device);
+	x->fn(b->dn, device, latest, x->arg);
 }
 
 void registrar_foreach_registered(registrar_t *r,

@@ -108,8 +108,6 @@ struct binding const *binding_next(struct binding const *b);
 char const *binding_contact(struct binding const *b);
 /** The device that made it, or NULL. */
 char const *binding_device(struct binding const *b);
-/** When it expires (wall clock). */
-time_t binding_expires(struct binding const *b);
 /** The transport it was made over: "udp", "tcp" or "tls". */
 char const *binding_transport(struct binding const *b);
 
@@ -186,7 +184,12 @@ char const *registrar_peer_node(registrar_t const *r);
 struct binding const *registrar_peer_binding(registrar_t *r, char const *dn);
 /** A binding of the other node's (registrar_peer_binding()). */
 bool binding_is_peer(struct binding const *b);
-/** Each line registered here, with its device and its latest expiry. */
+/*
+ * When dn's registration here ends (its latest binding's expiry; 0: none
+ * left), and in *device that binding's device ("" none).
+ */
+time_t registrar_line_expires(registrar_t *r, char const *dn, char const **device);
+/** Each line registered here, with its device and its latest expiry (as above). */
 void registrar_foreach_registered(registrar_t *r,
 				  void (*fn)(char const *dn, char const *device, time_t expires,
 					     void *arg),
